@@ -1,0 +1,165 @@
+/**
+ * The second step of the browser leg: reading the redirect UltraCart sends the merchant back with, checking
+ * `state` in constant time, and handing out the code — or a typed error.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Redacted, Schema } from "effect"
+
+/**
+ * The merchant declined (`error=access_denied`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>()("AuthorizationDenied", {
+  description: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `The merchant declined the authorization${this.description ? `: ${this.description}` : ""}`
+  }
+}
+
+/**
+ * `error=invalid_request` on the redirect: UltraCart uses it when the authorize URL has expired. Start again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationExpired extends Schema.TaggedError<AuthorizationExpired>()("AuthorizationExpired", {
+  description: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `The authorization request expired or was invalid${this.description ? `: ${this.description}` : ""}`
+  }
+}
+
+/**
+ * Another `error` code on the redirect.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>()("AuthorizationFailed", {
+  code: Schema.String,
+  description: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `The authorization failed with ${this.code}${this.description ? `: ${this.description}` : ""}`
+  }
+}
+
+/**
+ * The redirect carried neither a code nor an error, or was not a URL.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>()("CallbackMissingCode", {
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `The authorization callback is unusable: ${this.reason}`
+  }
+}
+
+/**
+ * The redirect's `state` is missing or differs from the one sent: a possible CSRF attempt (RFC 6749 §10.12).
+ * Neither value is kept.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StateMismatch extends Schema.TaggedError<StateMismatch>()("StateMismatch", {
+  reason: Schema.Literal("Missing", "Different")
+}) {
+  override get message(): string {
+    return this.reason === "Missing"
+      ? "The authorization callback carries no state"
+      : "The authorization callback's state does not match the one sent"
+  }
+}
+
+/**
+ * Everything reading a callback can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CallbackError =
+  | AuthorizationDenied
+  | AuthorizationExpired
+  | AuthorizationFailed
+  | CallbackMissingCode
+  | StateMismatch
+
+const encoder = new TextEncoder()
+
+/**
+ * Compares two secrets in time that depends only on their lengths.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const constantTimeEquals = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean => {
+  const x = encoder.encode(Redacted.value(a))
+  const y = encoder.encode(Redacted.value(b))
+  let diff = x.length ^ y.length
+  const n = Math.max(x.length, y.length)
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+  return diff === 0
+}
+
+const searchParamsOf = (callback: string | URL | URLSearchParams): URLSearchParams | undefined => {
+  if (callback instanceof URLSearchParams) return callback
+  if (callback instanceof URL) return callback.searchParams
+  try {
+    return new URL(callback).searchParams
+  } catch {
+    // A bare query string ("?code=…&state=…" or "code=…&state=…") is accepted too.
+    return callback.includes("=") ? new URLSearchParams(callback.replace(/^[^?]*\?/, "")) : undefined
+  }
+}
+
+const optionalDescription = (params: URLSearchParams) => {
+  const description = params.get("error_description")
+  return description === null ? {} : { description }
+}
+
+/**
+ * Reads the redirect (a full URL, a query string, or its parameters): checks `state` first (a forged redirect
+ * learns nothing, not even whether it carried an error), then returns the authorization code as a secret.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (
+  callback: string | URL | URLSearchParams,
+  expectedState: Redacted.Redacted<string>
+): Effect.Effect<Redacted.Redacted<string>, CallbackError> =>
+  Effect.suspend((): Effect.Effect<Redacted.Redacted<string>, CallbackError> => {
+    const params = searchParamsOf(callback)
+    if (params === undefined) return Effect.fail(new CallbackMissingCode({ reason: "not a URL or query string" }))
+    const states = params.getAll("state")
+    const [state] = states
+    if (state === undefined || state === "") return Effect.fail(new StateMismatch({ reason: "Missing" }))
+    if (states.length > 1 || !constantTimeEquals(Redacted.make(state), expectedState)) {
+      return Effect.fail(new StateMismatch({ reason: "Different" }))
+    }
+    const error = params.get("error")
+    if (error !== null) {
+      switch (error) {
+        case "access_denied":
+          return Effect.fail(new AuthorizationDenied(optionalDescription(params)))
+        case "invalid_request":
+          return Effect.fail(new AuthorizationExpired(optionalDescription(params)))
+        default:
+          return Effect.fail(new AuthorizationFailed({ code: error, ...optionalDescription(params) }))
+      }
+    }
+    const codes = params.getAll("code")
+    const [code] = codes
+    if (code === undefined || code === "") return Effect.fail(new CallbackMissingCode({ reason: "no code parameter" }))
+    if (codes.length > 1) return Effect.fail(new CallbackMissingCode({ reason: "more than one code parameter" }))
+    return Effect.succeed(Redacted.make(code))
+  })

@@ -1,0 +1,172 @@
+/**
+ * UltraCart's OAuth wire models, as its OpenAPI document names them (snake_case, every field optional).
+ *
+ * Decoding is lenient where UltraCart's behaviour is unconfirmed: `expires_in` is accepted as a JSON number or a
+ * string of digits, `token_type` compares case-insensitively, and unknown members are ignored. Every secret
+ * (access and refresh tokens, device codes) decodes straight into a `Redacted`.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * A lifetime in whole seconds, sent either as a JSON number or as a string of digits (UltraCart's spec has
+ * declared `expires_in` a string since 2017; the wire type is unconfirmed).
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const Seconds: Schema.Schema<number, number | string> = Schema.Union(
+  Schema.NonNegativeInt,
+  Schema.compose(Schema.String.pipe(Schema.pattern(/^\d{1,12}$/)), Schema.NumberFromString)
+).annotations({ identifier: "Seconds", description: "whole seconds, as a number or a string of digits" })
+
+/**
+ * A secret string (token, code): decoded into `Redacted` so that it never prints.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const Secret = Schema.Redacted(Schema.NonEmptyString).annotations({ identifier: "Secret" })
+
+/**
+ * `token_type`: compared case-insensitively (RFC 6749 §5.1); UltraCart sends `bearer`.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const TokenType = Schema.Lowercase.annotations({ identifier: "TokenType" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const OauthTokenResponse = Schema.Struct({
+  access_token: Schema.optional(Secret),
+  refresh_token: Schema.optional(Secret),
+  expires_in: Schema.optional(Seconds),
+  scope: Schema.optional(Schema.String),
+  token_type: Schema.optional(TokenType),
+  error: Schema.optional(Schema.String),
+  error_description: Schema.optional(Schema.String),
+  error_uri: Schema.optional(Schema.String)
+}).annotations({ identifier: "OauthTokenResponse" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OauthTokenResponse = typeof OauthTokenResponse.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const OauthRevokeSuccessResponse = Schema.Struct({
+  successful: Schema.optional(Schema.Boolean),
+  message: Schema.optional(Schema.String)
+}).annotations({ identifier: "OauthRevokeSuccessResponse" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OauthRevokeSuccessResponse = typeof OauthRevokeSuccessResponse.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const OauthDeviceAuthorizationResponse = Schema.Struct({
+  device_code: Schema.optional(Secret),
+  user_code: Schema.optional(Schema.String),
+  verification_uri: Schema.optional(Schema.String),
+  verification_uri_complete: Schema.optional(Schema.String),
+  expires_in: Schema.optional(Seconds),
+  interval: Schema.optional(Seconds)
+}).annotations({ identifier: "OauthDeviceAuthorizationResponse" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OauthDeviceAuthorizationResponse = typeof OauthDeviceAuthorizationResponse.Type
+
+/**
+ * UltraCart's `Error` model (exported under that name as well).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ErrorDetail = Schema.Struct({
+  developer_message: Schema.optional(Schema.String),
+  user_message: Schema.optional(Schema.String),
+  error_code: Schema.optional(Schema.String),
+  more_info: Schema.optional(Schema.String),
+  object_id: Schema.optional(Schema.String)
+}).annotations({ identifier: "Error" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorDetail = typeof ErrorDetail.Type
+
+export {
+  /**
+   * UltraCart's `Error` model.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  ErrorDetail as Error
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const ResultSet = Schema.Struct({
+  count: Schema.optional(Schema.Number),
+  limit: Schema.optional(Schema.Number),
+  more: Schema.optional(Schema.Boolean),
+  next_offset: Schema.optional(Schema.Number),
+  offset: Schema.optional(Schema.Number),
+  total_records: Schema.optional(Schema.Number)
+}).annotations({ identifier: "ResultSet" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const ResponseMetadata = Schema.Struct({
+  payload_name: Schema.optional(Schema.String),
+  result_set: Schema.optional(ResultSet)
+}).annotations({ identifier: "ResponseMetadata" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const Warning = Schema.Struct({
+  warning_message: Schema.optional(Schema.String),
+  more_info: Schema.optional(Schema.String),
+  warning_code: Schema.optional(Schema.String)
+}).annotations({ identifier: "Warning" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const ErrorResponse = Schema.Struct({
+  error: Schema.optional(ErrorDetail),
+  metadata: Schema.optional(ResponseMetadata),
+  success: Schema.optional(Schema.Boolean),
+  warning: Schema.optional(Warning)
+}).annotations({ identifier: "ErrorResponse" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorResponse = typeof ErrorResponse.Type

@@ -1,0 +1,412 @@
+/**
+ * The UltraCart OAuth client: every OAuth endpoint as a typed Effect, over whatever `HttpClient` the program
+ * provides (Fetch, Node, undici, a test double).
+ *
+ * @since 0.1.0
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Config, type ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as AuthorizationUrl from "./AuthorizationUrl.js"
+import * as Callback from "./Callback.js"
+import * as Credentials from "./Credentials.js"
+import * as DeviceAuthorization from "./DeviceAuthorization.js"
+import { type BodyDecoder, read, schemaDecoder } from "./internal/response.js"
+import { fromHttpClientError } from "./internal/transport.js"
+import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
+import * as MerchantIdentity from "./MerchantIdentity.js"
+import { OauthDeviceAuthorizationResponse, OauthRevokeSuccessResponse, OauthTokenResponse } from "./Models.js"
+import { type Endpoint, InvalidInput, type OAuthClientError, TransportError } from "./OAuthError.js"
+import * as Revocation from "./Revocation.js"
+import * as TokenResponse from "./TokenResponse.js"
+
+/**
+ * UltraCart's REST v2 base URL.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_BASE_URL = "https://secure.ultracart.com/rest/v2"
+
+/**
+ * The `X-UltraCart-Api-Version` sent on every call unless overridden.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_API_VERSION = "2017-03-01"
+
+/**
+ * The device grant's `grant_type` (RFC 8628 §3.4), UltraCart's choice on its sibling endpoint.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+
+/**
+ * How to reach UltraCart and who is calling.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OAuthClientOptions {
+  /** The application's client id (not secret). */
+  readonly clientId: string
+  /** Defaults to {@link DEFAULT_BASE_URL}. Must be https, except on loopback or with `allowInsecureHttp`. */
+  readonly baseUrl?: string | undefined
+  /** Defaults to {@link DEFAULT_API_VERSION}. */
+  readonly apiVersion?: string | undefined
+  /** Defaults to {@link DEVICE_CODE_GRANT_TYPE}. */
+  readonly deviceGrantType?: string | undefined
+  /** A simple or browser key sent to the token, revoke and device endpoints (optional there). */
+  readonly credentials?: Credentials.Credentials | undefined
+  /** A deadline for the server's response head; a `TransportError` with reason `Timeout` after it. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** A separate deadline for reading the body; a `TransportError` with reason `BodyTimeout` after it. */
+  readonly bodyTimeout?: Duration.DurationInput | undefined
+  /** Allow plain http to a non-loopback host. Off by default (RFC 6819 §5.1.1). */
+  readonly allowInsecureHttp?: boolean | undefined
+  /** Applied to the `HttpClient` once, when the client is made (add retries, logging, a proxy…). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/**
+ * The general token request, mirroring UltraCart's `oauth_access_token(client_id, grant_type, opts)`.
+ * Prefer the grant-specific methods, which check their inputs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenRequest {
+  readonly grantType: string
+  /** Defaults to the configured client id. */
+  readonly clientId?: string | undefined
+  readonly code?: Redacted.Redacted<string> | undefined
+  readonly redirectUri?: string | undefined
+  readonly refreshToken?: Redacted.Redacted<string> | undefined
+  readonly deviceCode?: Redacted.Redacted<string> | undefined
+  /** PKCE verifier, for servers that support it (UltraCart does not document it). */
+  readonly codeVerifier?: Redacted.Redacted<string> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export declare namespace OAuthClient {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    readonly clientId: string
+    readonly baseUrl: string
+    /** Builds the authorize URL with a fresh `state` (or the one given). No request is made. */
+    readonly authorizationUrl: (
+      input: AuthorizationUrl.AuthorizationUrlInput
+    ) => Effect.Effect<AuthorizationUrl.AuthorizationUrl, InvalidInput>
+    /** Reads the redirect back from UltraCart, checking `state`; yields the code. No request is made. */
+    readonly parseCallback: (
+      callback: string | URL | URLSearchParams,
+      expectedState: Redacted.Redacted<string>
+    ) => Effect.Effect<Redacted.Redacted<string>, Callback.CallbackError>
+    /** `grant_type=authorization_code`. The code is single-use: never retry this blindly. */
+    readonly exchangeCode: (input: {
+      readonly code: Redacted.Redacted<string>
+      readonly redirectUri: string
+      readonly codeVerifier?: Redacted.Redacted<string> | undefined
+    }) => Effect.Effect<TokenResponse.TokenResponse, OAuthClientError>
+    /** `grant_type=refresh_token`. A rotated refresh token comes back in the response. */
+    readonly refresh: (input: {
+      readonly refreshToken: Redacted.Redacted<string>
+    }) => Effect.Effect<TokenResponse.TokenResponse, OAuthClientError>
+    /** The device grant: one poll. `AuthorizationPending` / `SlowDown` are its ordinary answers. */
+    readonly exchangeDeviceCode: (input: {
+      readonly deviceCode: Redacted.Redacted<string>
+    }) => Effect.Effect<TokenResponse.TokenResponse, OAuthClientError>
+    /** The general form of `POST /oauth/token`. */
+    readonly token: (request: TokenRequest) => Effect.Effect<TokenResponse.TokenResponse, OAuthClientError>
+    /** `POST /oauth/revoke`. A 200 is the answer, also for a token that was already invalid (RFC 7009). */
+    readonly revoke: (input: {
+      readonly token: Redacted.Redacted<string>
+    }) => Effect.Effect<Revocation.Revocation, OAuthClientError>
+    /** `POST /oauth/device/authorize` with an application-level scope such as `crm` or `ultraship`. */
+    readonly authorizeDevice: (input: {
+      readonly scope: string
+    }) => Effect.Effect<DeviceAuthorization.DeviceAuthorization, OAuthClientError>
+    /** `GET /oauth/me` with a bearer token. */
+    readonly me: (input: {
+      readonly accessToken: Redacted.Redacted<string>
+    }) => Effect.Effect<MerchantIdentity.MerchantIdentity, OAuthClientError>
+  }
+}
+
+/**
+ * The UltraCart OAuth client service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class OAuthClient extends Context.Tag("@ultracart-oauth/core/OAuthClient")<
+  OAuthClient,
+  OAuthClient.Service
+>() {}
+
+const tokenDecoder: BodyDecoder<TokenResponse.TokenResponse> = schemaDecoder(OauthTokenResponse, TokenResponse.fromWire)
+const revokeDecoder: BodyDecoder<Revocation.Revocation> = schemaDecoder(
+  OauthRevokeSuccessResponse,
+  (wire) => Either.right(Revocation.fromWire(wire))
+)
+const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = schemaDecoder(
+  OauthDeviceAuthorizationResponse,
+  DeviceAuthorization.fromWire
+)
+const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = schemaDecoder(
+  MerchantIdentity.MeResponse,
+  (wire, json) => Either.right(MerchantIdentity.fromWire(wire, json))
+)
+
+const paths: Record<Endpoint, string> = {
+  token: "/oauth/token",
+  revoke: "/oauth/revoke",
+  device_authorize: "/oauth/device/authorize",
+  me: "/oauth/me"
+}
+
+type FormValue = string | Redacted.Redacted<string> | undefined
+
+/** A form body: absent and empty values are omitted (RFC 6749 App. B); secrets are unwrapped only here. */
+const formBody = (fields: Record<string, FormValue>): Array<[string, string]> => {
+  const out: Array<[string, string]> = []
+  for (const key in fields) {
+    const value = fields[key]
+    const text = Redacted.isRedacted(value) ? Redacted.value(value) : value
+    if (text !== undefined && text !== "") out.push([key, text])
+  }
+  return out
+}
+
+const requireNonEmpty = (field: string, value: FormValue): Effect.Effect<void, InvalidInput> => {
+  const text = Redacted.isRedacted(value) ? Redacted.value(value) : value
+  return text === undefined || text.trim() === ""
+    ? Effect.fail(new InvalidInput({ field, reason: text === undefined ? "is missing" : "is empty" }))
+    : Effect.void
+}
+
+const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
+  Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
+
+const secretsOf = (fields: Record<string, FormValue>): Array<Redacted.Redacted<string>> =>
+  Object.values(fields).filter((value): value is Redacted.Redacted<string> => Redacted.isRedacted(value))
+
+/**
+ * Makes the client from options. Fails with `InvalidInput` for an empty client id or an unacceptable base URL.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: OAuthClientOptions
+): Effect.Effect<OAuthClient.Service, InvalidInput, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const clientId = options.clientId.trim()
+    if (clientId === "") return yield* new InvalidInput({ field: "clientId", reason: "is empty" })
+    const baseUrl = yield* fromEither(
+      validateBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, options.allowInsecureHttp === true)
+    )
+    const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION
+    if (apiVersion.trim() === "") return yield* new InvalidInput({ field: "apiVersion", reason: "is empty" })
+    const deviceGrantType = options.deviceGrantType ?? DEVICE_CODE_GRANT_TYPE
+    const credentials = options.credentials
+    const requestTimeout = Option.map(Option.fromNullable(options.requestTimeout), Duration.decode)
+    const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
+    const base = yield* HttpClient.HttpClient
+    const httpClient = options.transformClient ? options.transformClient(base) : base
+
+    const headers = { accept: "application/json", "x-ultracart-api-version": apiVersion }
+
+    const timeoutError = (endpoint: Endpoint, reason: "Timeout" | "BodyTimeout", after: Duration.Duration) =>
+      new TransportError({
+        endpoint,
+        reason,
+        outcome: "Unknown",
+        detail: `no ${reason === "Timeout" ? "response" : "complete body"} within ${Duration.format(after)}`
+      })
+
+    const withDeadline = <A, E>(
+      effect: Effect.Effect<A, E>,
+      endpoint: Endpoint,
+      reason: "Timeout" | "BodyTimeout",
+      deadline: Option.Option<Duration.Duration>
+    ): Effect.Effect<A, E | TransportError> =>
+      Option.match(deadline, {
+        onNone: () => effect,
+        onSome: (duration) =>
+          Effect.timeoutFail(effect, { duration, onTimeout: () => timeoutError(endpoint, reason, duration) })
+      })
+
+    /** Sends one request and reads its answer; redirects are never followed (the Fetch transport is told so). */
+    const execute = <A>(
+      endpoint: Endpoint,
+      request: HttpClientRequest.HttpClientRequest,
+      decoder: BodyDecoder<A>,
+      secrets: ReadonlyArray<Redacted.Redacted<string>>,
+      attributes: Record<string, string>
+    ): Effect.Effect<A, OAuthClientError> =>
+      Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
+        Effect.flatMap((init) =>
+          withDeadline(
+            httpClient.execute(request).pipe(
+              Effect.mapError((error) => fromHttpClientError(endpoint, error, secrets)),
+              Effect.provideService(FetchHttpClient.RequestInit, {
+                ...Option.getOrUndefined(init),
+                redirect: "manual"
+              })
+            ),
+            endpoint,
+            "Timeout",
+            requestTimeout
+          )
+        ),
+        Effect.flatMap((response: HttpClientResponse.HttpClientResponse) =>
+          withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
+        ),
+        Credentials.withRedactedHeaders,
+        Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
+          kind: "client",
+          attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
+        })
+      )
+
+    const post = <A>(
+      endpoint: Endpoint,
+      fields: Record<string, FormValue>,
+      decoder: BodyDecoder<A>,
+      attributes: Record<string, string> = {}
+    ): Effect.Effect<A, OAuthClientError> => {
+      let request = HttpClientRequest.post(baseUrl + paths[endpoint], { headers }).pipe(
+        HttpClientRequest.bodyUrlParams(formBody(fields))
+      )
+      if (credentials !== undefined && credentials._tag !== "Bearer") request = Credentials.apply(request, credentials)
+      return execute(endpoint, request, decoder, secretsOf(fields), attributes)
+    }
+
+    const token = (request: TokenRequest): Effect.Effect<TokenResponse.TokenResponse, OAuthClientError> =>
+      Effect.gen(function*() {
+        yield* requireNonEmpty("grantType", request.grantType)
+        const fields = {
+          client_id: request.clientId ?? clientId,
+          grant_type: request.grantType,
+          code: request.code,
+          redirect_uri: request.redirectUri,
+          refresh_token: request.refreshToken,
+          device_code: request.deviceCode,
+          code_verifier: request.codeVerifier
+        }
+        yield* requireNonEmpty("clientId", fields.client_id)
+        return yield* post("token", fields, tokenDecoder, { "oauth.grant_type": request.grantType })
+      })
+
+    const service: OAuthClient.Service = {
+      clientId,
+      baseUrl,
+      authorizationUrl: (input) => AuthorizationUrl.make({ baseUrl, clientId, ...input }),
+      parseCallback: Callback.parse,
+      exchangeCode: (input) =>
+        Effect.gen(function*() {
+          yield* requireNonEmpty("code", input.code)
+          const redirectUri = yield* fromEither(validateRedirectUri(input.redirectUri))
+          return yield* token({
+            grantType: "authorization_code",
+            code: input.code,
+            redirectUri,
+            codeVerifier: input.codeVerifier
+          })
+        }),
+      refresh: (input) =>
+        Effect.zipRight(
+          requireNonEmpty("refreshToken", input.refreshToken),
+          token({ grantType: "refresh_token", refreshToken: input.refreshToken })
+        ),
+      exchangeDeviceCode: (input) =>
+        Effect.zipRight(
+          requireNonEmpty("deviceCode", input.deviceCode),
+          token({ grantType: deviceGrantType, deviceCode: input.deviceCode })
+        ),
+      token,
+      revoke: (input) =>
+        Effect.zipRight(
+          requireNonEmpty("token", input.token),
+          post("revoke", { client_id: clientId, token: input.token }, revokeDecoder)
+        ),
+      authorizeDevice: (input) =>
+        Effect.zipRight(
+          requireNonEmpty("scope", input.scope),
+          post("device_authorize", { client_id: clientId, scope: input.scope }, deviceDecoder, {
+            "oauth.scope": input.scope
+          })
+        ),
+      me: (input) =>
+        Effect.suspend(() => {
+          if (Redacted.value(input.accessToken).trim() === "") {
+            return Effect.fail(new InvalidInput({ field: "accessToken", reason: "is empty" }))
+          }
+          const request = HttpClientRequest.get(baseUrl + paths.me, { headers }).pipe(
+            (r) => Credentials.apply(r, Credentials.bearer(input.accessToken))
+          )
+          return execute("me", request, meDecoder, [input.accessToken], {})
+        })
+    }
+    return service
+  })
+
+/**
+ * The client as a Layer, from options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: OAuthClientOptions): Layer.Layer<OAuthClient, InvalidInput, HttpClient.HttpClient> =>
+  Layer.effect(OAuthClient, make(options))
+
+/**
+ * Options read from configuration: `ULTRACART_CLIENT_ID` (required), `ULTRACART_BASE_URL`,
+ * `ULTRACART_API_VERSION`, `ULTRACART_DEVICE_GRANT_TYPE`, and one of `ULTRACART_SIMPLE_KEY` /
+ * `ULTRACART_BROWSER_KEY` (secrets, read with `Config.redacted`).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<OAuthClientOptions> = Config.all({
+  clientId: Config.nonEmptyString("ULTRACART_CLIENT_ID"),
+  baseUrl: Config.option(Config.nonEmptyString("ULTRACART_BASE_URL")),
+  apiVersion: Config.option(Config.nonEmptyString("ULTRACART_API_VERSION")),
+  deviceGrantType: Config.option(Config.nonEmptyString("ULTRACART_DEVICE_GRANT_TYPE")),
+  simpleKey: Config.option(Config.redacted("ULTRACART_SIMPLE_KEY")),
+  browserKey: Config.option(Config.redacted("ULTRACART_BROWSER_KEY"))
+}).pipe(
+  Config.map(({ browserKey, simpleKey, ...rest }): OAuthClientOptions => {
+    const credentials = Option.orElse(
+      Option.map(simpleKey, Credentials.simpleKey),
+      () => Option.map(browserKey, Credentials.browserKey)
+    )
+    return {
+      clientId: rest.clientId,
+      baseUrl: Option.getOrUndefined(rest.baseUrl),
+      apiVersion: Option.getOrUndefined(rest.apiVersion),
+      deviceGrantType: Option.getOrUndefined(rest.deviceGrantType),
+      credentials: Option.getOrUndefined(credentials)
+    }
+  })
+)
+
+/**
+ * The client as a Layer, from configuration ({@link config} unless another is given).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config<OAuthClientOptions> = config
+): Layer.Layer<OAuthClient, InvalidInput | ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(OAuthClient, Effect.flatMap(options, make))

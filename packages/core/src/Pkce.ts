@@ -1,0 +1,40 @@
+/**
+ * PKCE (RFC 7636), S256 only. UltraCart does not document PKCE; this is here for servers that support it.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Redacted } from "effect"
+import { base64Url, randomBase64Url } from "./internal/random.js"
+
+/**
+ * A code verifier (secret) and its S256 challenge.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Pkce {
+  readonly verifier: Redacted.Redacted<string>
+  readonly challenge: string
+  readonly method: "S256"
+}
+
+/**
+ * The S256 challenge of a verifier: BASE64URL(SHA-256(verifier)), no padding.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const challengeOf = (verifier: Redacted.Redacted<string>): Effect.Effect<string> =>
+  Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(verifier))))
+    .pipe(Effect.map((digest) => base64Url(new Uint8Array(digest))))
+
+/**
+ * A fresh verifier of 32 CSPRNG bytes (43 characters) and its challenge. There is no `plain` method.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Pkce> = Effect.suspend(() => {
+  const verifier = Redacted.make(randomBase64Url(32))
+  return Effect.map(challengeOf(verifier), (challenge) => ({ verifier, challenge, method: "S256" as const }))
+})

@@ -1,0 +1,179 @@
+import type { HttpClientResponse } from "@effect/platform"
+import { Clock, Effect, Either, Option, ParseResult, Predicate, type Redacted, Schema } from "effect"
+import { ErrorResponse } from "../Models.js"
+import {
+  AppDisabled,
+  type Endpoint,
+  fromOAuthCode,
+  type HttpStatusError,
+  MalformedResponse,
+  type OAuthProtocolError,
+  RateLimited,
+  ServerError,
+  type TransportError,
+  Unauthorized,
+  type UltraCartDetails,
+  UltraCartError,
+  UnexpectedRedirect
+} from "../OAuthError.js"
+import * as RetryAfter from "../RetryAfter.js"
+import { scrubOptional } from "./scrub.js"
+import { fromHttpClientError } from "./transport.js"
+
+/** Turns a JSON body into the endpoint's result, or the list of problems found (paths and kinds, never values). */
+export type BodyDecoder<A> = (json: unknown) => Either.Either<A, ReadonlyArray<string>>
+
+/** Everything reading a response can fail with. */
+export type ResponseFailure = OAuthProtocolError | HttpStatusError | TransportError | MalformedResponse
+
+/**
+ * A decoder from a wire schema plus an optional check of the decoded value. Schema issues are reduced to path
+ * and kind: ParseResult's own messages quote the offending value, which may be a token.
+ */
+export const schemaDecoder = <W, I, A>(
+  schema: Schema.Schema<W, I>,
+  build: (wire: W, json: unknown) => Either.Either<A, ReadonlyArray<string>>
+): BodyDecoder<A> => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "ignore" })
+  return (json) =>
+    Either.match(decode(json), {
+      onLeft: (error) => Either.left(describeIssues(error)),
+      onRight: (wire) => build(wire, json)
+    })
+}
+
+const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+    const path = issue.path.length === 0 ? "body" : issue.path.join(".")
+    return `${path}: ${issue._tag === "Missing" ? "is missing" : "has an unexpected form"}`
+  })
+
+type Json = { readonly _tag: "Empty" } | { readonly _tag: "Json"; readonly value: unknown } | { readonly _tag: "NotJson" }
+
+/** Reads JSON whatever the content type says: UltraCart-like servers send JSON as `text/plain`. */
+const parseJson = (text: string): Json => {
+  if (text.trim() === "") return { _tag: "Empty" }
+  try {
+    return { _tag: "Json", value: JSON.parse(text) }
+  } catch {
+    return { _tag: "NotJson" }
+  }
+}
+
+const oauthCodeOf = (json: Json): string | undefined =>
+  json._tag === "Json" && Predicate.hasProperty(json.value, "error") && typeof json.value.error === "string"
+    ? json.value.error
+    : undefined
+
+const stringMember = (json: Json, key: string): string | undefined =>
+  json._tag === "Json" && Predicate.hasProperty(json.value, key) && typeof json.value[key] === "string"
+    ? json.value[key]
+    : undefined
+
+const decodeErrorResponse = Schema.decodeUnknownOption(ErrorResponse)
+
+/** UltraCart's `ErrorResponse` members (or an OAuth error body's), defined ones only. */
+const detailsOf = (
+  json: Json,
+  ucRestError: string | undefined,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): UltraCartDetails => {
+  const error = json._tag === "Json" ? Option.getOrUndefined(decodeErrorResponse(json.value))?.error : undefined
+  const candidates = {
+    developerMessage: error?.developer_message ?? stringMember(json, "error_description"),
+    userMessage: error?.user_message,
+    errorCode: error?.error_code ?? oauthCodeOf(json),
+    moreInfo: error?.more_info ?? stringMember(json, "error_uri"),
+    objectId: error?.object_id,
+    ucRestError
+  }
+  const details: { -readonly [K in keyof UltraCartDetails]: string } = {}
+  for (const [key, value] of Object.entries(candidates) as Array<[keyof UltraCartDetails, string | undefined]>) {
+    const clean = scrubOptional(value, secrets)
+    if (clean !== undefined) details[key] = clean
+  }
+  return details
+}
+
+const protocolError = (
+  endpoint: Endpoint,
+  status: number,
+  code: string,
+  json: Json,
+  ucRestError: string | undefined,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): OAuthProtocolError => {
+  const description = scrubOptional(stringMember(json, "error_description"), secrets)
+  const errorUri = scrubOptional(stringMember(json, "error_uri"), secrets)
+  return fromOAuthCode(code, {
+    endpoint,
+    status,
+    ...(description !== undefined ? { description } : {}),
+    ...(errorUri !== undefined ? { errorUri } : {}),
+    ...(ucRestError !== undefined ? { ucRestError } : {})
+  })
+}
+
+/**
+ * Reads an endpoint's response into its result or a typed error.
+ *
+ * - 3xx: `UnexpectedRedirect` (never followed).
+ * - A body with an OAuth `error` code is a protocol error whatever the status (some servers send them with 200),
+ *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them).
+ * - 401 / 410 / 429 / 5xx / other 4xx: the status errors, with UltraCart's `ErrorResponse` details.
+ * - A 2xx body that is not JSON, or does not decode: `MalformedResponse`.
+ */
+export const read = <A>(
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  decode: BodyDecoder<A>,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): Effect.Effect<A, ResponseFailure> => {
+  const status = response.status
+  if (status >= 300 && status < 400) return Effect.fail(new UnexpectedRedirect({ endpoint, status }))
+  return Effect.flatMap(
+    Effect.mapError(response.text, (error) => fromHttpClientError(endpoint, error, secrets)),
+    (text): Effect.Effect<A, ResponseFailure> => {
+      const json = parseJson(text)
+      const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
+      const contentType = response.headers["content-type"]
+      const malformed = (reason: MalformedResponse["reason"], issues: ReadonlyArray<string>) =>
+        new MalformedResponse({
+          endpoint,
+          status,
+          reason,
+          issues,
+          ...(contentType !== undefined ? { contentType } : {}),
+          ...(ucRestError !== undefined ? { ucRestError } : {})
+        })
+      const code = oauthCodeOf(json)
+      if (code !== undefined && status !== 410 && status !== 429 && status < 500) {
+        return Effect.fail(protocolError(endpoint, status, code, json, ucRestError, secrets))
+      }
+      if (status >= 200 && status < 300) {
+        if (json._tag === "NotJson") return Effect.fail(malformed("NotJson", ["body: is not JSON"]))
+        return Either.match(decode(json._tag === "Json" ? json.value : {}), {
+          onLeft: (issues) => Effect.fail(malformed("Schema", issues)),
+          onRight: Effect.succeed
+        })
+      }
+      const fields = { endpoint, status, ...detailsOf(json, ucRestError, secrets) }
+      switch (true) {
+        case status === 401:
+          return Effect.fail(new Unauthorized(fields))
+        case status === 410:
+          return Effect.fail(new AppDisabled(fields))
+        case status === 429 || status >= 500:
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const retryAfterMillis = RetryAfter.parseMillis(response.headers["retry-after"], now)
+            const withRetry = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
+            return Effect.fail(status === 429 ? new RateLimited(withRetry) : new ServerError(withRetry))
+          })
+        case status >= 400:
+          return Effect.fail(new UltraCartError(fields))
+        default:
+          return Effect.fail(malformed("UnexpectedStatus", []))
+      }
+    }
+  )
+}

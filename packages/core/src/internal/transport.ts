@@ -1,0 +1,54 @@
+import type { HttpClientError } from "@effect/platform"
+import { Predicate, type Redacted } from "effect"
+import { type Endpoint, TransportError } from "../OAuthError.js"
+import { scrub } from "./scrub.js"
+
+/** System error codes that prove a request never left this machine (no connection was made). */
+const notSentCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_NONAME",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+/** The first system error code (`code` property) along a cause chain: fetch wraps undici's in `cause`. */
+const errorCode = (cause: unknown): string | undefined => {
+  let current = cause
+  for (let depth = 0; depth < 5 && Predicate.isObject(current); depth++) {
+    if (Predicate.hasProperty(current, "code") && typeof current.code === "string") return current.code
+    current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
+  }
+  return undefined
+}
+
+const errorText = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current = cause
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    if (current instanceof Error) parts.push(current.message)
+    else if (typeof current === "string") parts.push(current)
+    current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
+  }
+  return parts.filter((p) => p !== "").join(": ").slice(0, 300) || "no detail"
+}
+
+/** Maps @effect/platform's HTTP client errors onto `TransportError`, keeping whether the request may have been sent. */
+export const fromHttpClientError = (
+  endpoint: Endpoint,
+  error: HttpClientError.HttpClientError,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): TransportError => {
+  const code = errorCode(error.cause)
+  const detail = scrub(errorText(error.cause ?? error.description), secrets)
+  if (error._tag === "ResponseError") {
+    return new TransportError({ endpoint, reason: "Body", outcome: "Unknown", detail, ...(code ? { code } : {}) })
+  }
+  const outcome = error.reason === "Transport" && (code === undefined || !notSentCodes.has(code))
+    ? "Unknown"
+    : "NotSent"
+  return new TransportError({ endpoint, reason: error.reason, outcome, detail, ...(code ? { code } : {}) })
+}
