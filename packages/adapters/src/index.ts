@@ -1,1 +1,1 @@
-export {}
+export * as OutcomeUnknown from "./OutcomeUnknown.js"
