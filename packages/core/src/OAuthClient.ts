@@ -4,14 +4,14 @@
  *
  * @since 0.1.0
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Config, type ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as AuthorizationUrl from "./AuthorizationUrl.js"
 import * as Callback from "./Callback.js"
 import * as Credentials from "./Credentials.js"
 import * as DeviceAuthorization from "./DeviceAuthorization.js"
 import { type BodyDecoder, read, schemaDecoder } from "./internal/response.js"
-import { fromHttpClientError } from "./internal/transport.js"
+import { forUltraCart, fromHttpClientError } from "./internal/transport.js"
 import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
 import * as MerchantIdentity from "./MerchantIdentity.js"
 import { OauthDeviceAuthorizationResponse, OauthRevokeSuccessResponse, OauthTokenResponse } from "./Models.js"
@@ -66,7 +66,10 @@ export interface OAuthClientOptions {
   readonly bodyTimeout?: Duration.DurationInput | undefined
   /** Allow plain http to a non-loopback host. Off by default (RFC 6819 §5.1.1). */
   readonly allowInsecureHttp?: boolean | undefined
-  /** Applied to the `HttpClient` once, when the client is made (add retries, logging, a proxy…). */
+  /**
+   * Applied to the `HttpClient` once, when the client is made (add retries, logging, a proxy…). Trace-context
+   * headers are off for UltraCart; `HttpClient.withTracerPropagation(true)` here turns them back on.
+   */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
@@ -221,7 +224,7 @@ export const make = (
     const requestTimeout = Option.map(Option.fromNullable(options.requestTimeout), Duration.decode)
     const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
     const base = yield* HttpClient.HttpClient
-    const httpClient = options.transformClient ? options.transformClient(base) : base
+    const httpClient = forUltraCart(options.transformClient ? options.transformClient(base) : base)
 
     const headers = { accept: "application/json", "x-ultracart-api-version": apiVersion }
 
@@ -245,7 +248,7 @@ export const make = (
           Effect.timeoutFail(effect, { duration, onTimeout: () => timeoutError(endpoint, reason, duration) })
       })
 
-    /** Sends one request and reads its answer; redirects are never followed (the Fetch transport is told so). */
+    /** Sends one request and reads its answer (redirects are never followed: see `forUltraCart`). */
     const execute = <A>(
       endpoint: Endpoint,
       request: HttpClientRequest.HttpClientRequest,
@@ -253,21 +256,12 @@ export const make = (
       secrets: ReadonlyArray<Redacted.Redacted<string>>,
       attributes: Record<string, string>
     ): Effect.Effect<A, OAuthClientError> =>
-      Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
-        Effect.flatMap((init) =>
-          withDeadline(
-            httpClient.execute(request).pipe(
-              Effect.mapError((error) => fromHttpClientError(endpoint, error, secrets)),
-              Effect.provideService(FetchHttpClient.RequestInit, {
-                ...Option.getOrUndefined(init),
-                redirect: "manual"
-              })
-            ),
-            endpoint,
-            "Timeout",
-            requestTimeout
-          )
-        ),
+      withDeadline(
+        Effect.mapError(httpClient.execute(request), (error) => fromHttpClientError(endpoint, error, secrets)),
+        endpoint,
+        "Timeout",
+        requestTimeout
+      ).pipe(
         Effect.flatMap((response: HttpClientResponse.HttpClientResponse) =>
           withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
         ),

@@ -1,5 +1,5 @@
-import type { HttpClientError } from "@effect/platform"
-import { Predicate, type Redacted } from "effect"
+import { FetchHttpClient, HttpClient, type HttpClientError } from "@effect/platform"
+import { Context, Effect, FiberRef, identity, Option, Predicate, type Redacted } from "effect"
 import { type Endpoint, TransportError } from "../OAuthError.js"
 import { scrub } from "./scrub.js"
 
@@ -52,3 +52,33 @@ export const fromHttpClientError = (
     : "NotSent"
   return new TransportError({ endpoint, reason: error.reason, outcome, detail, ...(code ? { code } : {}) })
 }
+
+/**
+ * Tells a Fetch transport not to follow redirects, keeping every other `RequestInit` option of the program.
+ *
+ * The option must be added *inside* the client: `FetchHttpClient.layer` merges the context it was built with (where
+ * its documented `RequestInit` lives: a dispatcher, keepalive, credentials…) under the caller's, so a `RequestInit`
+ * provided around the call would shadow the program's. The request step runs after that merge, so it reads the
+ * merged value and extends it; the outer `locallyWith` restores the context for whatever runs next.
+ */
+const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transformResponse(
+    HttpClient.mapRequestEffect(client, (request) =>
+      Effect.as(
+        FiberRef.update(FiberRef.currentContext, (context) =>
+          Context.add(context, FetchHttpClient.RequestInit, {
+            ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
+            redirect: "manual"
+          })),
+        request
+      )),
+    (effect) => Effect.locallyWith(effect, FiberRef.currentContext, identity)
+  )
+
+/**
+ * The program's client as core uses it for UltraCart: redirects are never followed (RFC 9700: a redirected POST
+ * could carry a code or token elsewhere), and no trace-context headers are sent (a third-party server has no use
+ * for our trace ids; a `transformClient` can opt back in with `HttpClient.withTracerPropagation(true)`).
+ */
+export const forUltraCart = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.withTracerPropagation(noFetchRedirects(client), false)
