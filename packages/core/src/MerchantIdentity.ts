@@ -4,7 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Option, Schema } from "effect"
+import { Either, Option, Predicate, Schema } from "effect"
+import { optional } from "./internal/schema.js"
+
+const MerchantId = Schema.String
 
 const Permissions = Schema.Union(
   Schema.Array(Schema.String),
@@ -22,9 +25,9 @@ const Permissions = Schema.Union(
  * @category models
  */
 export const MeResponse = Schema.Struct({
-  merchant_id: Schema.optional(Schema.String),
-  permissions: Schema.optional(Permissions),
-  scope: Schema.optional(Permissions)
+  merchant_id: optional(MerchantId),
+  permissions: optional(Permissions),
+  scope: optional(Permissions)
 }).annotations({ identifier: "MeResponse" })
 
 /**
@@ -49,3 +52,26 @@ export const fromWire = (wire: typeof MeResponse.Type, raw: unknown): MerchantId
   permissions: wire.permissions ?? wire.scope ?? [],
   raw
 })
+
+const decodeMerchantId = Schema.decodeUnknownOption(MerchantId)
+const decodePermissions = Schema.decodeUnknownOption(Permissions)
+
+/**
+ * Reads a `/oauth/me` body member by member: a recognised member in a form this library does not expect reads as
+ * absent (it is still in `raw`), so that a change to the unpublished schema cannot break the call. Only a body
+ * that is not a JSON object is refused (with the problem, as `MalformedResponse` issues name them).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromJson = (json: unknown): Either.Either<MerchantIdentity, ReadonlyArray<string>> => {
+  if (!Predicate.isRecord(json)) return Either.left(["body: is not a JSON object"])
+  return Either.right({
+    merchantId: decodeMerchantId(json.merchant_id),
+    permissions: Option.getOrElse(
+      Option.orElse(decodePermissions(json.permissions), () => decodePermissions(json.scope)),
+      () => []
+    ),
+    raw: json
+  })
+}

@@ -2,12 +2,14 @@
  * UltraCart's OAuth wire models, as its OpenAPI document names them (snake_case, every field optional).
  *
  * Decoding is lenient where UltraCart's behaviour is unconfirmed: `expires_in` is accepted as a JSON number or a
- * string of digits, `token_type` compares case-insensitively, and unknown members are ignored. Every secret
+ * string of digits, `token_type` compares case-insensitively, a member sent as `null` reads as absent, and unknown
+ * members are ignored. Every secret
  * (access and refresh tokens, device codes) decodes straight into a `Redacted`.
  *
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { optional } from "./internal/schema.js"
 
 /**
  * A lifetime in whole seconds, sent either as a JSON number or as a string of digits (UltraCart's spec has
@@ -42,14 +44,14 @@ export const TokenType = Schema.Lowercase.annotations({ identifier: "TokenType" 
  * @category models
  */
 export const OauthTokenResponse = Schema.Struct({
-  access_token: Schema.optional(Secret),
-  refresh_token: Schema.optional(Secret),
-  expires_in: Schema.optional(Seconds),
-  scope: Schema.optional(Schema.String),
-  token_type: Schema.optional(TokenType),
-  error: Schema.optional(Schema.String),
-  error_description: Schema.optional(Schema.String),
-  error_uri: Schema.optional(Schema.String)
+  access_token: optional(Secret),
+  refresh_token: optional(Secret),
+  expires_in: optional(Seconds),
+  scope: optional(Schema.String),
+  token_type: optional(TokenType),
+  error: optional(Schema.String),
+  error_description: optional(Schema.String),
+  error_uri: optional(Schema.String)
 }).annotations({ identifier: "OauthTokenResponse" })
 
 /**
@@ -63,8 +65,8 @@ export type OauthTokenResponse = typeof OauthTokenResponse.Type
  * @category models
  */
 export const OauthRevokeSuccessResponse = Schema.Struct({
-  successful: Schema.optional(Schema.Boolean),
-  message: Schema.optional(Schema.String)
+  successful: optional(Schema.Boolean),
+  message: optional(Schema.String)
 }).annotations({ identifier: "OauthRevokeSuccessResponse" })
 
 /**
@@ -78,12 +80,12 @@ export type OauthRevokeSuccessResponse = typeof OauthRevokeSuccessResponse.Type
  * @category models
  */
 export const OauthDeviceAuthorizationResponse = Schema.Struct({
-  device_code: Schema.optional(Secret),
-  user_code: Schema.optional(Schema.String),
-  verification_uri: Schema.optional(Schema.String),
-  verification_uri_complete: Schema.optional(Schema.String),
-  expires_in: Schema.optional(Seconds),
-  interval: Schema.optional(Seconds)
+  device_code: optional(Secret),
+  user_code: optional(Schema.String),
+  verification_uri: optional(Schema.String),
+  verification_uri_complete: optional(Schema.String),
+  expires_in: optional(Seconds),
+  interval: optional(Seconds)
 }).annotations({ identifier: "OauthDeviceAuthorizationResponse" })
 
 /**
@@ -99,11 +101,11 @@ export type OauthDeviceAuthorizationResponse = typeof OauthDeviceAuthorizationRe
  * @category models
  */
 export const ErrorDetail = Schema.Struct({
-  developer_message: Schema.optional(Schema.String),
-  user_message: Schema.optional(Schema.String),
-  error_code: Schema.optional(Schema.String),
-  more_info: Schema.optional(Schema.String),
-  object_id: Schema.optional(Schema.String)
+  developer_message: optional(Schema.String),
+  user_message: optional(Schema.String),
+  error_code: optional(Schema.String),
+  more_info: optional(Schema.String),
+  object_id: optional(Schema.String)
 }).annotations({ identifier: "Error" })
 
 /**
@@ -127,12 +129,12 @@ export {
  * @category models
  */
 export const ResultSet = Schema.Struct({
-  count: Schema.optional(Schema.Number),
-  limit: Schema.optional(Schema.Number),
-  more: Schema.optional(Schema.Boolean),
-  next_offset: Schema.optional(Schema.Number),
-  offset: Schema.optional(Schema.Number),
-  total_records: Schema.optional(Schema.Number)
+  count: optional(Schema.Number),
+  limit: optional(Schema.Number),
+  more: optional(Schema.Boolean),
+  next_offset: optional(Schema.Number),
+  offset: optional(Schema.Number),
+  total_records: optional(Schema.Number)
 }).annotations({ identifier: "ResultSet" })
 
 /**
@@ -140,8 +142,8 @@ export const ResultSet = Schema.Struct({
  * @category models
  */
 export const ResponseMetadata = Schema.Struct({
-  payload_name: Schema.optional(Schema.String),
-  result_set: Schema.optional(ResultSet)
+  payload_name: optional(Schema.String),
+  result_set: optional(ResultSet)
 }).annotations({ identifier: "ResponseMetadata" })
 
 /**
@@ -149,9 +151,9 @@ export const ResponseMetadata = Schema.Struct({
  * @category models
  */
 export const Warning = Schema.Struct({
-  warning_message: Schema.optional(Schema.String),
-  more_info: Schema.optional(Schema.String),
-  warning_code: Schema.optional(Schema.String)
+  warning_message: optional(Schema.String),
+  more_info: optional(Schema.String),
+  warning_code: optional(Schema.String)
 }).annotations({ identifier: "Warning" })
 
 /**
@@ -159,10 +161,10 @@ export const Warning = Schema.Struct({
  * @category models
  */
 export const ErrorResponse = Schema.Struct({
-  error: Schema.optional(ErrorDetail),
-  metadata: Schema.optional(ResponseMetadata),
-  success: Schema.optional(Schema.Boolean),
-  warning: Schema.optional(Warning)
+  error: optional(ErrorDetail),
+  metadata: optional(ResponseMetadata),
+  success: optional(Schema.Boolean),
+  warning: optional(Warning)
 }).annotations({ identifier: "ErrorResponse" })
 
 /**

@@ -164,10 +164,7 @@ const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = sche
   OauthDeviceAuthorizationResponse,
   DeviceAuthorization.fromWire
 )
-const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = schemaDecoder(
-  MerchantIdentity.MeResponse,
-  (wire, json) => Either.right(MerchantIdentity.fromWire(wire, json))
-)
+const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = MerchantIdentity.fromJson
 
 const paths: Record<Endpoint, string> = {
   token: "/oauth/token",
@@ -221,6 +218,8 @@ export const make = (
     if (apiVersion.trim() === "") return yield* new InvalidInput({ field: "apiVersion", reason: "is empty" })
     const deviceGrantType = options.deviceGrantType ?? DEVICE_CODE_GRANT_TYPE
     const credentials = options.credentials
+    // Scrubbed from server texts along with each call's own secrets: a server may echo the key it was sent.
+    const credentialSecrets = credentials === undefined || credentials._tag === "Bearer" ? [] : [credentials.key]
     const requestTimeout = Option.map(Option.fromNullable(options.requestTimeout), Duration.decode)
     const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
     const base = yield* HttpClient.HttpClient
@@ -282,7 +281,7 @@ export const make = (
         HttpClientRequest.bodyUrlParams(formBody(fields))
       )
       if (credentials !== undefined && credentials._tag !== "Bearer") request = Credentials.apply(request, credentials)
-      return execute(endpoint, request, decoder, secretsOf(fields), attributes)
+      return execute(endpoint, request, decoder, [...secretsOf(fields), ...credentialSecrets], attributes)
     }
 
     const token = (request: TokenRequest): Effect.Effect<TokenResponse.TokenResponse, OAuthClientError> =>

@@ -394,8 +394,8 @@ export class UltraCartError extends Schema.TaggedError<UltraCartError>()("UltraC
 }
 
 /**
- * A 3xx answer. Redirects are never followed on these calls (RFC 9700): a redirected POST could carry a code or
- * token to another host.
+ * A 3xx answer (status 0 when a browser's fetch hides the redirect it was told not to follow). Redirects are
+ * never followed on these calls (RFC 9700): a redirected POST could carry a code or token to another host.
  *
  * @since 0.1.0
  * @category http errors

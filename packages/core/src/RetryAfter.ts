@@ -7,6 +7,22 @@ import { Duration, Option } from "effect"
 
 const deltaSeconds = /^\s*(\d{1,10})\s*$/
 
+// The three HTTP-date forms of RFC 9110 §5.6.7. `Date.parse` alone is far too lenient ("x 1" is a date in 2001,
+// which would read as "retry now"), so only these shapes reach it.
+const day = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+const month = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+const time = "\\d{2}:\\d{2}:\\d{2}"
+const imfFixdate = new RegExp(`^${day}, \\d{2} ${month} \\d{4} ${time} GMT$`, "i")
+const rfc850Date = new RegExp(`^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${month}-\\d{2} ${time} GMT$`, "i")
+const asctimeDate = new RegExp(`^${day} ${month} (?: \\d|\\d{2}) ${time} \\d{4}$`, "i")
+
+/** Epoch milliseconds of an HTTP-date, or NaN. asctime carries no zone: it is GMT, not local time. */
+const parseHttpDate = (value: string): number => {
+  if (imfFixdate.test(value) || rfc850Date.test(value)) return Date.parse(value)
+  if (asctimeDate.test(value)) return Date.parse(`${value} GMT`)
+  return Number.NaN
+}
+
 /**
  * Parses a `Retry-After` value against the current time (epoch milliseconds). A date in the past gives zero;
  * anything unparseable gives `None`. Never throws.
@@ -18,10 +34,7 @@ export const parse = (value: string | undefined, nowMillis: number): Option.Opti
   if (value === undefined) return Option.none()
   const delta = deltaSeconds.exec(value)
   if (delta !== null) return Option.some(Duration.seconds(Number(delta[1])))
-  // HTTP-date: IMF-fixdate (and the obsolete forms Date.parse also reads). A bare number that is not a
-  // delta (negative, fractional) is not a date either.
-  if (!/[a-z]/i.test(value)) return Option.none()
-  const at = Date.parse(value)
+  const at = parseHttpDate(value.trim())
   if (Number.isNaN(at)) return Option.none()
   return Option.some(Duration.millis(Math.max(0, at - nowMillis)))
 }

@@ -17,7 +17,7 @@ import {
   UnexpectedRedirect
 } from "../OAuthError.js"
 import * as RetryAfter from "../RetryAfter.js"
-import { scrubOptional } from "./scrub.js"
+import { scrub, scrubOptional } from "./scrub.js"
 import { fromHttpClientError } from "./transport.js"
 
 /** Turns a JSON body into the endpoint's result, or the list of problems found (paths and kinds, never values). */
@@ -42,11 +42,13 @@ export const schemaDecoder = <W, I, A>(
     })
 }
 
-const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+/** One line per path and kind: a union (a member that may be null, `Seconds`) reports each of its branches. */
+const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> => [
+  ...new Set(ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
     const path = issue.path.length === 0 ? "body" : issue.path.join(".")
     return `${path}: ${issue._tag === "Missing" ? "is missing" : "has an unexpected form"}`
-  })
+  }))
+]
 
 type Json = { readonly _tag: "Empty" } | { readonly _tag: "Json"; readonly value: unknown } | { readonly _tag: "NotJson" }
 
@@ -105,7 +107,8 @@ const protocolError = (
 ): OAuthProtocolError => {
   const description = scrubOptional(stringMember(json, "error_description"), secrets)
   const errorUri = scrubOptional(stringMember(json, "error_uri"), secrets)
-  return fromOAuthCode(code, {
+  // The code is the server's text too: an echo of a secret in it is scrubbed like the description.
+  return fromOAuthCode(scrub(code, secrets), {
     endpoint,
     status,
     ...(description !== undefined ? { description } : {}),
@@ -117,7 +120,8 @@ const protocolError = (
 /**
  * Reads an endpoint's response into its result or a typed error.
  *
- * - 3xx: `UnexpectedRedirect` (never followed).
+ * - 3xx: `UnexpectedRedirect` (never followed); so is status 0, which is how a browser's fetch reports a redirect
+ *   it was told not to follow (an "opaque redirect").
  * - A body with an OAuth `error` code is a protocol error whatever the status (some servers send them with 200),
  *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them).
  * - 401 / 410 / 429 / 5xx / other 4xx: the status errors, with UltraCart's `ErrorResponse` details.
@@ -130,7 +134,7 @@ export const read = <A>(
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ): Effect.Effect<A, ResponseFailure> => {
   const status = response.status
-  if (status >= 300 && status < 400) return Effect.fail(new UnexpectedRedirect({ endpoint, status }))
+  if (status === 0 || (status >= 300 && status < 400)) return Effect.fail(new UnexpectedRedirect({ endpoint, status }))
   return Effect.flatMap(
     Effect.mapError(response.text, (error) => fromHttpClientError(endpoint, error, secrets)),
     (text): Effect.Effect<A, ResponseFailure> => {

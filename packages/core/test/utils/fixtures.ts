@@ -58,6 +58,14 @@ export const fail = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, 
     Effect.tap((error) => expectNoSecrets(error))
   )
 
+/** Asserts an error's tag, narrowing its type. */
+export function assertTag<E extends { readonly _tag: string }, T extends E["_tag"]>(
+  error: E,
+  tag: T
+): asserts error is Extract<E, { readonly _tag: T }> {
+  expect(error._tag).toBe(tag)
+}
+
 /** Options with the test client id. */
 export const options = (overrides: Partial<OAuthClient.OAuthClientOptions> = {}): OAuthClient.OAuthClientOptions => ({
   clientId: CLIENT_ID,
