@@ -1,1 +1,7 @@
 export * as OutcomeUnknown from "./OutcomeUnknown.js"
+/** Retries that know which calls may be repeated: a wrapped OAuth client and an `HttpClient` transform. @since 0.1.0 */
+export * as Retry from "./Retry.js"
+/** The retry rules, bounds and schedule. @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+/** Request and body deadlines. @since 0.1.0 */
+export * as Timeouts from "./Timeouts.js"

@@ -1,0 +1,187 @@
+/**
+ * Deadlines for UltraCart calls: one for the response head, a separate one for reading the body.
+ *
+ * The OAuth client enforces both itself (core's `requestTimeout` / `bodyTimeout` options, failing with a
+ * `TransportError` of reason `Timeout` / `BodyTimeout`); this module gives them defaults and configuration, and
+ * offers the same deadlines as an `HttpClient` transform for the rest of the API.
+ *
+ * @since 0.1.0
+ */
+import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import { OAuthClient } from "@ultracart-oauth/core"
+import { Config, type ConfigError, Duration, Effect, Layer, Schema } from "effect"
+
+/**
+ * The two deadlines. `Duration.infinity` turns one off.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Timeouts {
+  /** From sending the request to the response head. */
+  readonly requestTimeout: Duration.Duration
+  /** From the response head to the end of its body. */
+  readonly bodyTimeout: Duration.Duration
+}
+
+/**
+ * 10 seconds each: UltraCart's OAuth endpoints answer in well under a second when healthy.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: Timeouts = { requestTimeout: Duration.seconds(10), bodyTimeout: Duration.seconds(10) }
+
+/**
+ * Deadlines from options; absent ones take the {@link defaults}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: {
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly bodyTimeout?: Duration.DurationInput | undefined
+} = {}): Timeouts => ({
+  requestTimeout: options.requestTimeout === undefined ? defaults.requestTimeout : Duration.decode(options.requestTimeout),
+  bodyTimeout: options.bodyTimeout === undefined ? defaults.bodyTimeout : Duration.decode(options.bodyTimeout)
+})
+
+/**
+ * The deadlines from configuration: `ULTRACART_REQUEST_TIMEOUT` and `ULTRACART_BODY_TIMEOUT` (durations such as
+ * `5 seconds`), each optional.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Timeouts> = Config.all({
+  requestTimeout: Config.duration("ULTRACART_REQUEST_TIMEOUT").pipe(Config.withDefault(defaults.requestTimeout)),
+  bodyTimeout: Config.duration("ULTRACART_BODY_TIMEOUT").pipe(Config.withDefault(defaults.bodyTimeout))
+})
+
+/**
+ * OAuth client options with the deadlines filled in where the options leave them out.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withTimeouts = (
+  options: OAuthClient.OAuthClientOptions,
+  timeouts: Timeouts = defaults
+): OAuthClient.OAuthClientOptions => ({
+  ...options,
+  requestTimeout: options.requestTimeout ?? timeouts.requestTimeout,
+  bodyTimeout: options.bodyTimeout ?? timeouts.bodyTimeout
+})
+
+/**
+ * Core's OAuth client configuration plus the deadlines from {@link config}:
+ * `OAuthClient.layerConfig(Timeouts.oauthClientConfig)`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const oauthClientConfig: Config.Config<OAuthClient.OAuthClientOptions> = Config.zipWith(
+  OAuthClient.config,
+  config,
+  withTimeouts
+)
+
+/**
+ * The cause inside the `HttpClientError` an API call fails with when a deadline passes: `Response` for the
+ * response head, `Body` for the body.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("DeadlineExceeded", {
+  phase: Schema.Literal("Response", "Body"),
+  timeoutMillis: Schema.Number
+}) {
+  override get message(): string {
+    return `no ${this.phase === "Response" ? "response" : "complete body"} within ${
+      Duration.format(Duration.millis(this.timeoutMillis))
+    }`
+  }
+}
+
+/** Statuses whose responses have no body, which `Response` refuses to be given one. */
+const nullBodyStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
+
+/**
+ * An `HttpClient` transform with both deadlines. The response head must arrive within `requestTimeout`
+ * (else a `RequestError`, reason `Transport`, whose cause is a {@link DeadlineExceeded}); when `bodyTimeout` is
+ * finite the body is then read into memory within it (else a `ResponseError`, reason `Decode`, same cause) and
+ * handed back as a buffered response — fine for UltraCart's JSON, not meant for large downloads.
+ *
+ * @since 0.1.0
+ * @category http client
+ */
+export const transformClient = (timeouts: Timeouts) =>
+<E, R>(
+  client: HttpClient.HttpClient.With<E, R>
+): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
+  const { bodyTimeout, requestTimeout } = timeouts
+  const bufferBody = Duration.isFinite(bodyTimeout)
+  const limitHead = Duration.isFinite(requestTimeout)
+  return HttpClient.transform(client, (effect, request) => {
+    const head = !limitHead ? effect : Effect.timeoutFail(effect, {
+      duration: requestTimeout,
+      onTimeout: () => {
+        const cause = new DeadlineExceeded({ phase: "Response", timeoutMillis: Duration.toMillis(requestTimeout) })
+        return new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.message })
+      }
+    })
+    if (!bufferBody) return head
+    return Effect.flatMap(head, (response) =>
+      response.arrayBuffer.pipe(
+        Effect.timeoutFail({
+          duration: bodyTimeout,
+          onTimeout: () => {
+            const cause = new DeadlineExceeded({ phase: "Body", timeoutMillis: Duration.toMillis(bodyTimeout) })
+            return new HttpClientError.ResponseError({
+              request,
+              response,
+              reason: "Decode",
+              cause,
+              description: cause.message
+            })
+          }
+        }),
+        Effect.map((body) =>
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(nullBodyStatuses.has(response.status) ? null : body, {
+              status: response.status,
+              headers: response.headers
+            })
+          )
+        )
+      ))
+  })
+}
+
+/**
+ * Replaces the `HttpClient` in context with {@link transformClient} applied (for the API client; the OAuth client
+ * takes its deadlines as options, see {@link withTimeouts}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClient = (
+  timeouts: Timeouts = defaults
+): Layer.Layer<HttpClient.HttpClient, never, HttpClient.HttpClient> =>
+  Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, transformClient(timeouts)))
+
+/**
+ * {@link layerHttpClient} with the deadlines read from configuration ({@link config} unless another is given).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClientConfig = (
+  timeouts: Config.Config<Timeouts> = config
+): Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.zipWith(HttpClient.HttpClient, timeouts, (client, t) => transformClient(t)(client))
+  )
