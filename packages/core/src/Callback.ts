@@ -93,20 +93,20 @@ export type CallbackError =
   | CallbackMissingCode
   | StateMismatch
 
-const encoder = new TextEncoder()
-
 /**
- * Compares two secrets in time that depends only on their lengths.
+ * Compares two secrets in time that depends only on their lengths. It compares UTF-16 code units, not UTF-8 bytes:
+ * an encoder turns every lone surrogate into the same U+FFFD, which would make different strings equal.
  *
  * @since 0.1.0
  * @category utils
  */
 export const constantTimeEquals = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean => {
-  const x = encoder.encode(Redacted.value(a))
-  const y = encoder.encode(Redacted.value(b))
+  const x = Redacted.value(a)
+  const y = Redacted.value(b)
   let diff = x.length ^ y.length
   const n = Math.max(x.length, y.length)
-  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+  // Past the end of the shorter string charCodeAt gives NaN, which `^` reads as 0; the lengths already differ.
+  for (let i = 0; i < n; i++) diff |= x.charCodeAt(i) ^ y.charCodeAt(i)
   return diff === 0
 }
 

@@ -272,49 +272,48 @@ describe("transport failures", () => {
       ))))
   }
 
-  it.effect("a body cut short is TransportError Body, outcome Unknown", () =>
-    Effect.gen(function*() {
-      const error = yield* fail(exchange)
-      expect(error).toMatchObject({ _tag: "TransportError", reason: "Body", outcome: "Unknown" })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.brokenBody(200)))))
-
-  it.effect("a response error raised by the transport is TransportError Body", () =>
-    Effect.gen(function*() {
-      const error = yield* fail(exchange)
-      expect(error).toMatchObject({ _tag: "TransportError", reason: "Body", outcome: "Unknown" })
-    }).pipe(Effect.provide(clientLayer(
-      {},
-      (request) =>
-        Effect.fail(
-          new HttpClientError.ResponseError({
-            request,
-            response: HttpClientResponse.fromWeb(request, new Response("")),
-            reason: "Decode"
-          })
-        )
-    ))))
+  const bodyFailures: ReadonlyArray<[string, MockHttp.Reply]> = [
+    ["a body cut short", MockHttp.brokenBody(200)],
+    ["a response error raised by the transport", (request) =>
+      Effect.fail(
+        new HttpClientError.ResponseError({
+          request,
+          response: HttpClientResponse.fromWeb(request, new Response("")),
+          reason: "Decode"
+        })
+      )]
+  ]
+  for (const [name, reply] of bodyFailures) {
+    it.effect(`${name} is TransportError Body, outcome Unknown`, () =>
+      Effect.gen(function*() {
+        const error = yield* fail(exchange)
+        expect(error).toMatchObject({ _tag: "TransportError", reason: "Body", outcome: "Unknown" })
+      }).pipe(Effect.provide(clientLayer({}, reply))))
+  }
 })
 
 describe("timeouts (TestClock)", () => {
+  /** Runs a failing call on the TestClock: still pending a millisecond before `millis`, failed at `millis`. */
+  const failsAt = <A, E, R>(call: Effect.Effect<A, E, R>, millis: number) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(fail(call))
+      yield* TestClock.adjust(millis - 1)
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      yield* TestClock.adjust(1)
+      return yield* Fiber.join(fiber)
+    })
+
   it.effect("requestTimeout: no response head in time is TransportError Timeout, not a moment earlier", () =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork(fail(refresh))
-      yield* TestClock.adjust("9999 millis")
-      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
-      yield* TestClock.adjust("1 millis")
-      const error = yield* Fiber.join(fiber)
+      const error = yield* failsAt(refresh, 10_000)
       expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout", outcome: "Unknown", endpoint: "token" })
       expect(error.message).toContain("10s")
     }).pipe(Effect.provide(clientLayer({ requestTimeout: "10 seconds" }, MockHttp.hang))))
 
   it.effect("bodyTimeout: a stalled body is TransportError BodyTimeout, timed separately from the head", () =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork(fail(exchange))
-      // The head arrived at once: the 5 s request deadline no longer applies.
-      yield* TestClock.adjust("19 seconds")
-      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
-      yield* TestClock.adjust("1 seconds")
-      const error = yield* Fiber.join(fiber)
+      // The head arrived at once: the 5 s request deadline no longer applies, the 20 s body deadline does.
+      const error = yield* failsAt(exchange, 20_000)
       expect(error).toMatchObject({ _tag: "TransportError", reason: "BodyTimeout", outcome: "Unknown" })
     }).pipe(Effect.provide(clientLayer({ requestTimeout: "5 seconds", bodyTimeout: "20 seconds" }, MockHttp.stalledBody(200)))))
 
