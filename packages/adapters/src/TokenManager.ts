@@ -1,0 +1,569 @@
+/**
+ * Hands out a valid access token for one grant: refreshes ahead of expiry, one refresh at a time however many
+ * fibers ask, persists rotations before anyone sees them, and recovers from lost races and lost responses by
+ * re-reading the `TokenStore`.
+ *
+ * @since 0.1.0
+ */
+import { OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
+import {
+  Cause,
+  Clock,
+  Config,
+  type ConfigError,
+  Context,
+  DateTime,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  ExecutionStrategy,
+  FiberId,
+  Layer,
+  Metric,
+  Option,
+  type Redacted,
+  Schema,
+  Scope
+} from "effect"
+import { OutcomeUnknown } from "./OutcomeUnknown.js"
+import { type TokenSet, type TokenSetInput, TokenStore, type TokenStoreError, withVersion } from "./TokenStore.js"
+
+/**
+ * The grant cannot give an access token any more: the merchant must authorize the app again (browser or device
+ * flow). `reason`: `NoTokens` (nothing stored, or logged out), `NoRefreshToken` (the access token expired and the
+ * grant came without a refresh token), `InvalidGrant` (UltraCart refused the refresh token and no newer token
+ * was in the store).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationRequired>()("ReauthorizationRequired", {
+  key: Schema.String,
+  reason: Schema.Literal("NoTokens", "NoRefreshToken", "InvalidGrant"),
+  /** UltraCart's `error_description`, for `InvalidGrant`. */
+  description: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    const why = this.reason === "NoTokens"
+      ? "no tokens are stored"
+      : this.reason === "NoRefreshToken"
+      ? "the access token expired and there is no refresh token"
+      : `UltraCart refused the refresh token${this.description === undefined ? "" : ` (${this.description})`}`
+    return `Grant "${this.key}" needs the merchant to authorize the app again: ${why}`
+  }
+}
+
+/**
+ * Everything asking for a token can fail with. Transient failures (`RateLimited`, `ServerError`, a
+ * `TransportError`…) come through as core's errors; the stored tokens are kept.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TokenManagerError =
+  | ReauthorizationRequired
+  | TokenStoreError
+  | OutcomeUnknown
+  | OAuthError.OAuthClientError
+
+/**
+ * How one revocation of a logout went.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RevocationOutcome =
+  | { readonly _tag: "Revoked" }
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Failed"; readonly cause: Cause.Cause<OAuthError.OAuthClientError> }
+
+/**
+ * What a logout did: the refresh token is revoked first (RFC 7009 §2.1), then the access token (UltraCart's
+ * documented `token`); the store is cleared whatever they answered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Logout {
+  readonly refreshToken: RevocationOutcome
+  readonly accessToken: RevocationOutcome
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenManagerOptions {
+  /** The grant's key in the `TokenStore`. Defaults to the `OAuthClient`'s client id. */
+  readonly key?: string | undefined
+  /**
+   * Refresh this long before the expiry (default 5 minutes). For a token living less than twice the margin, the
+   * refresh comes at half its life instead, so a short-lived token is not refreshed on every call.
+   */
+  readonly refreshMargin?: Duration.DurationInput | undefined
+  /** The lifetime assumed when a token response has no `expires_in` (default 30 minutes). */
+  readonly defaultLifetime?: Duration.DurationInput | undefined
+  /** Refresh in a background fiber at the margin, so callers never wait for a refresh (default false). */
+  readonly backgroundRefresh?: boolean | undefined
+  /** After a failed refresh, the first pause before the next attempt (1 second), doubled per failure. */
+  readonly retryBackoff?: Duration.DurationInput | undefined
+  /** The longest pause between refresh attempts (1 minute). */
+  readonly maxRetryBackoff?: Duration.DurationInput | undefined
+  /** How long closing the Layer waits for a refresh in flight, so a rotation is persisted (10 seconds). */
+  readonly shutdownGrace?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export declare namespace TokenManager {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /** The grant's key in the store. */
+    readonly key: string
+    /** A token set whose access token is valid now (refreshed first if it was due). */
+    readonly tokens: Effect.Effect<TokenSet, TokenManagerError>
+    /** The access token of {@link tokens}. */
+    readonly accessToken: Effect.Effect<Redacted.Redacted<string>, TokenManagerError>
+    /** Refreshes now, whatever the expiry (joining a refresh already in flight). */
+    readonly refresh: Effect.Effect<TokenSet, TokenManagerError>
+    /**
+     * The API refused `rejected` (a 401): refreshes once, unless a newer set is already known; yields the set to
+     * try again with. A second refusal of the new set is the caller's answer — this never loops.
+     */
+    readonly invalidate: (rejected: TokenSet) => Effect.Effect<TokenSet, TokenManagerError>
+    /**
+     * Stores the tokens of a new grant (a code or device exchange). `issuedAt` is when the exchange started
+     * (defaults to now); the expiry is counted from it.
+     */
+    readonly save: (
+      response: TokenResponse.TokenResponse,
+      issuedAt?: DateTime.Utc | undefined
+    ) => Effect.Effect<TokenSet, TokenStoreError>
+    /** Runs an exchange and saves its tokens, counting the expiry from the moment the exchange started. */
+    readonly login: <E, R>(
+      exchange: Effect.Effect<TokenResponse.TokenResponse, E, R>
+    ) => Effect.Effect<TokenSet, E | TokenStoreError, R>
+    /** Revokes the refresh token, then the access token, then clears the store whatever revocation did. */
+    readonly logout: Effect.Effect<Logout, TokenStoreError>
+  }
+}
+
+/**
+ * The token manager service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TokenManager extends Context.Tag("@ultracart-oauth/adapters/TokenManager")<
+  TokenManager,
+  TokenManager.Service
+>() {}
+
+/**
+ * The token manager's metrics. None carries a secret; none is tagged with the grant (unbounded cardinality).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metrics = {
+  /** Refresh requests sent. */
+  refreshes: Metric.counter("ultracart_oauth_token_refreshes", { incremental: true }),
+  /** Failed refreshes, tagged `error` with the error's tag. */
+  refreshFailures: Metric.counter("ultracart_oauth_token_refresh_failures", { incremental: true }),
+  /** Callers that joined a refresh (or store read) already in flight instead of starting one. */
+  singleFlightJoins: Metric.counter("ultracart_oauth_token_single_flight_joins", { incremental: true }),
+  /** Failures recovered from, tagged `via`: `store` (a newer token was stored) or `retry` (a repeated refresh). */
+  recoveries: Metric.counter("ultracart_oauth_token_recoveries", { incremental: true }),
+  /** Rotated tokens that could not be persisted (kept in memory). */
+  persistFailures: Metric.counter("ultracart_oauth_token_persist_failures", { incremental: true })
+}
+
+type Trigger =
+  | { readonly _tag: "Due" }
+  | { readonly _tag: "Forced" }
+  | { readonly _tag: "Rejected"; readonly version: number }
+
+/** A failed refresh whose outcome is unknown: UltraCart may have rotated the refresh token. */
+const isAmbiguous = (error: OAuthError.OAuthClientError | OutcomeUnknown): boolean =>
+  error._tag === "OutcomeUnknown" ||
+  (error._tag === "TransportError" && error.outcome === "Unknown") ||
+  (error._tag === "MalformedResponse" && error.status >= 200 && error.status < 300)
+
+const asOutcomeUnknown = (error: OAuthError.OAuthClientError): OAuthError.OAuthClientError | OutcomeUnknown =>
+  error._tag === "TransportError" && error.outcome === "Unknown"
+    ? new OutcomeUnknown({ grantType: "refresh_token", reason: error.reason, detail: error.detail })
+    : error
+
+const IDLE_POLL_MILLIS = 60_000
+
+/**
+ * Makes a token manager for one grant. Its refreshes run in fibers of the given scope, so a caller that is
+ * interrupted (or times out) never abandons a refresh half way; closing the scope waits `shutdownGrace` for one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: TokenManagerOptions = {}
+): Effect.Effect<TokenManager.Service, never, OAuthClient.OAuthClient | TokenStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const oauth = yield* OAuthClient.OAuthClient
+    const store = yield* TokenStore
+    const key = options.key ?? oauth.clientId
+    const marginMillis = Duration.toMillis(options.refreshMargin ?? Duration.minutes(5))
+    const defaultLifetimeMillis = Duration.toMillis(options.defaultLifetime ?? Duration.minutes(30))
+    const backoffMillis = Duration.toMillis(options.retryBackoff ?? Duration.seconds(1))
+    const maxBackoffMillis = Duration.toMillis(options.maxRetryBackoff ?? Duration.minutes(1))
+    const shutdownGrace = Duration.decode(options.shutdownGrace ?? Duration.seconds(10))
+    const annotations = { "ultracart.grant": key }
+
+    // The state below is only written by the fiber that holds `lock` (or synchronously, between two steps), so
+    // plain variables are enough; readers on the hot path see either the old or the new set, both consistent.
+    let current: TokenSet | undefined
+    let refreshAtMillis = 0
+    let expiresAtMillis = 0
+    let deadVersion: number | undefined
+    let failures = 0
+    let retryAtMillis = 0
+    let lastError: TokenManagerError | undefined
+    let flight: Deferred.Deferred<TokenSet, TokenManagerError> | undefined
+
+    const lock = yield* Effect.makeSemaphore(1)
+    const scope = yield* Effect.scope
+    const flightScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    // Added after the flight scope, so it runs before that scope closes: an in-flight rotation gets persisted.
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() =>
+        flight === undefined ? Effect.void : Effect.ignore(Effect.timeout(Deferred.await(flight), shutdownGrace))
+      )
+    )
+
+    /** When a set should be refreshed: the margin before expiry, but never before half its life. */
+    const refreshPoint = (tokens: TokenSet): number => {
+      const expires = DateTime.toEpochMillis(tokens.expiresAt)
+      const issued = DateTime.toEpochMillis(tokens.issuedAt)
+      return Math.max(expires - marginMillis, issued + (expires - issued) / 2)
+    }
+
+    const adopt = (tokens: TokenSet | undefined): void => {
+      current = tokens
+      refreshAtMillis = tokens === undefined ? 0 : refreshPoint(tokens)
+      expiresAtMillis = tokens === undefined ? 0 : DateTime.toEpochMillis(tokens.expiresAt)
+    }
+
+    const succeeded = (tokens: TokenSet): TokenSet => {
+      adopt(tokens)
+      failures = 0
+      retryAtMillis = 0
+      lastError = undefined
+      return tokens
+    }
+
+    const fromResponse = (
+      response: TokenResponse.TokenResponse,
+      issuedAtMillis: number,
+      previous: TokenSet | undefined
+    ): TokenSetInput => ({
+      accessToken: response.accessToken,
+      // RFC 6749 §6: no refresh token in the answer means the old one stays valid.
+      refreshToken: Option.orElse(response.refreshToken, () => previous?.refreshToken ?? Option.none()),
+      expiresAt: DateTime.unsafeMake(
+        issuedAtMillis + Option.match(response.expiresIn, {
+          onNone: () => defaultLifetimeMillis,
+          onSome: (seconds) => seconds * 1000
+        })
+      ),
+      issuedAt: DateTime.unsafeMake(issuedAtMillis),
+      scope: Option.orElse(response.scope, () => previous?.scope ?? Option.none())
+    })
+
+    /**
+     * A refresh failed: back off, and keep serving the current access token while it is still valid (the margin
+     * exists for this) — except to a caller whose token the API just refused.
+     */
+    const failOrServe = (trigger: Trigger, tokens: TokenSet, error: TokenManagerError) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        failures += 1
+        retryAtMillis = now + Math.min(maxBackoffMillis, backoffMillis * 2 ** (failures - 1))
+        lastError = error
+        yield* Effect.logWarning("token refresh failed").pipe(
+          Effect.annotateLogs({ "error.tag": error._tag, "error.message": error.message, "token.version": tokens.version })
+        )
+        if (trigger._tag === "Due" && now < DateTime.toEpochMillis(tokens.expiresAt)) return tokens
+        return yield* Effect.fail(error)
+      })
+
+    const persist = (base: TokenSet, response: TokenResponse.TokenResponse, issuedAtMillis: number) =>
+      Effect.gen(function*() {
+        const next = fromResponse(response, issuedAtMillis, base)
+        const written = yield* Effect.either(store.compareAndSet(key, base.version, next))
+        if (written._tag === "Left") {
+          // The rotation happened at UltraCart: losing it from memory too would strand the grant.
+          yield* Metric.increment(metrics.persistFailures)
+          yield* Effect.logError("refreshed tokens could not be stored; keeping them in memory").pipe(
+            Effect.annotateLogs({ "error.message": written.left.message })
+          )
+          return succeeded(withVersion(next, base.version))
+        }
+        const result = written.right
+        if (result._tag === "Written") {
+          yield* Effect.logDebug("tokens refreshed").pipe(
+            Effect.annotateLogs({
+              "token.version": result.tokens.version,
+              "token.expires_at": DateTime.formatIso(result.tokens.expiresAt)
+            })
+          )
+          return succeeded(result.tokens)
+        }
+        if (Option.isNone(result.current)) {
+          adopt(undefined)
+          return yield* new ReauthorizationRequired({ key, reason: "NoTokens" })
+        }
+        // Another process wrote first: the store is the one truth every process shares.
+        yield* Effect.logInfo("another writer stored tokens during the refresh; using the stored ones")
+        return succeeded(result.current.value)
+      })
+
+    const refreshFrom = (
+      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+      trigger: Trigger,
+      base: TokenSet,
+      refreshToken: Redacted.Redacted<string>,
+      recovering: boolean
+    ): Effect.Effect<TokenSet, TokenManagerError> =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        yield* Metric.increment(metrics.refreshes)
+        // Only the request can be interrupted (by closing the Layer); persisting its answer cannot.
+        const exit = yield* Effect.exit(restore(oauth.refresh({ refreshToken })))
+        if (Exit.isSuccess(exit)) return yield* persist(base, exit.value, started)
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isNone(failure)) return yield* Effect.failCause(exit.cause)
+        const error = asOutcomeUnknown(failure.value)
+        yield* Metric.increment(Metric.tagged(metrics.refreshFailures, "error", error._tag))
+
+        // Lost a race (another fiber or process rotated first) or lost the answer: the store may know better.
+        const latest = yield* store.load(key)
+        if (Option.isNone(latest)) {
+          adopt(undefined)
+          return yield* new ReauthorizationRequired({ key, reason: "NoTokens" })
+        }
+        if (latest.value.version !== base.version) {
+          yield* Metric.increment(Metric.tagged(metrics.recoveries, "via", "store"))
+          yield* Effect.logInfo("refresh failed but a newer token was stored; using it").pipe(
+            Effect.annotateLogs({ "error.tag": error._tag, "token.version": latest.value.version })
+          )
+          return succeeded(latest.value)
+        }
+        if (error._tag === "InvalidGrant") {
+          deadVersion = base.version
+          return yield* failOrServe(
+            trigger,
+            base,
+            new ReauthorizationRequired({ key, reason: "InvalidGrant", ...(error.description ? { description: error.description } : {}) })
+          )
+        }
+        if (isAmbiguous(error) && !recovering) {
+          // Nobody stored a newer token. Either UltraCart never acted (then the same refresh token works), or it
+          // rotated and the answer was lost: then the new token is gone for good, and a repeat either succeeds
+          // (a server with a reuse grace period) or ends in invalid_grant — which re-authorization needed anyway.
+          yield* Effect.logInfo("refresh outcome unknown and nothing newer stored; repeating it once")
+          const repeated = yield* refreshFrom(restore, trigger, base, refreshToken, true)
+          if (repeated !== base) yield* Metric.increment(Metric.tagged(metrics.recoveries, "via", "retry"))
+          return repeated
+        }
+        return yield* failOrServe(trigger, base, error)
+      })
+
+    /** One flight: read the store, and refresh only if what it holds is due (or was refused). */
+    const fly = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const loaded = yield* store.load(key)
+          if (Option.isNone(loaded)) {
+            adopt(undefined)
+            return yield* new ReauthorizationRequired({ key, reason: "NoTokens" })
+          }
+          // Same version: memory is at least as new (it may hold a rotation the store failed to take).
+          const base = current !== undefined && current.version === loaded.value.version ? current : loaded.value
+          if (base !== current) adopt(base)
+          const now = yield* Clock.currentTimeMillis
+          const due = trigger._tag === "Forced" || now >= refreshAtMillis ||
+            (trigger._tag === "Rejected" && trigger.version === base.version)
+          if (!due) return succeeded(base)
+          if (deadVersion === base.version) {
+            return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "InvalidGrant" }))
+          }
+          if (Option.isNone(base.refreshToken)) {
+            return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "NoRefreshToken" }))
+          }
+          return yield* refreshFrom(restore, trigger, base, base.refreshToken.value, false)
+        })
+      ).pipe(
+        lock.withPermits(1),
+        Effect.withSpan("TokenManager.refresh", { attributes: { ...annotations, "ultracart.trigger": trigger._tag } }),
+        Effect.annotateLogs(annotations)
+      )
+
+    /** Joins the flight in progress, or starts one in the manager's scope; either way the caller only awaits. */
+    const singleFlight = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
+      Effect.flatMap(
+        Effect.uninterruptible(Effect.suspend(() => {
+          if (flight !== undefined) return Effect.as(Metric.increment(metrics.singleFlightJoins), flight)
+          const deferred = Deferred.unsafeMake<TokenSet, TokenManagerError>(FiberId.none)
+          flight = deferred
+          const run = fly(trigger).pipe(
+            Effect.onExit((exit) =>
+              Effect.suspend(() => {
+                if (flight === deferred) flight = undefined
+                return Deferred.done(deferred, exit)
+              })
+            )
+          )
+          return Effect.as(Effect.forkIn(run, flightScope), deferred)
+        })),
+        Deferred.await
+      )
+
+    /** Off the hot path: in a back-off after a failure, answer from memory; otherwise fly. */
+    const slowPath = (now: number): Effect.Effect<TokenSet, TokenManagerError> => {
+      if (current !== undefined && now < retryAtMillis && lastError !== undefined) {
+        return now < expiresAtMillis ? Effect.succeed(current) : Effect.fail(lastError)
+      }
+      return singleFlight({ _tag: "Due" })
+    }
+
+    const tokens: Effect.Effect<TokenSet, TokenManagerError> = Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => (current !== undefined && now < refreshAtMillis ? Effect.succeed(current) : slowPath(now))
+    )
+
+    const invalidate = (rejected: TokenSet): Effect.Effect<TokenSet, TokenManagerError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (current !== undefined && current.version !== rejected.version && now < expiresAtMillis) {
+          return Effect.succeed(current)
+        }
+        if (now < retryAtMillis && lastError !== undefined) return Effect.fail(lastError)
+        return singleFlight({ _tag: "Rejected", version: rejected.version })
+      })
+
+    const save = (response: TokenResponse.TokenResponse, issuedAt?: DateTime.Utc) =>
+      Effect.gen(function*() {
+        const issuedAtMillis = issuedAt === undefined ? yield* Clock.currentTimeMillis : DateTime.toEpochMillis(issuedAt)
+        const saved = yield* store.save(key, fromResponse(response, issuedAtMillis, undefined))
+        deadVersion = undefined
+        return succeeded(saved)
+      }).pipe(lock.withPermits(1))
+
+    const revoke = (
+      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+      token: Option.Option<Redacted.Redacted<string>>
+    ): Effect.Effect<RevocationOutcome> =>
+      Option.match(token, {
+        onNone: () => Effect.succeed({ _tag: "Absent" } as const),
+        onSome: (token) =>
+          Effect.map(Effect.exit(restore(oauth.revoke({ token }))), (exit): RevocationOutcome =>
+            Exit.isSuccess(exit) ? { _tag: "Revoked" } : { _tag: "Failed", cause: exit.cause })
+      })
+
+    const logout: Effect.Effect<Logout, TokenStoreError> = Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const stored = yield* Effect.option(store.load(key))
+        const tokens = Option.getOrUndefined(Option.flatten(stored)) ?? current
+        const refreshToken = yield* revoke(restore, tokens?.refreshToken ?? Option.none())
+        const accessToken = yield* revoke(restore, Option.fromNullable(tokens?.accessToken))
+        adopt(undefined)
+        deadVersion = undefined
+        yield* store.clear(key)
+        yield* Effect.logInfo("logged out").pipe(
+          Effect.annotateLogs({ "revocation.refresh_token": refreshToken._tag, "revocation.access_token": accessToken._tag })
+        )
+        return { refreshToken, accessToken }
+      })
+    ).pipe(lock.withPermits(1), Effect.withSpan("TokenManager.logout", { attributes: annotations }), Effect.annotateLogs(annotations))
+
+    const service: TokenManager.Service = {
+      key,
+      tokens,
+      accessToken: Effect.map(tokens, (t) => t.accessToken),
+      refresh: singleFlight({ _tag: "Forced" }),
+      invalidate,
+      save,
+      login: (exchange) =>
+        Effect.flatMap(DateTime.now, (started) => Effect.flatMap(exchange, (response) => save(response, started))),
+      logout
+    }
+
+    if (options.backgroundRefresh === true) {
+      yield* Effect.forkScoped(backgroundRefresh(service, () => ({ current, refreshAtMillis, retryAtMillis })))
+    }
+    return service
+  })
+
+/** Wakes at each refresh point (or after each back-off) and refreshes; polls the store while there is no grant. */
+const backgroundRefresh = (
+  manager: TokenManager.Service,
+  state: () => { current: TokenSet | undefined; refreshAtMillis: number; retryAtMillis: number }
+) =>
+  Effect.forever(
+    Effect.gen(function*() {
+      yield* Effect.exit(manager.tokens)
+      const now = yield* Clock.currentTimeMillis
+      const { current, refreshAtMillis, retryAtMillis } = state()
+      const wakeAt = current === undefined
+        ? now + IDLE_POLL_MILLIS
+        : now < refreshAtMillis
+        ? refreshAtMillis
+        : Math.max(retryAtMillis, now + 1_000)
+      yield* Effect.sleep(Duration.millis(Math.min(wakeAt - now, IDLE_POLL_MILLIS)))
+    })
+  )
+
+/**
+ * The token manager as a Layer; its refreshes and background fiber stop with it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: TokenManagerOptions
+): Layer.Layer<TokenManager, never, OAuthClient.OAuthClient | TokenStore> => Layer.scoped(TokenManager, make(options))
+
+/**
+ * Options from configuration: `ULTRACART_TOKEN_GRANT` (the key), `ULTRACART_TOKEN_REFRESH_MARGIN` and
+ * `ULTRACART_TOKEN_DEFAULT_LIFETIME` (durations such as `5 minutes`), `ULTRACART_TOKEN_BACKGROUND_REFRESH`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<TokenManagerOptions> = Config.all({
+  key: Config.option(Config.nonEmptyString("ULTRACART_TOKEN_GRANT")),
+  refreshMargin: Config.option(Config.duration("ULTRACART_TOKEN_REFRESH_MARGIN")),
+  defaultLifetime: Config.option(Config.duration("ULTRACART_TOKEN_DEFAULT_LIFETIME")),
+  backgroundRefresh: Config.withDefault(Config.boolean("ULTRACART_TOKEN_BACKGROUND_REFRESH"), false)
+}).pipe(
+  Config.map((c): TokenManagerOptions => ({
+    key: Option.getOrUndefined(c.key),
+    refreshMargin: Option.getOrUndefined(c.refreshMargin),
+    defaultLifetime: Option.getOrUndefined(c.defaultLifetime),
+    backgroundRefresh: c.backgroundRefresh
+  }))
+)
+
+/**
+ * The token manager as a Layer, from configuration ({@link config} unless another is given).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config<TokenManagerOptions> = config
+): Layer.Layer<TokenManager, ConfigError.ConfigError, OAuthClient.OAuthClient | TokenStore> =>
+  Layer.scoped(TokenManager, Effect.flatMap(options, make))

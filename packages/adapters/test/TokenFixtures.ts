@@ -1,0 +1,149 @@
+/**
+ * A scripted `OAuthClient` for token-manager tests: a tiny rotating-refresh-token server with reuse detection,
+ * an optional reuse grace period, and per-request faults — at the service level, so tests control exactly what
+ * each refresh sees. (Integration tests use `@ultracart-oauth/testing`'s fake server.)
+ */
+import { OAuthClient, OAuthError, type TokenResponse } from "@ultracart-oauth/core"
+import { Effect, Layer, Option, Redacted } from "effect"
+import type { Duration } from "effect"
+
+export type RefreshFault =
+  | { readonly _tag: "LoseResponse" }
+  | { readonly _tag: "NotSent" }
+  | { readonly _tag: "RateLimited" }
+  | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput }
+
+export interface ScriptedServerOptions {
+  readonly rotate?: boolean
+  /** Seconds; `undefined` omits `expires_in`. */
+  readonly expiresIn?: number | undefined
+  /** A retired refresh token presented within this many uses after its rotation still refreshes (a grace period). */
+  readonly reuseGrace?: boolean
+}
+
+export class ScriptedServer {
+  refreshRequests = 0
+  revokeRequests: Array<string> = []
+  familyRevoked = false
+  /** Revocations fail with a 503 while set. */
+  revokeFails = false
+  readonly issued: Array<string> = []
+  faults: Array<RefreshFault> = []
+  private generation = 0
+  private validRefresh: string
+  private readonly retired = new Set<string>()
+  private lastRetired: string | undefined
+
+  constructor(readonly options: ScriptedServerOptions = {}) {
+    this.validRefresh = this.mint("rt")
+  }
+
+  private mint(kind: string): string {
+    const token = `${kind}-${this.generation}-${Math.random().toString(36).slice(2, 12)}`
+    this.issued.push(token)
+    return token
+  }
+
+  /** The grant as a login would yield it. */
+  initial(): TokenResponse.TokenResponse {
+    return {
+      accessToken: Redacted.make(this.mint("at")),
+      tokenType: "bearer",
+      expiresIn: Option.fromNullable(this.options.expiresIn === undefined ? 3600 : this.options.expiresIn),
+      refreshToken: Option.some(Redacted.make(this.validRefresh)),
+      scope: Option.some("order_read")
+    }
+  }
+
+  get currentRefreshToken(): string {
+    return this.validRefresh
+  }
+
+  private invalidGrant(description: string) {
+    return new OAuthError.InvalidGrant({ endpoint: "token", status: 400, description })
+  }
+
+  /** What the server does with a refresh token, before any fault hides the answer. */
+  private process(refreshToken: string): Effect.Effect<TokenResponse.TokenResponse, OAuthError.InvalidGrant> {
+    if (this.familyRevoked) return Effect.fail(this.invalidGrant("grant revoked"))
+    const rotate = this.options.rotate !== false
+    if (refreshToken !== this.validRefresh) {
+      if (this.options.reuseGrace === true && refreshToken === this.lastRetired) {
+        return Effect.succeed(this.answer(this.validRefresh))
+      }
+      if (this.retired.has(refreshToken)) this.familyRevoked = true
+      return Effect.fail(this.invalidGrant(this.familyRevoked ? "refresh token reused" : "unknown refresh token"))
+    }
+    this.generation += 1
+    if (rotate) {
+      this.retired.add(refreshToken)
+      this.lastRetired = refreshToken
+      this.validRefresh = this.mint("rt")
+    }
+    return Effect.succeed(this.answer(rotate ? this.validRefresh : undefined))
+  }
+
+  private answer(refreshToken: string | undefined): TokenResponse.TokenResponse {
+    return {
+      accessToken: Redacted.make(this.mint("at")),
+      tokenType: "bearer",
+      expiresIn: Option.fromNullable(this.options.expiresIn === undefined ? 3600 : this.options.expiresIn),
+      refreshToken: Option.map(Option.fromNullable(refreshToken), Redacted.make),
+      scope: Option.none()
+    }
+  }
+
+  refresh(refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError> {
+    return Effect.suspend(() => {
+      this.refreshRequests += 1
+      const fault = this.faults.shift()
+      const processed = Effect.suspend(() => this.process(Redacted.value(refreshToken)))
+      switch (fault?._tag) {
+        case undefined:
+          return processed
+        case "Delay":
+          return Effect.zipRight(Effect.sleep(fault.duration), processed)
+        case "NotSent":
+          return Effect.fail(
+            new OAuthError.TransportError({ endpoint: "token", reason: "Transport", outcome: "NotSent", detail: "ECONNREFUSED" })
+          )
+        case "RateLimited":
+          return Effect.fail(new OAuthError.RateLimited({ endpoint: "token", status: 429, retryAfterMillis: 1000 }))
+        case "LoseResponse":
+          return Effect.zipRight(
+            Effect.ignore(processed),
+            Effect.fail(
+              new OAuthError.TransportError({ endpoint: "token", reason: "Timeout", outcome: "Unknown", detail: "no response" })
+            )
+          )
+      }
+    })
+  }
+
+  service(): OAuthClient.OAuthClient.Service {
+    const notScripted = Effect.dieMessage("not scripted")
+    return {
+      clientId: "scripted-client",
+      baseUrl: "https://ultracart.scripted.test/rest/v2",
+      authorizationUrl: () => notScripted,
+      parseCallback: () => notScripted,
+      exchangeCode: () => notScripted,
+      exchangeDeviceCode: () => notScripted,
+      token: () => notScripted,
+      authorizeDevice: () => notScripted,
+      me: () => notScripted,
+      refresh: (input) => this.refresh(input.refreshToken),
+      revoke: (input) =>
+        Effect.suspend(() => {
+          this.revokeRequests.push(Redacted.value(input.token))
+          return this.revokeFails
+            ? Effect.fail(new OAuthError.ServerError({ endpoint: "revoke", status: 503 }))
+            : Effect.succeed({ successful: true, message: Option.none<string>() })
+        })
+    }
+  }
+
+  layer(): Layer.Layer<OAuthClient.OAuthClient> {
+    return Layer.sync(OAuthClient.OAuthClient, () => this.service())
+  }
+}

@@ -1,0 +1,515 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  DateTime,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Metric,
+  MetricState,
+  Option,
+  Redacted,
+  Scope,
+  TestClock
+} from "effect"
+import * as TokenManager from "../src/TokenManager.js"
+import { TokenStore } from "../src/TokenStore.js"
+import * as TokenStoreModule from "../src/TokenStore.js"
+import { ScriptedServer, type ScriptedServerOptions } from "./TokenFixtures.js"
+
+const KEY = "merchant-DEMO"
+
+/** Manager + the store it uses (exposed to the test) + the scripted server. */
+const managerLayer = (server: ScriptedServer, options: TokenManager.TokenManagerOptions = {}, store = TokenStoreModule.layerMemory) =>
+  TokenManager.layer({ key: KEY, ...options }).pipe(Layer.provideMerge(Layer.merge(store, server.layer())))
+
+const login = (server: ScriptedServer) => Effect.flatMap(TokenManager.TokenManager, (m) => m.save(server.initial()))
+
+const stored = Effect.flatMap(TokenStore, (s) => s.load(KEY)).pipe(Effect.map(Option.getOrThrow))
+
+const value = Redacted.value
+
+const counter = (metric: Metric.Metric.Counter<number>) =>
+  Effect.map(Metric.value(metric), (state: MetricState.MetricState.Counter<number>) => state.count)
+
+const run = <A, E>(
+  server: ScriptedServer,
+  body: Effect.Effect<A, E, TokenManager.TokenManager | TokenStore>,
+  options: TokenManager.TokenManagerOptions = {}
+) => Effect.provide(body, managerLayer(server, options))
+
+describe("TokenManager", () => {
+  it.effect("serves the stored token without any request while it is fresh", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const saved = yield* login(server)
+        expect(saved.version).toBe(1)
+        expect(DateTime.toEpochMillis(saved.expiresAt)).toBe(3_600_000)
+        const tokens = yield* Effect.forEach([1, 2, 3], () => manager.accessToken)
+        expect(tokens.map(value)).toEqual([value(saved.accessToken), value(saved.accessToken), value(saved.accessToken)])
+        expect(server.refreshRequests).toBe(0)
+      })
+    )
+  })
+
+  it.effect("1,000 concurrent callers with an expired token cause exactly one refresh and all get its result", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        yield* login(server)
+        yield* TestClock.adjust("2 hours")
+        const joinsBefore = yield* counter(TokenManager.metrics.singleFlightJoins)
+        const refreshesBefore = yield* counter(TokenManager.metrics.refreshes)
+        // The refresh takes a while, so every caller arrives while it is in flight.
+        server.faults.push({ _tag: "Delay", duration: "1 second" })
+        const fiber = yield* Effect.fork(
+          Effect.forEach(Array.from({ length: 1000 }, (_, i) => i), () => manager.accessToken, {
+            concurrency: "unbounded"
+          })
+        )
+        yield* TestClock.adjust("1 second")
+        const tokens = yield* Fiber.join(fiber)
+        expect(server.refreshRequests).toBe(1)
+        expect(new Set(tokens.map(value)).size).toBe(1)
+        const current = yield* stored
+        expect(value(tokens[0]!)).toBe(value(current.accessToken))
+        expect(current.version).toBe(2)
+        expect((yield* counter(TokenManager.metrics.refreshes)) - refreshesBefore).toBe(1)
+        expect((yield* counter(TokenManager.metrics.singleFlightJoins)) - joinsBefore).toBe(999)
+      })
+    )
+  })
+
+  it.effect("refreshes at the margin before expiry, not a moment before", () => {
+    const server = new ScriptedServer({ expiresIn: 3600 })
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const first = yield* login(server)
+        yield* TestClock.adjust(Duration.millis(3_300_000 - 1))
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        expect(server.refreshRequests).toBe(0)
+        yield* TestClock.adjust("1 millis")
+        const next = yield* manager.accessToken
+        expect(server.refreshRequests).toBe(1)
+        expect(value(next)).not.toBe(value(first.accessToken))
+        // The new expiry counts from the moment the refresh was sent.
+        expect(DateTime.toEpochMillis((yield* stored).expiresAt)).toBe(3_300_000 + 3_600_000)
+      }),
+      { refreshMargin: "5 minutes" }
+    )
+  })
+
+  it.effect("a token shorter-lived than twice the margin is refreshed at half-life, not on every call", () => {
+    const server = new ScriptedServer({ expiresIn: 60 })
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        yield* login(server)
+        yield* TestClock.adjust("29 seconds")
+        yield* Effect.repeatN(manager.accessToken, 5)
+        expect(server.refreshRequests).toBe(0)
+        yield* TestClock.adjust("1 second")
+        yield* Effect.repeatN(manager.accessToken, 5)
+        expect(server.refreshRequests).toBe(1)
+      }),
+      { refreshMargin: "5 minutes" }
+    )
+  })
+
+  it.effect("a response without expires_in gets the configured default lifetime", () => {
+    const server = new ScriptedServer({ expiresIn: undefined })
+    server.options
+    return run(
+      server,
+      Effect.gen(function*() {
+        const noExpiry = { ...server.initial(), expiresIn: Option.none() }
+        const saved = yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.save(noExpiry))
+        expect(DateTime.toEpochMillis(saved.expiresAt)).toBe(600_000)
+      }),
+      { defaultLifetime: "10 minutes" }
+    )
+  })
+
+  it.effect("a rotated refresh token replaces the old one; an answer without one keeps the old one", () => {
+    const rotating = new ScriptedServer({ rotate: true })
+    const fixed = new ScriptedServer({ rotate: false })
+    const refreshTwice = (server: ScriptedServer) =>
+      run(
+        server,
+        Effect.gen(function*() {
+          const manager = yield* TokenManager.TokenManager
+          const first = yield* login(server)
+          yield* manager.refresh
+          const second = yield* stored
+          yield* manager.refresh
+          const third = yield* stored
+          return [first, second, third].map((t) => value(Option.getOrThrow(t.refreshToken)))
+        })
+      )
+    return Effect.gen(function*() {
+      const [r1, r2, r3] = yield* refreshTwice(rotating)
+      expect(new Set([r1, r2, r3]).size).toBe(3)
+      expect(r3).toBe(rotating.currentRefreshToken)
+      const kept = yield* refreshTwice(fixed)
+      expect(new Set(kept).size).toBe(1)
+      expect(fixed.refreshRequests).toBe(2)
+    })
+  })
+
+  it.effect("without tokens the typed answer is ReauthorizationRequired(NoTokens)", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Effect.flatMap(TokenManager.TokenManager, (m) => m.accessToken))
+        expect(error).toBeInstanceOf(TokenManager.ReauthorizationRequired)
+        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("NoTokens")
+        expect(server.refreshRequests).toBe(0)
+      })
+    )
+  })
+
+  it.effect("a token refreshed by another process (a newer stored version) is used without a request", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const store = yield* TokenStore
+        yield* login(server)
+        yield* manager.accessToken
+        yield* TestClock.adjust("58 minutes")
+        // "Another process" refreshed and stored version 2.
+        const elsewhere = yield* server.refresh(Redacted.make(server.currentRefreshToken))
+        yield* store.compareAndSet(KEY, 1, {
+          accessToken: elsewhere.accessToken,
+          refreshToken: elsewhere.refreshToken,
+          expiresAt: DateTime.unsafeMake(58 * 60_000 + 3_600_000),
+          issuedAt: DateTime.unsafeMake(58 * 60_000),
+          scope: Option.none()
+        })
+        expect(value(yield* manager.accessToken)).toBe(value(elsewhere.accessToken))
+        expect(server.refreshRequests).toBe(1)
+      })
+    )
+  })
+
+  it.effect("losing a race with another process (invalid_grant after its rotation) uses the stored token", () => {
+    const server = new ScriptedServer({ rotate: true })
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const store = yield* TokenStore
+        yield* login(server)
+        yield* TestClock.adjust("2 hours")
+        // Our refresh is slow; meanwhile "another process" rotates and stores, so ours arrives with a spent token.
+        server.faults.push({ _tag: "Delay", duration: "1 second" })
+        const fiber = yield* Effect.fork(manager.accessToken)
+        while (server.refreshRequests === 0) yield* Effect.yieldNow()
+        const elsewhere = yield* server.refresh(Redacted.make(server.currentRefreshToken))
+        yield* store.compareAndSet(KEY, 1, {
+          accessToken: elsewhere.accessToken,
+          refreshToken: elsewhere.refreshToken,
+          expiresAt: DateTime.unsafeMake(7_200_000 + 3_600_000),
+          issuedAt: DateTime.unsafeMake(7_200_000),
+          scope: Option.none()
+        })
+        yield* TestClock.adjust("1 second")
+        const token = yield* Fiber.join(fiber)
+        expect(value(token)).toBe(value(elsewhere.accessToken))
+        expect((yield* stored).version).toBe(2)
+      })
+    )
+  })
+
+  it.effect("a real invalid_grant surfaces as ReauthorizationRequired once, keeps the store, and is not retried", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        yield* login(server)
+        server.familyRevoked = true
+        yield* TestClock.adjust("2 hours")
+        const error = yield* Effect.flip(manager.accessToken)
+        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
+        expect(error.message).toContain("authorize the app again")
+        yield* TestClock.adjust("10 minutes")
+        const again = yield* Effect.flip(manager.accessToken)
+        expect(again._tag).toBe("ReauthorizationRequired")
+        expect(server.refreshRequests).toBe(1)
+        expect((yield* stored).version).toBe(1)
+        // A new authorization brings the grant back.
+        server.familyRevoked = false
+        const fresh = yield* manager.save(server.initial())
+        expect(value(yield* manager.accessToken)).toBe(value(fresh.accessToken))
+      })
+    )
+  })
+
+  it.effect("transient failures keep the grant, serve the still-valid token, back off, then recover", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const first = yield* login(server)
+        yield* TestClock.adjust("56 minutes") // inside the 5-minute margin, token still valid
+        server.faults.push({ _tag: "RateLimited" }, { _tag: "NotSent" })
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        expect(server.refreshRequests).toBe(1)
+        // Within the back-off no request goes out.
+        yield* Effect.repeatN(manager.accessToken, 10)
+        expect(server.refreshRequests).toBe(1)
+        yield* TestClock.adjust("1 second")
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        expect(server.refreshRequests).toBe(2)
+        expect((yield* stored).version).toBe(1)
+        yield* TestClock.adjust("2 seconds")
+        const recovered = yield* manager.accessToken
+        expect(server.refreshRequests).toBe(3)
+        expect(value(recovered)).not.toBe(value(first.accessToken))
+        expect((yield* stored).version).toBe(2)
+      }),
+      { retryBackoff: "1 second" }
+    )
+  })
+
+  it.effect("once the token has expired a transient failure reaches the caller as itself, store intact", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        yield* login(server)
+        yield* TestClock.adjust("2 hours")
+        server.faults.push({ _tag: "RateLimited" })
+        const error = yield* Effect.flip(manager.accessToken)
+        expect(error._tag).toBe("RateLimited")
+        expect((yield* stored).version).toBe(1)
+        expect(value(Option.getOrThrow((yield* stored).refreshToken))).toBe(server.currentRefreshToken)
+      })
+    )
+  })
+
+  describe("a lost refresh response (UltraCart rotated, the client never heard)", () => {
+    it.effect("recovers by repeating the refresh once when the server has a reuse grace period", () => {
+      const server = new ScriptedServer({ reuseGrace: true })
+      return run(
+        server,
+        Effect.gen(function*() {
+          const manager = yield* TokenManager.TokenManager
+          yield* login(server)
+          yield* TestClock.adjust("2 hours")
+          server.faults.push({ _tag: "LoseResponse" })
+          const token = yield* manager.accessToken
+          expect(server.refreshRequests).toBe(2)
+          expect(server.familyRevoked).toBe(false)
+          const current = yield* stored
+          expect(value(token)).toBe(value(current.accessToken))
+          expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
+          // The grant is alive: the next rotation works.
+          yield* TestClock.adjust("2 hours")
+          yield* manager.accessToken
+          expect(server.refreshRequests).toBe(3)
+        })
+      )
+    })
+
+    it.effect("recovers with no repeat at all when the request never reached UltraCart", () => {
+      const server = new ScriptedServer()
+      return run(
+        server,
+        Effect.gen(function*() {
+          const manager = yield* TokenManager.TokenManager
+          yield* login(server)
+          yield* TestClock.adjust("2 hours")
+          server.faults.push({ _tag: "NotSent" })
+          const error = yield* Effect.flip(manager.accessToken)
+          expect(error._tag).toBe("TransportError")
+          yield* TestClock.adjust("1 second")
+          yield* manager.accessToken
+          expect(server.refreshRequests).toBe(2)
+        })
+      )
+    })
+
+    it.effect("without a grace period: keeps serving the still-valid token, then asks for re-authorization — no loop", () => {
+      const server = new ScriptedServer()
+      return run(
+        server,
+        Effect.gen(function*() {
+          const manager = yield* TokenManager.TokenManager
+          const first = yield* login(server)
+          yield* TestClock.adjust("57 minutes")
+          server.faults.push({ _tag: "LoseResponse" })
+          expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+          expect(server.refreshRequests).toBe(2)
+          yield* TestClock.adjust("3 minutes")
+          const error = yield* Effect.flip(manager.accessToken)
+          expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
+          yield* TestClock.adjust("10 minutes")
+          yield* Effect.flip(manager.accessToken)
+          expect(server.refreshRequests).toBe(2)
+        })
+      )
+    })
+  })
+
+  it.effect("a caller that times out during the refresh abandons nothing: the rotation is stored", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        yield* login(server)
+        yield* TestClock.adjust("2 hours")
+        server.faults.push({ _tag: "Delay", duration: "10 seconds" })
+        const caller = yield* Effect.fork(Effect.timeout(manager.accessToken, "1 second"))
+        yield* TestClock.adjust("1 second")
+        const exit = yield* Fiber.await(caller)
+        expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag))).toEqual(
+          Option.some("TimeoutException")
+        )
+        expect((yield* stored).version).toBe(1)
+        yield* TestClock.adjust("9 seconds")
+        const current = yield* stored
+        expect(current.version).toBe(2)
+        expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
+        yield* manager.accessToken
+        expect(server.refreshRequests).toBe(1)
+      })
+    )
+  })
+
+  it.effect("closing the Layer during a refresh waits for it, so the store stays consistent with UltraCart", () =>
+    Effect.gen(function*() {
+      const server = new ScriptedServer()
+      const store = TokenStoreModule.makeMemory()
+      const storeLayer = Layer.succeed(TokenStore, store)
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(managerLayer(server, {}, storeLayer), scope)
+      const manager = TokenManager.TokenManager.pipe(Effect.provide(context))
+      yield* Effect.flatMap(manager, (m) => m.save(server.initial()))
+      yield* TestClock.adjust("2 hours")
+      server.faults.push({ _tag: "Delay", duration: "5 seconds" })
+      const caller = yield* Effect.fork(Effect.flatMap(manager, (m) => m.accessToken))
+      yield* Effect.yieldNow()
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* Fiber.interrupt(caller)
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(closing)
+      const current = Option.getOrThrow(yield* store.load(KEY))
+      expect(current.version).toBe(2)
+      expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
+    }))
+
+  it.effect("invalidate refreshes once for the refused version and not at all for an older one", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const first = yield* login(server)
+        const results = yield* Effect.forEach([1, 2, 3], () => manager.invalidate(first), { concurrency: "unbounded" })
+        expect(server.refreshRequests).toBe(1)
+        expect(new Set(results.map((t) => t.version))).toEqual(new Set([2]))
+        const again = yield* manager.invalidate(first)
+        expect(again.version).toBe(2)
+        expect(server.refreshRequests).toBe(1)
+      })
+    )
+  })
+
+  it.effect("logout revokes the refresh token first, then the access token, and clears the store even if both fail", () => {
+    const server = new ScriptedServer()
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const saved = yield* login(server)
+        server.revokeFails = true
+        const result = yield* manager.logout
+        expect(result.refreshToken._tag).toBe("Failed")
+        expect(result.accessToken._tag).toBe("Failed")
+        expect(server.revokeRequests).toEqual([
+          value(Option.getOrThrow(saved.refreshToken)),
+          value(saved.accessToken)
+        ])
+        expect(Option.isNone(yield* Effect.flatMap(TokenStore, (s) => s.load(KEY)))).toBe(true)
+        const error = yield* Effect.flip(manager.accessToken)
+        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("NoTokens")
+      })
+    )
+  })
+
+  it.effect("background refresh renews at the margin without callers and stops with its Layer", () =>
+    Effect.gen(function*() {
+      const server = new ScriptedServer()
+      const store = TokenStoreModule.makeMemory()
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        managerLayer(server, { backgroundRefresh: true }, Layer.succeed(TokenStore, store)),
+        scope
+      )
+      yield* Effect.provide(login(server), context)
+      yield* TestClock.adjust("54 minutes")
+      expect(server.refreshRequests).toBe(0)
+      yield* TestClock.adjust("1 minute")
+      expect(server.refreshRequests).toBe(1)
+      yield* TestClock.adjust("55 minutes")
+      expect(server.refreshRequests).toBe(2)
+      expect(Option.getOrThrow(yield* store.load(KEY)).version).toBe(3)
+      yield* Scope.close(scope, Exit.void)
+      yield* TestClock.adjust("10 hours")
+      expect(server.refreshRequests).toBe(2)
+    }))
+
+  it.effect("no token appears in any log line, error message or error JSON", () => {
+    const server = new ScriptedServer({ reuseGrace: true })
+    const lines: Array<string> = []
+    const capture = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make((options) => {
+        lines.push(Logger.logfmtLogger.log(options))
+      })
+    )
+    return run(
+      server,
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const errors: Array<unknown> = []
+        yield* login(server)
+        yield* TestClock.adjust("56 minutes")
+        server.faults.push({ _tag: "RateLimited" }, { _tag: "LoseResponse" })
+        yield* manager.accessToken
+        yield* TestClock.adjust("2 hours")
+        yield* manager.accessToken
+        server.faults.push({ _tag: "NotSent" })
+        yield* TestClock.adjust("2 hours")
+        errors.push(yield* Effect.flip(manager.accessToken))
+        server.familyRevoked = true
+        yield* TestClock.adjust("2 hours")
+        errors.push(yield* Effect.flip(manager.accessToken))
+        yield* manager.logout
+        expect(lines.length).toBeGreaterThan(4)
+        const text = [...lines, ...errors.map(String), ...errors.map((e) => JSON.stringify(e))].join("\n")
+        expect(server.issued.length).toBeGreaterThan(4)
+        for (const token of server.issued) expect(text).not.toContain(token)
+      }).pipe(Effect.provide(capture), Logger.withMinimumLogLevel(LogLevel.All))
+    )
+  })
+})
