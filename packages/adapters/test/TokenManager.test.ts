@@ -17,7 +17,7 @@ import {
   TestClock
 } from "effect"
 import * as TokenManager from "../src/TokenManager.js"
-import { TokenStore } from "../src/TokenStore.js"
+import { type TokenSet, TokenStore } from "../src/TokenStore.js"
 import * as TokenStoreModule from "../src/TokenStore.js"
 import { ScriptedServer, type ScriptedServerOptions } from "./TokenFixtures.js"
 
@@ -33,6 +33,22 @@ const stored = Effect.flatMap(TokenStore, (s) => s.load(KEY)).pipe(Effect.map(Op
 
 const value = Redacted.value
 
+/** "Another process" refreshes with the current refresh token and stores the result as version 2. */
+const refreshElsewhere = (server: ScriptedServer) =>
+  Effect.gen(function*() {
+    const now = yield* TestClock.currentTimeMillis
+    const elsewhere = yield* server.refresh(Redacted.make(server.currentRefreshToken))
+    const store = yield* TokenStore
+    yield* store.compareAndSet(KEY, 1, {
+      accessToken: elsewhere.accessToken,
+      refreshToken: elsewhere.refreshToken,
+      expiresAt: DateTime.unsafeMake(now + 3_600_000),
+      issuedAt: DateTime.unsafeMake(now),
+      scope: Option.none()
+    })
+    return elsewhere
+  })
+
 const counter = (metric: Metric.Metric.Counter<number>) =>
   Effect.map(Metric.value(metric), (state: MetricState.MetricState.Counter<number>) => state.count)
 
@@ -42,91 +58,87 @@ const run = <A, E>(
   options: TokenManager.TokenManagerOptions = {}
 ) => Effect.provide(body, managerLayer(server, options))
 
-describe("TokenManager", () => {
-  it.effect("serves the stored token without any request while it is fresh", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const saved = yield* login(server)
-        expect(saved.version).toBe(1)
-        expect(DateTime.toEpochMillis(saved.expiresAt)).toBe(3_600_000)
-        const tokens = yield* Effect.forEach([1, 2, 3], () => manager.accessToken)
-        expect(tokens.map(value)).toEqual([value(saved.accessToken), value(saved.accessToken), value(saved.accessToken)])
-        expect(server.refreshRequests).toBe(0)
-      })
-    )
-  })
+interface Scenario {
+  readonly manager: TokenManager.TokenManager.Service
+  readonly server: ScriptedServer
+  /** The tokens of the login at time 0 (version 1, expiring after `expiresIn`). */
+  readonly first: TokenSet
+}
 
-  it.effect("1,000 concurrent callers with an expired token cause exactly one refresh and all get its result", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        yield* login(server)
-        yield* TestClock.adjust("2 hours")
-        const joinsBefore = yield* counter(TokenManager.metrics.singleFlightJoins)
-        const refreshesBefore = yield* counter(TokenManager.metrics.refreshes)
-        // The refresh takes a while, so every caller arrives while it is in flight.
-        server.faults.push({ _tag: "Delay", duration: "1 second" })
-        const fiber = yield* Effect.fork(
-          Effect.forEach(Array.from({ length: 1000 }, (_, i) => i), () => manager.accessToken, {
-            concurrency: "unbounded"
-          })
-        )
-        yield* TestClock.adjust("1 second")
-        const tokens = yield* Fiber.join(fiber)
-        expect(server.refreshRequests).toBe(1)
-        expect(new Set(tokens.map(value)).size).toBe(1)
-        const current = yield* stored
-        expect(value(tokens[0]!)).toBe(value(current.accessToken))
-        expect(current.version).toBe(2)
-        expect((yield* counter(TokenManager.metrics.refreshes)) - refreshesBefore).toBe(1)
-        expect((yield* counter(TokenManager.metrics.singleFlightJoins)) - joinsBefore).toBe(999)
-      })
-    )
-  })
-
-  it.effect("refreshes at the margin before expiry, not a moment before", () => {
-    const server = new ScriptedServer({ expiresIn: 3600 })
+/** A test of a manager over a scripted server, logged in at time 0. */
+const scenario = <A, E>(
+  name: string,
+  body: (scenario: Scenario) => Effect.Effect<A, E, TokenManager.TokenManager | TokenStore>,
+  options: { readonly server?: ScriptedServerOptions; readonly manager?: TokenManager.TokenManagerOptions } = {}
+) =>
+  it.effect(name, () => {
+    const server = new ScriptedServer(options.server)
     return run(
       server,
       Effect.gen(function*() {
         const manager = yield* TokenManager.TokenManager
         const first = yield* login(server)
-        yield* TestClock.adjust(Duration.millis(3_300_000 - 1))
-        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
-        expect(server.refreshRequests).toBe(0)
-        yield* TestClock.adjust("1 millis")
-        const next = yield* manager.accessToken
-        expect(server.refreshRequests).toBe(1)
-        expect(value(next)).not.toBe(value(first.accessToken))
-        // The new expiry counts from the moment the refresh was sent.
-        expect(DateTime.toEpochMillis((yield* stored).expiresAt)).toBe(3_300_000 + 3_600_000)
+        return yield* body({ manager, server, first })
       }),
-      { refreshMargin: "5 minutes" }
+      options.manager
     )
   })
 
-  it.effect("a token shorter-lived than twice the margin is refreshed at half-life, not on every call", () => {
-    const server = new ScriptedServer({ expiresIn: 60 })
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        yield* login(server)
-        yield* TestClock.adjust("29 seconds")
-        yield* Effect.repeatN(manager.accessToken, 5)
-        expect(server.refreshRequests).toBe(0)
-        yield* TestClock.adjust("1 second")
-        yield* Effect.repeatN(manager.accessToken, 5)
-        expect(server.refreshRequests).toBe(1)
-      }),
-      { refreshMargin: "5 minutes" }
-    )
-  })
+describe("TokenManager", () => {
+  scenario("serves the stored token without any request while it is fresh", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      expect(first.version).toBe(1)
+      expect(DateTime.toEpochMillis(first.expiresAt)).toBe(3_600_000)
+      const tokens = yield* Effect.forEach([1, 2, 3], () => manager.accessToken)
+      expect(tokens.map(value)).toEqual([value(first.accessToken), value(first.accessToken), value(first.accessToken)])
+      expect(server.refreshRequests).toBe(0)
+    }))
+
+  scenario("1,000 concurrent callers with an expired token cause exactly one refresh and all get its result", ({ manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("2 hours")
+      const joinsBefore = yield* counter(TokenManager.metrics.singleFlightJoins)
+      const refreshesBefore = yield* counter(TokenManager.metrics.refreshes)
+      // The refresh takes a while, so every caller arrives while it is in flight.
+      server.faults.push({ _tag: "Delay", duration: "1 second" })
+      const fiber = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 1000 }, (_, i) => i), () => manager.accessToken, {
+          concurrency: "unbounded"
+        })
+      )
+      yield* TestClock.adjust("1 second")
+      const tokens = yield* Fiber.join(fiber)
+      expect(server.refreshRequests).toBe(1)
+      expect(new Set(tokens.map(value)).size).toBe(1)
+      const current = yield* stored
+      expect(value(tokens[0]!)).toBe(value(current.accessToken))
+      expect(current.version).toBe(2)
+      expect((yield* counter(TokenManager.metrics.refreshes)) - refreshesBefore).toBe(1)
+      expect((yield* counter(TokenManager.metrics.singleFlightJoins)) - joinsBefore).toBe(999)
+    }))
+
+  scenario("refreshes at the margin before expiry, not a moment before", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust(Duration.millis(3_300_000 - 1))
+      expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+      expect(server.refreshRequests).toBe(0)
+      yield* TestClock.adjust("1 millis")
+      const next = yield* manager.accessToken
+      expect(server.refreshRequests).toBe(1)
+      expect(value(next)).not.toBe(value(first.accessToken))
+      // The new expiry counts from the moment the refresh was sent.
+      expect(DateTime.toEpochMillis((yield* stored).expiresAt)).toBe(3_300_000 + 3_600_000)
+    }), { server: { expiresIn: 3600 }, manager: { refreshMargin: "5 minutes" } })
+
+  scenario("a token shorter-lived than twice the margin is refreshed at half-life, not on every call", ({ manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("29 seconds")
+      yield* Effect.repeatN(manager.accessToken, 5)
+      expect(server.refreshRequests).toBe(0)
+      yield* TestClock.adjust("1 second")
+      yield* Effect.repeatN(manager.accessToken, 5)
+      expect(server.refreshRequests).toBe(1)
+    }), { server: { expiresIn: 60 }, manager: { refreshMargin: "5 minutes" } })
 
   it.effect("a response without expires_in gets the configured default lifetime", () => {
     const server = new ScriptedServer({ expiresIn: undefined })
@@ -181,219 +193,139 @@ describe("TokenManager", () => {
     )
   })
 
-  it.effect("a token refreshed by another process (a newer stored version) is used without a request", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const store = yield* TokenStore
-        yield* login(server)
-        yield* manager.accessToken
-        yield* TestClock.adjust("58 minutes")
-        // "Another process" refreshed and stored version 2.
-        const elsewhere = yield* server.refresh(Redacted.make(server.currentRefreshToken))
-        yield* store.compareAndSet(KEY, 1, {
-          accessToken: elsewhere.accessToken,
-          refreshToken: elsewhere.refreshToken,
-          expiresAt: DateTime.unsafeMake(58 * 60_000 + 3_600_000),
-          issuedAt: DateTime.unsafeMake(58 * 60_000),
-          scope: Option.none()
-        })
-        expect(value(yield* manager.accessToken)).toBe(value(elsewhere.accessToken))
-        expect(server.refreshRequests).toBe(1)
-      })
-    )
-  })
+  scenario("a token refreshed by another process (a newer stored version) is used without a request", ({ manager, server }) =>
+    Effect.gen(function*() {
+      yield* manager.accessToken
+      yield* TestClock.adjust("58 minutes")
+      const elsewhere = yield* refreshElsewhere(server)
+      expect(value(yield* manager.accessToken)).toBe(value(elsewhere.accessToken))
+      expect(server.refreshRequests).toBe(1)
+    }))
 
-  it.effect("losing a race with another process (invalid_grant after its rotation) uses the stored token", () => {
-    const server = new ScriptedServer({ rotate: true })
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const store = yield* TokenStore
-        yield* login(server)
-        yield* TestClock.adjust("2 hours")
-        // Our refresh is slow; meanwhile "another process" rotates and stores, so ours arrives with a spent token.
-        server.faults.push({ _tag: "Delay", duration: "1 second" })
-        const fiber = yield* Effect.fork(manager.accessToken)
-        while (server.refreshRequests === 0) yield* Effect.yieldNow()
-        const elsewhere = yield* server.refresh(Redacted.make(server.currentRefreshToken))
-        yield* store.compareAndSet(KEY, 1, {
-          accessToken: elsewhere.accessToken,
-          refreshToken: elsewhere.refreshToken,
-          expiresAt: DateTime.unsafeMake(7_200_000 + 3_600_000),
-          issuedAt: DateTime.unsafeMake(7_200_000),
-          scope: Option.none()
-        })
-        yield* TestClock.adjust("1 second")
-        const token = yield* Fiber.join(fiber)
-        expect(value(token)).toBe(value(elsewhere.accessToken))
-        expect((yield* stored).version).toBe(2)
-      })
-    )
-  })
+  scenario("losing a race with another process (invalid_grant after its rotation) uses the stored token", ({ manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("2 hours")
+      // Our refresh is slow; meanwhile "another process" rotates and stores, so ours arrives with a spent token.
+      server.faults.push({ _tag: "Delay", duration: "1 second" })
+      const fiber = yield* Effect.fork(manager.accessToken)
+      while (server.refreshRequests === 0) yield* Effect.yieldNow()
+      const elsewhere = yield* refreshElsewhere(server)
+      yield* TestClock.adjust("1 second")
+      const token = yield* Fiber.join(fiber)
+      expect(value(token)).toBe(value(elsewhere.accessToken))
+      expect((yield* stored).version).toBe(2)
+      expect(server.refreshRequests).toBe(2)
+    }))
 
-  it.effect("a real invalid_grant surfaces as ReauthorizationRequired once, keeps the store, and is not retried", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        yield* login(server)
-        server.familyRevoked = true
-        yield* TestClock.adjust("2 hours")
-        const error = yield* Effect.flip(manager.accessToken)
-        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
-        expect(error.message).toContain("authorize the app again")
-        yield* TestClock.adjust("10 minutes")
-        const again = yield* Effect.flip(manager.accessToken)
-        expect(again._tag).toBe("ReauthorizationRequired")
-        expect(server.refreshRequests).toBe(1)
-        expect((yield* stored).version).toBe(1)
-        // A new authorization brings the grant back.
-        server.familyRevoked = false
-        const fresh = yield* manager.save(server.initial())
-        expect(value(yield* manager.accessToken)).toBe(value(fresh.accessToken))
-      })
-    )
-  })
+  scenario("a real invalid_grant surfaces as ReauthorizationRequired once, keeps the store, and is not retried", ({ manager, server }) =>
+    Effect.gen(function*() {
+      server.familyRevoked = true
+      yield* TestClock.adjust("2 hours")
+      const error = yield* Effect.flip(manager.accessToken)
+      expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
+      expect(error.message).toContain("authorize the app again")
+      yield* TestClock.adjust("10 minutes")
+      const again = yield* Effect.flip(manager.accessToken)
+      expect(again._tag).toBe("ReauthorizationRequired")
+      expect(server.refreshRequests).toBe(1)
+      expect((yield* stored).version).toBe(1)
+      // A new authorization brings the grant back.
+      server.familyRevoked = false
+      const fresh = yield* manager.save(server.initial())
+      expect(value(yield* manager.accessToken)).toBe(value(fresh.accessToken))
+    }))
 
-  it.effect("transient failures keep the grant, serve the still-valid token, back off, then recover", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const first = yield* login(server)
-        yield* TestClock.adjust("56 minutes") // inside the 5-minute margin, token still valid
-        server.faults.push({ _tag: "RateLimited" }, { _tag: "NotSent" })
-        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
-        expect(server.refreshRequests).toBe(1)
-        // Within the back-off no request goes out.
-        yield* Effect.repeatN(manager.accessToken, 10)
-        expect(server.refreshRequests).toBe(1)
-        yield* TestClock.adjust("1 second")
-        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
-        expect(server.refreshRequests).toBe(2)
-        expect((yield* stored).version).toBe(1)
-        yield* TestClock.adjust("2 seconds")
-        const recovered = yield* manager.accessToken
-        expect(server.refreshRequests).toBe(3)
-        expect(value(recovered)).not.toBe(value(first.accessToken))
-        expect((yield* stored).version).toBe(2)
-      }),
-      { retryBackoff: "1 second" }
-    )
-  })
+  scenario("transient failures keep the grant, serve the still-valid token, back off, then recover", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("56 minutes") // inside the 5-minute margin, token still valid
+      server.faults.push({ _tag: "RateLimited" }, { _tag: "NotSent" })
+      expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+      expect(server.refreshRequests).toBe(1)
+      // Within the back-off no request goes out.
+      yield* Effect.repeatN(manager.accessToken, 10)
+      expect(server.refreshRequests).toBe(1)
+      yield* TestClock.adjust("1 second")
+      expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+      expect(server.refreshRequests).toBe(2)
+      expect((yield* stored).version).toBe(1)
+      yield* TestClock.adjust("2 seconds")
+      const recovered = yield* manager.accessToken
+      expect(server.refreshRequests).toBe(3)
+      expect(value(recovered)).not.toBe(value(first.accessToken))
+      expect((yield* stored).version).toBe(2)
+    }), { manager: { retryBackoff: "1 second" } })
 
-  it.effect("once the token has expired a transient failure reaches the caller as itself, store intact", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        yield* login(server)
-        yield* TestClock.adjust("2 hours")
-        server.faults.push({ _tag: "RateLimited" })
-        const error = yield* Effect.flip(manager.accessToken)
-        expect(error._tag).toBe("RateLimited")
-        expect((yield* stored).version).toBe(1)
-        expect(value(Option.getOrThrow((yield* stored).refreshToken))).toBe(server.currentRefreshToken)
-      })
-    )
-  })
+  scenario("once the token has expired a transient failure reaches the caller as itself, store intact", ({ manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("2 hours")
+      server.faults.push({ _tag: "RateLimited" })
+      const error = yield* Effect.flip(manager.accessToken)
+      expect(error._tag).toBe("RateLimited")
+      expect((yield* stored).version).toBe(1)
+      expect(value(Option.getOrThrow((yield* stored).refreshToken))).toBe(server.currentRefreshToken)
+    }))
 
   describe("a lost refresh response (UltraCart rotated, the client never heard)", () => {
-    it.effect("recovers by repeating the refresh once when the server has a reuse grace period", () => {
-      const server = new ScriptedServer({ reuseGrace: true })
-      return run(
-        server,
-        Effect.gen(function*() {
-          const manager = yield* TokenManager.TokenManager
-          yield* login(server)
-          yield* TestClock.adjust("2 hours")
-          server.faults.push({ _tag: "LoseResponse" })
-          const token = yield* manager.accessToken
-          expect(server.refreshRequests).toBe(2)
-          expect(server.familyRevoked).toBe(false)
-          const current = yield* stored
-          expect(value(token)).toBe(value(current.accessToken))
-          expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
-          // The grant is alive: the next rotation works.
-          yield* TestClock.adjust("2 hours")
-          yield* manager.accessToken
-          expect(server.refreshRequests).toBe(3)
-        })
-      )
-    })
-
-    it.effect("recovers with no repeat at all when the request never reached UltraCart", () => {
-      const server = new ScriptedServer()
-      return run(
-        server,
-        Effect.gen(function*() {
-          const manager = yield* TokenManager.TokenManager
-          yield* login(server)
-          yield* TestClock.adjust("2 hours")
-          server.faults.push({ _tag: "NotSent" })
-          const error = yield* Effect.flip(manager.accessToken)
-          expect(error._tag).toBe("TransportError")
-          yield* TestClock.adjust("1 second")
-          yield* manager.accessToken
-          expect(server.refreshRequests).toBe(2)
-        })
-      )
-    })
-
-    it.effect("without a grace period: keeps serving the still-valid token, then asks for re-authorization — no loop", () => {
-      const server = new ScriptedServer()
-      return run(
-        server,
-        Effect.gen(function*() {
-          const manager = yield* TokenManager.TokenManager
-          const first = yield* login(server)
-          yield* TestClock.adjust("57 minutes")
-          server.faults.push({ _tag: "LoseResponse" })
-          expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
-          expect(server.refreshRequests).toBe(2)
-          yield* TestClock.adjust("3 minutes")
-          const error = yield* Effect.flip(manager.accessToken)
-          expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
-          yield* TestClock.adjust("10 minutes")
-          yield* Effect.flip(manager.accessToken)
-          expect(server.refreshRequests).toBe(2)
-        })
-      )
-    })
-  })
-
-  it.effect("a caller that times out during the refresh abandons nothing: the rotation is stored", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
+    scenario("recovers by repeating the refresh once when the server has a reuse grace period", ({ manager, server }) =>
       Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        yield* login(server)
         yield* TestClock.adjust("2 hours")
-        server.faults.push({ _tag: "Delay", duration: "10 seconds" })
-        const caller = yield* Effect.fork(Effect.timeout(manager.accessToken, "1 second"))
-        yield* TestClock.adjust("1 second")
-        const exit = yield* Fiber.await(caller)
-        expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag))).toEqual(
-          Option.some("TimeoutException")
-        )
-        expect((yield* stored).version).toBe(1)
-        yield* TestClock.adjust("9 seconds")
+        server.faults.push({ _tag: "LoseResponse" })
+        const token = yield* manager.accessToken
+        expect(server.refreshRequests).toBe(2)
+        expect(server.familyRevoked).toBe(false)
         const current = yield* stored
-        expect(current.version).toBe(2)
+        expect(value(token)).toBe(value(current.accessToken))
         expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
+        // The grant is alive: the next rotation works.
+        yield* TestClock.adjust("2 hours")
         yield* manager.accessToken
-        expect(server.refreshRequests).toBe(1)
-      })
-    )
+        expect(server.refreshRequests).toBe(3)
+      }), { server: { reuseGrace: true } })
+
+    scenario("recovers with no repeat at all when the request never reached UltraCart", ({ manager, server }) =>
+      Effect.gen(function*() {
+        yield* TestClock.adjust("2 hours")
+        server.faults.push({ _tag: "NotSent" })
+        const error = yield* Effect.flip(manager.accessToken)
+        expect(error._tag).toBe("TransportError")
+        yield* TestClock.adjust("1 second")
+        yield* manager.accessToken
+        expect(server.refreshRequests).toBe(2)
+      }))
+
+    scenario("without a grace period: keeps serving the still-valid token, then asks for re-authorization — no loop", ({ first, manager, server }) =>
+      Effect.gen(function*() {
+        yield* TestClock.adjust("57 minutes")
+        server.faults.push({ _tag: "LoseResponse" })
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        expect(server.refreshRequests).toBe(2)
+        yield* TestClock.adjust("3 minutes")
+        const error = yield* Effect.flip(manager.accessToken)
+        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
+        yield* TestClock.adjust("10 minutes")
+        yield* Effect.flip(manager.accessToken)
+        expect(server.refreshRequests).toBe(2)
+      }))
   })
+
+  scenario("a caller that times out during the refresh abandons nothing: the rotation is stored", ({ manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("2 hours")
+      server.faults.push({ _tag: "Delay", duration: "10 seconds" })
+      const caller = yield* Effect.fork(Effect.timeout(manager.accessToken, "1 second"))
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(caller)
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag))).toEqual(
+        Option.some("TimeoutException")
+      )
+      expect((yield* stored).version).toBe(1)
+      yield* TestClock.adjust("9 seconds")
+      const current = yield* stored
+      expect(current.version).toBe(2)
+      expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
+      yield* manager.accessToken
+      expect(server.refreshRequests).toBe(1)
+    }))
 
   it.effect("closing the Layer during a refresh waits for it, so the store stays consistent with UltraCart", () =>
     Effect.gen(function*() {
@@ -417,44 +349,27 @@ describe("TokenManager", () => {
       expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
     }))
 
-  it.effect("invalidate refreshes once for the refused version and not at all for an older one", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const first = yield* login(server)
-        const results = yield* Effect.forEach([1, 2, 3], () => manager.invalidate(first), { concurrency: "unbounded" })
-        expect(server.refreshRequests).toBe(1)
-        expect(new Set(results.map((t) => t.version))).toEqual(new Set([2]))
-        const again = yield* manager.invalidate(first)
-        expect(again.version).toBe(2)
-        expect(server.refreshRequests).toBe(1)
-      })
-    )
-  })
+  scenario("invalidate refreshes once for the refused version and not at all for an older one", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      const results = yield* Effect.forEach([1, 2, 3], () => manager.invalidate(first), { concurrency: "unbounded" })
+      expect(server.refreshRequests).toBe(1)
+      expect(new Set(results.map((t) => t.version))).toEqual(new Set([2]))
+      const again = yield* manager.invalidate(first)
+      expect(again.version).toBe(2)
+      expect(server.refreshRequests).toBe(1)
+    }))
 
-  it.effect("logout revokes the refresh token first, then the access token, and clears the store even if both fail", () => {
-    const server = new ScriptedServer()
-    return run(
-      server,
-      Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const saved = yield* login(server)
-        server.revokeFails = true
-        const result = yield* manager.logout
-        expect(result.refreshToken._tag).toBe("Failed")
-        expect(result.accessToken._tag).toBe("Failed")
-        expect(server.revokeRequests).toEqual([
-          value(Option.getOrThrow(saved.refreshToken)),
-          value(saved.accessToken)
-        ])
-        expect(Option.isNone(yield* Effect.flatMap(TokenStore, (s) => s.load(KEY)))).toBe(true)
-        const error = yield* Effect.flip(manager.accessToken)
-        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("NoTokens")
-      })
-    )
-  })
+  scenario("logout revokes the refresh token first, then the access token, and clears the store even if both fail", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      server.revokeFails = true
+      const result = yield* manager.logout
+      expect(result.refreshToken._tag).toBe("Failed")
+      expect(result.accessToken._tag).toBe("Failed")
+      expect(server.revokeRequests).toEqual([value(Option.getOrThrow(first.refreshToken)), value(first.accessToken)])
+      expect(Option.isNone(yield* Effect.flatMap(TokenStore, (s) => s.load(KEY)))).toBe(true)
+      const error = yield* Effect.flip(manager.accessToken)
+      expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("NoTokens")
+    }))
 
   it.effect("background refresh renews at the margin without callers and stops with its Layer", () =>
     Effect.gen(function*() {
