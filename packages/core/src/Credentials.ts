@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Headers, HttpClientRequest } from "@effect/platform"
-import { Effect, Redacted } from "effect"
+import { HttpClientRequest } from "@effect/platform"
+import { type Effect, Redacted } from "effect"
+import { withRedactedHeaderNames } from "./internal/redact.js"
 
 /**
  * The header for UltraCart's simple API key.
@@ -84,6 +85,5 @@ export const apply = (request: HttpClientRequest.HttpClientRequest, credentials:
  * @since 0.1.0
  * @category combinators
  */
-export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.locallyWith(effect, Headers.currentRedactedNames, (names) =>
-    SECRET_HEADERS.every((h) => names.includes(h)) ? names : [...names, ...SECRET_HEADERS])
+export const withRedactedHeaders: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+  withRedactedHeaderNames(SECRET_HEADERS)

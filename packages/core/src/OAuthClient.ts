@@ -10,6 +10,7 @@ import * as AuthorizationUrl from "./AuthorizationUrl.js"
 import * as Callback from "./Callback.js"
 import * as Credentials from "./Credentials.js"
 import * as DeviceAuthorization from "./DeviceAuthorization.js"
+import { withRedactedHeaderNames } from "./internal/redact.js"
 import { type BodyDecoder, read, schemaDecoder } from "./internal/response.js"
 import { forUltraCart, fromHttpClientError } from "./internal/transport.js"
 import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
@@ -166,6 +167,12 @@ const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = sche
 )
 const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = MerchantIdentity.fromJson
 
+/**
+ * Header values kept out of the HTTP client's spans: the secret headers, and `UC-REST-ERROR`, UltraCart's error
+ * text, which may echo a secret (the error carries a scrubbed copy).
+ */
+const withRedactedHeaders = withRedactedHeaderNames([...Credentials.SECRET_HEADERS, "uc-rest-error"])
+
 const paths: Record<Endpoint, string> = {
   token: "/oauth/token",
   revoke: "/oauth/revoke",
@@ -264,7 +271,7 @@ export const make = (
         Effect.flatMap((response: HttpClientResponse.HttpClientResponse) =>
           withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
         ),
-        Credentials.withRedactedHeaders,
+        withRedactedHeaders,
         Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
           kind: "client",
           attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }

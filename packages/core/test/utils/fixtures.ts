@@ -20,7 +20,9 @@ export const secretValues = {
   simpleKey: "sk-3e81f0aa",
   browserKey: "bk-64c2d7b3",
   state: "st-b8e05f1c-0123456789abcdef",
-  codeVerifier: "cv-2f7d9e46-0123456789abcdef0123456789abcd"
+  codeVerifier: "cv-2f7d9e46-0123456789abcdef0123456789abcd",
+  /** A token with characters that form-encoding changes, to catch an echo of the encoded body. */
+  awkwardToken: "rt+/=&x~y z-5e0c"
 } as const
 
 export const secrets = {
@@ -31,7 +33,8 @@ export const secrets = {
   simpleKey: Redacted.make(secretValues.simpleKey),
   browserKey: Redacted.make(secretValues.browserKey),
   state: Redacted.make(secretValues.state),
-  codeVerifier: Redacted.make(secretValues.codeVerifier)
+  codeVerifier: Redacted.make(secretValues.codeVerifier),
+  awkwardToken: Redacted.make(secretValues.awkwardToken)
 }
 
 /** Every way a value could be printed: `String`, `.message`, JSON, and a pretty cause (as loggers do). */
@@ -42,14 +45,22 @@ export const renderings = (error: unknown): ReadonlyArray<string> => [
   Cause.pretty(Cause.fail(error))
 ]
 
-/** Asserts that no secret value of these tests appears in any rendering of the value. */
-export const expectNoSecrets = (error: unknown): void => {
-  for (const text of renderings(error)) {
-    for (const [name, value] of Object.entries(secretValues)) {
-      expect(text.includes(value), `${name} leaked into: ${text}`).toBe(false)
-    }
+/** Each secret as sent, percent-encoded and form-encoded. */
+const secretForms: ReadonlyArray<readonly [name: string, form: string]> = Object.entries(secretValues).flatMap((
+  [name, value]
+) => [...new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)])].map((form) =>
+  [name, form] as const
+))
+
+/** Asserts that no secret of these tests (in any encoding) appears in any of the texts. */
+export const expectNoSecretsIn = (texts: ReadonlyArray<string>): void => {
+  for (const text of texts) {
+    for (const [name, form] of secretForms) expect(text.includes(form), `${name} leaked into: ${text}`).toBe(false)
   }
 }
+
+/** Asserts that no secret of these tests appears in any rendering of the value. */
+export const expectNoSecrets = (error: unknown): void => expectNoSecretsIn(renderings(error))
 
 /** Runs an effect that must fail, checks that the error leaks no secret, and returns it. */
 export const fail = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, never, R> =>
