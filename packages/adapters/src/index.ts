@@ -5,3 +5,5 @@ export * as Retry from "./Retry.js"
 export * as RetryPolicy from "./RetryPolicy.js"
 /** Request and body deadlines. @since 0.1.0 */
 export * as Timeouts from "./Timeouts.js"
+/** Authenticated `HttpClient` Layers for UltraCart's API, one per auth scheme. @since 0.1.0 */
+export * as Auth from "./Auth.js"
