@@ -20,6 +20,7 @@ import type { FakeHttpOutcome, FakeHttpRequest } from "./FakeHttp.js"
 import type { AuthorizationRejected, UserCodeRejected } from "./FakeUltraCartError.js"
 import type { Fault } from "./Fault.js"
 import { Engine } from "./internal/engine.js"
+import { connectionReset, InMemoryResponse } from "./internal/inMemoryResponse.js"
 import type { FakeEndpoint, RecordedRequest, RequestFilter } from "./RecordedRequest.js"
 
 /**
@@ -308,23 +309,11 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<s
   }
 }
 
-/** What a client sees when the peer closes the connection without answering. */
-const connectionReset = (): Error => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
-
-const truncatedBody = (text: string): ReadableStream<Uint8Array> => {
-  const bytes = new TextEncoder().encode(text)
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes)
-      controller.error(connectionReset())
-    }
-  })
-}
-
 /**
  * The fake as an in-memory `HttpClient`: requests go straight to its handler, no sockets. Requests to any other
  * origin fail as an unresolvable host would (`ENOTFOUND`), so a program never reaches a real server by mistake.
- * Dropped connections fail with a `RequestError` (transport); a body cut short fails while reading it.
+ * Dropped connections fail with a `RequestError` (transport); a body cut short fails while reading it. The
+ * client creates no HTTP spans of its own (they would only time the fake).
  *
  * @since 0.1.0
  * @category constructors
@@ -349,22 +338,17 @@ export const httpClient = (fake: FakeUltraCart.Service): HttpClient.HttpClient =
           switch (outcome._tag) {
             case "Drop":
               return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: connectionReset() }))
-            case "Respond": {
-              const { body, headers, status } = outcome.response
-              return Effect.succeed(
-                HttpClientResponse.fromWeb(request, new Response(body === "" ? null : body, { status, headers }))
-              )
-            }
-            case "Truncate": {
-              const { body, headers, status } = outcome.response
-              return Effect.succeed(
-                HttpClientResponse.fromWeb(request, new Response(truncatedBody(body), { status, headers }))
-              )
-            }
+            case "Respond":
+              return Effect.succeed(new InMemoryResponse(request, outcome.response, false))
+            case "Truncate":
+              return Effect.succeed(new InMemoryResponse(request, outcome.response, true))
           }
         }
       ))
-  })
+  }).pipe(
+    // A span per in-memory call would only time the fake; core's own spans remain.
+    HttpClient.withTracerDisabledWhen(() => true)
+  )
 }
 
 /**
