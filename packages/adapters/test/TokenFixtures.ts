@@ -94,7 +94,7 @@ export class ScriptedServer {
   }
 
   refresh(refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError> {
-    return Effect.suspend(() => {
+    return Effect.suspend((): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError> => {
       this.refreshRequests += 1
       const fault = this.faults.shift()
       const processed = Effect.suspend(() => this.process(Redacted.value(refreshToken)))
