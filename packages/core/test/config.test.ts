@@ -1,0 +1,100 @@
+/**
+ * `layerConfig`: the client from configuration (`ULTRACART_*`).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigError, ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { OAuthClient } from "../src/index.js"
+import { client, fail, secrets, secretValues, tokenBody } from "./utils/fixtures.js"
+import * as MockHttp from "./utils/MockHttp.js"
+
+const fromEnv = (env: Record<string, string>) =>
+  OAuthClient.layerConfig().pipe(
+    Layer.provideMerge(MockHttp.layer(MockHttp.json(200, tokenBody))),
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+  )
+
+const refresh = Effect.flatMap(client, (o) => o.refresh({ refreshToken: secrets.refreshToken }))
+
+describe("layerConfig", () => {
+  it.effect("reads the client id, base URL, API version, device grant type and simple key", () =>
+    Effect.gen(function*() {
+      const oauth = yield* client
+      expect(oauth.clientId).toBe("from-env")
+      yield* refresh
+      yield* oauth.exchangeDeviceCode({ deviceCode: secrets.deviceCode })
+      const [first, second] = yield* MockHttp.requests
+      expect(first?.url).toBe("http://127.0.0.1:4010/rest/v2/oauth/token")
+      expect(first?.headers["x-ultracart-api-version"]).toBe("2026-03-01")
+      expect(first?.headers["x-ultracart-simple-key"]).toBe(secretValues.simpleKey)
+      expect(first?.form[0]).toEqual(["client_id", "from-env"])
+      expect(second?.form).toContainEqual(["grant_type", "device_code"])
+    }).pipe(Effect.provide(fromEnv({
+      ULTRACART_CLIENT_ID: "from-env",
+      ULTRACART_BASE_URL: "http://127.0.0.1:4010/rest/v2",
+      ULTRACART_API_VERSION: "2026-03-01",
+      ULTRACART_DEVICE_GRANT_TYPE: "device_code",
+      ULTRACART_SIMPLE_KEY: secretValues.simpleKey
+    }))))
+
+  it.effect("only the client id is required; the rest takes the defaults", () =>
+    Effect.gen(function*() {
+      const oauth = yield* client
+      expect(oauth.baseUrl).toBe(OAuthClient.DEFAULT_BASE_URL)
+      yield* refresh
+      const request = yield* MockHttp.onlyRequest
+      expect(request.headers["x-ultracart-api-version"]).toBe(OAuthClient.DEFAULT_API_VERSION)
+      expect(Object.keys(request.headers).filter((h) => h.endsWith("-key"))).toEqual([])
+    }).pipe(Effect.provide(fromEnv({ ULTRACART_CLIENT_ID: "from-env" }))))
+
+  const keyCases = [
+    {
+      name: "a browser key is read when no simple key is set",
+      env: { ULTRACART_BROWSER_KEY: secretValues.browserKey },
+      sent: ["x-ultracart-browser-key", secretValues.browserKey],
+      absent: "x-ultracart-simple-key"
+    },
+    {
+      name: "with both keys set, the simple key is used and only it",
+      env: { ULTRACART_SIMPLE_KEY: secretValues.simpleKey, ULTRACART_BROWSER_KEY: secretValues.browserKey },
+      sent: ["x-ultracart-simple-key", secretValues.simpleKey],
+      absent: "x-ultracart-browser-key"
+    }
+  ] as const
+  for (const { absent, env, name, sent: [header, value] } of keyCases) {
+    it.effect(name, () =>
+      Effect.gen(function*() {
+        yield* refresh
+        const request = yield* MockHttp.onlyRequest
+        expect(request.headers[header]).toBe(value)
+        expect(request.headers).not.toHaveProperty(absent)
+      }).pipe(Effect.provide(fromEnv({ ULTRACART_CLIENT_ID: "c", ...env }))))
+  }
+
+  it.effect("keys are read as Redacted", () =>
+    Effect.gen(function*() {
+      const options = yield* OAuthClient.config
+      expect(options.credentials?._tag).toBe("SimpleKey")
+      expect(JSON.stringify(options)).not.toContain(secretValues.simpleKey)
+      if (options.credentials?._tag === "SimpleKey") {
+        expect(Redacted.value(options.credentials.key)).toBe(secretValues.simpleKey)
+      }
+    }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
+      ["ULTRACART_CLIENT_ID", "c"],
+      ["ULTRACART_SIMPLE_KEY", secretValues.simpleKey]
+    ])))))
+
+  for (const [name, env] of [["missing", {}], ["empty", { ULTRACART_CLIENT_ID: "" }]] as const) {
+    it.effect(`a ${name} client id is a ConfigError`, () =>
+      Effect.gen(function*() {
+        const error = yield* fail(Layer.build(fromEnv(env)))
+        expect(ConfigError.isConfigError(error)).toBe(true)
+        expect(String(error)).toContain("ULTRACART_CLIENT_ID")
+      }).pipe(Effect.scoped))
+  }
+
+  it.effect("a base URL from configuration is checked like any other", () =>
+    Effect.gen(function*() {
+      const error = yield* fail(Layer.build(fromEnv({ ULTRACART_CLIENT_ID: "c", ULTRACART_BASE_URL: "http://ultracart.example" })))
+      expect(error).toMatchObject({ _tag: "InvalidInput", field: "baseUrl" })
+    }).pipe(Effect.scoped))
+})
