@@ -7,3 +7,5 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as Timeouts from "./Timeouts.js"
 /** Authenticated `HttpClient` Layers for UltraCart's API, one per auth scheme. @since 0.1.0 */
 export * as Auth from "./Auth.js"
+/** The device authorization grant (RFC 8628): start, show the code, poll on a Schedule. @since 0.1.0 */
+export * as DeviceFlow from "./DeviceFlow.js"
