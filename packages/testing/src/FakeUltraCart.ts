@@ -41,6 +41,11 @@ export interface ClientRegistration {
   readonly clientId: string
   /** Exact-match redirect URIs (RFC 9700). */
   readonly redirectUris: ReadonlyArray<string>
+  /**
+   * Accept any port on a registered loopback redirect URI (`http://127.0.0.1/callback` matches
+   * `http://127.0.0.1:53124/callback`), as RFC 8252 §7.3 asks for native apps and CLIs. Off by default.
+   */
+  readonly loopbackAnyPort?: boolean | undefined
   /** When set (either key), the token, revoke and device endpoints require the matching key header. */
   readonly simpleKey?: string | Redacted.Redacted<string> | undefined
   readonly browserKey?: string | Redacted.Redacted<string> | undefined

@@ -52,11 +52,22 @@ export const httpApp = (fake: FakeUltraCart.Service): HttpApp.Default<HttpServer
       }
       case "Truncate": {
         const { body, headers, status } = outcome.response
-        const response = NodeHttpServerRequest.toServerResponse(request)
+        const socket = NodeHttpServerRequest.toServerResponse(request).socket
+        if (socket === null) return HttpServerResponse.empty({ status: 499 })
+        // Written on the socket itself, not through the ServerResponse, so the platform's own (no-op) answer to
+        // the destroyed socket does not collide with headers already sent.
         const bytes = Buffer.from(body)
-        response.writeHead(status, { ...headers, "content-length": String(bytes.length) })
+        const head = Object.entries({ ...headers, "content-length": String(bytes.length) })
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join("")
+        socket.write(`HTTP/1.1 ${status} ${Http.STATUS_CODES[status] ?? ""}\r\n${head}\r\n`)
         // Half the body, then a reset: the client sees the head and fails while reading.
-        response.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => response.destroy())
+        yield* Effect.async<void>((resume) => {
+          socket.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+            socket.destroy()
+            resume(Effect.void)
+          })
+        })
         return HttpServerResponse.empty({ status: 499 })
       }
     }

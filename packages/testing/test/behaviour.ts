@@ -151,6 +151,24 @@ export const behaviourSuite = (name: string, fakeEnv: FakeEnv): void => {
         expect(unregistered.reason).toBe("UnregisteredRedirectUri")
       })))
 
+    it.effect("loopbackAnyPort lets a CLI use whatever port it got (RFC 8252 §7.3); exact match otherwise", () =>
+      run(
+        Effect.gen(function*() {
+          const client = yield* oauth
+          const fake = yield* fakeTag
+          const { state, url } = yield* client.authorizationUrl({ redirectUri: "http://127.0.0.1:53124/callback" })
+          const code = yield* client.parseCallback(yield* fake.approve(url), state)
+          yield* client.exchangeCode({ code, redirectUri: "http://127.0.0.1:53124/callback" })
+          const otherPath = { clientId: "cli", redirectUri: "http://127.0.0.1:53124/other", state }
+          expect((yield* Effect.flip(fake.approve(otherPath))).reason).toBe("UnregisteredRedirectUri")
+          yield* fake.registerClient({ clientId: "cli", redirectUris: ["http://127.0.0.1/callback"] })
+          const exact = { clientId: "cli", redirectUri: "http://127.0.0.1:53124/callback", state }
+          expect((yield* Effect.flip(fake.approve(exact))).reason).toBe("UnregisteredRedirectUri")
+        }),
+        { clients: [{ clientId: "cli", redirectUris: ["http://127.0.0.1/callback"], loopbackAnyPort: true }] },
+        { clientId: "cli" }
+      ))
+
     it.effect("a code is single-use: a second exchange fails and revokes what the first issued (RFC 6749 §10.5)", () =>
       run(Effect.gen(function*() {
         const client = yield* oauth
