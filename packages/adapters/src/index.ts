@@ -9,3 +9,5 @@ export * as Timeouts from "./Timeouts.js"
 export * as Auth from "./Auth.js"
 /** The device authorization grant (RFC 8628): start, show the code, poll on a Schedule. @since 0.1.0 */
 export * as DeviceFlow from "./DeviceFlow.js"
+/** The Fetch transport (no Node import; `NodeTransport` is imported by its own path). @since 0.1.0 */
+export * as FetchTransport from "./FetchTransport.js"
