@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { OAuthClient } from "@ultracart-oauth/core"
-import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Random, Redacted, TestClock } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Random, Redacted, TestClock } from "effect"
 import * as Retry from "../src/Retry.js"
 import * as Timeouts from "../src/Timeouts.js"
 import * as Mock from "./utils/MockHttpClient.js"
@@ -307,6 +307,27 @@ describe("single-use grants (authorization code, refresh token)", () => {
       yield* script(...Array.from({ length: 4 }, () => Mock.fail("ECONNREFUSED")))
       expect(failureOf(yield* settle(refresh))).toMatchObject({ _tag: "TransportError", outcome: "NotSent" })
       expect(yield* count).toBe(4)
+    }).pipe(Effect.provide(stack())))
+})
+
+describe("logs", () => {
+  it.effect("log each retry at debug level with the error's tag and delay, and no secret", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make((options) => {
+        lines.push(Logger.logfmtLogger.log(options))
+      })
+      yield* script(Mock.fail("ECONNREFUSED"), Mock.json(429, {}, { "retry-after": "1" }), Mock.json(200, Mock.tokenBody))
+      const exit = yield* settle(refresh).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toMatch(/retrying UltraCart call/)
+      expect(lines[0]).toMatch(/retry=1 delayMillis=250 error=TransportError/)
+      expect(lines[1]).toMatch(/retry=2 delayMillis=1000 error=RateLimited/)
+      expect(lines.join("\n")).not.toMatch(/rt-secret|access-1|refresh-1/)
     }).pipe(Effect.provide(stack())))
 })
 
