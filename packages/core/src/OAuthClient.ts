@@ -310,7 +310,7 @@ export const make = (
     const service: OAuthClient.Service = {
       clientId,
       baseUrl,
-      authorizationUrl: (input) => AuthorizationUrl.make({ baseUrl, clientId, ...input }),
+      authorizationUrl: (input) => AuthorizationUrl.make({ ...input, baseUrl, clientId }),
       parseCallback: Callback.parse,
       exchangeCode: (input) =>
         Effect.gen(function*() {

@@ -378,7 +378,8 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
 }
 
 /**
- * Any other 4xx that carries no OAuth error code, usually with UltraCart's `ErrorResponse`.
+ * Any other 4xx that carries no OAuth error code, usually with UltraCart's `ErrorResponse` — or that
+ * `ErrorResponse` served with a 2xx status.
  *
  * @since 0.1.0
  * @category http errors

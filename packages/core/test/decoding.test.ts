@@ -152,11 +152,13 @@ describe("revocation responses", () => {
       expect(revocation).toEqual({ successful: true, message: Option.some("Token revoked") })
     }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, { successful: true, message: "Token revoked" })))))
 
-  it.effect("with an empty 200 body: successful (the status is the answer, RFC 7009)", () =>
-    Effect.gen(function*() {
-      const revocation = yield* revoke
-      expect(revocation).toEqual({ successful: true, message: Option.none() })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(200)))))
+  for (const status of [200, 204]) {
+    it.effect(`with an empty ${status} body: successful (the status is the answer, RFC 7009)`, () =>
+      Effect.gen(function*() {
+        const revocation = yield* revoke
+        expect(revocation).toEqual({ successful: true, message: Option.none() })
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.status(status)))))
+  }
 
   it.effect("successful: false is passed on", () =>
     Effect.gen(function*() {

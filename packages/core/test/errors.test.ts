@@ -160,6 +160,14 @@ describe("HTTP status errors", () => {
       expect(error.message).toContain("Unknown client")
     }).pipe(Effect.provide(clientLayer({}, MockHttp.json(400, ultraCartBody, ucHeaders)))))
 
+  for (const [name, call] of [["revoke", revoke], ["refresh", refresh]] as const) {
+    it.effect(`an UltraCart ErrorResponse served with 200 to ${name} is UltraCartError, not a success`, () =>
+      Effect.gen(function*() {
+        const error = yield* fail(call)
+        expect(error).toMatchObject({ _tag: "UltraCartError", status: 200, ...details })
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, ultraCartBody, ucHeaders)))))
+  }
+
   it.effect("401 is Unauthorized", () =>
     Effect.gen(function*() {
       const error = yield* fail(Effect.flatMap(client, (oauth) => oauth.me({ accessToken: secrets.accessToken })))

@@ -29,6 +29,12 @@ describe("endpoint input", () => {
       "redirectUri",
       "must not carry a fragment"
     ],
+    [
+      "a redirect URI with surrounding whitespace",
+      (o) => o.exchangeCode({ code: secrets.code, redirectUri: `${"https://app.example/cb"} ` }),
+      "redirectUri",
+      "has surrounding whitespace"
+    ],
     ["an empty refresh token", (o) => o.refresh({ refreshToken: empty }), "refreshToken", "is empty"],
     ["a blank refresh token", (o) => o.refresh({ refreshToken: blank }), "refreshToken", "is empty"],
     ["an empty device code", (o) => o.exchangeDeviceCode({ deviceCode: empty }), "deviceCode", "is empty"],

@@ -67,6 +67,10 @@ const oauthCodeOf = (json: Json): string | undefined =>
     ? json.value.error
     : undefined
 
+/** UltraCart's `ErrorResponse`: an `error` member that is an object (an OAuth error's is a string). */
+const isErrorResponse = (json: Json): boolean =>
+  json._tag === "Json" && Predicate.hasProperty(json.value, "error") && Predicate.isRecord(json.value.error)
+
 const stringMember = (json: Json, key: string): string | undefined =>
   json._tag === "Json" && Predicate.hasProperty(json.value, key) && typeof json.value[key] === "string"
     ? json.value[key]
@@ -124,6 +128,8 @@ const protocolError = (
  *   it was told not to follow (an "opaque redirect").
  * - A body with an OAuth `error` code is a protocol error whatever the status (some servers send them with 200),
  *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them).
+ * - A 2xx body in UltraCart's `ErrorResponse` shape (an `error` object) is `UltraCartError`: read leniently, it would
+ *   pass for a successful revocation.
  * - 401 / 410 / 429 / 5xx / other 4xx: the status errors, with UltraCart's `ErrorResponse` details.
  * - A 2xx body that is not JSON, or does not decode: `MalformedResponse`.
  */
@@ -140,7 +146,7 @@ export const read = <A>(
     (text): Effect.Effect<A, ResponseFailure> => {
       const json = parseJson(text)
       const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
-      const contentType = response.headers["content-type"]
+      const contentType = scrubOptional(response.headers["content-type"], secrets)
       const malformed = (reason: MalformedResponse["reason"], issues: ReadonlyArray<string>) =>
         new MalformedResponse({
           endpoint,
@@ -156,6 +162,9 @@ export const read = <A>(
       }
       if (status >= 200 && status < 300) {
         if (json._tag === "NotJson") return Effect.fail(malformed("NotJson", ["body: is not JSON"]))
+        if (isErrorResponse(json)) {
+          return Effect.fail(new UltraCartError({ endpoint, status, ...detailsOf(json, ucRestError, secrets) }))
+        }
         return Either.match(decode(json._tag === "Json" ? json.value : {}), {
           onLeft: (issues) => Effect.fail(malformed("Schema", issues)),
           onRight: Effect.succeed

@@ -38,7 +38,11 @@ export const validateBaseUrl = (
 /** A redirect URI: absolute, without fragment (RFC 6749 §3.1.2). */
 export const validateRedirectUri = (input: string): Either.Either<string, InvalidInput> => {
   const field = "redirectUri"
-  if (input === "") return Either.left(new InvalidInput({ field, reason: "is empty" }))
+  if (input.trim() === "") return Either.left(new InvalidInput({ field, reason: "is empty" }))
+  // The URL parser would trim it, but the token request sends it as given: it must match the registered one exactly.
+  if (input.trim() !== input) {
+    return Either.left(new InvalidInput({ field, reason: "has surrounding whitespace" }))
+  }
   try {
     const url = new URL(input)
     if (url.hash !== "") return Either.left(new InvalidInput({ field, reason: "must not carry a fragment" }))

@@ -63,7 +63,7 @@ export const expectNoSecretsIn = (texts: ReadonlyArray<string>): void => {
 export const expectNoSecrets = (error: unknown): void => expectNoSecretsIn(renderings(error))
 
 /** Runs an effect that must fail, checks that the error leaks no secret, and returns it. */
-export const fail = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, never, R> =>
+export const fail = <E, R>(effect: Effect.Effect<unknown, E, R>): Effect.Effect<E, never, R> =>
   Effect.flip(effect).pipe(
     Effect.orDieWith(() => new Error("expected the effect to fail, it succeeded")),
     Effect.tap((error) => expectNoSecrets(error))
