@@ -245,6 +245,11 @@ export declare namespace FakeUltraCart {
     readonly requestCount: (filter?: RequestFilter) => Effect.Effect<number>
     /** Forgets recorded requests and counts. */
     readonly clearRequests: Effect.Effect<void>
+    /**
+     * Forgets every code, token, grant, device authorization, recorded request and armed fault, and the clock
+     * offset; keeps the registered apps and the settings. For a fake shared by several tests.
+     */
+    readonly reset: Effect.Effect<void>
     /** Arms a fault for the next matching requests. Rules are tried in the order they were armed. */
     readonly injectFault: (fault: Fault, match?: FaultMatch) => Effect.Effect<void>
     /** Disarms every fault. */

@@ -748,6 +748,24 @@ export const behaviourSuite = (name: string, fakeEnv: FakeEnv): void => {
       })).pipe(Effect.provide(Logger.add(logger)), Logger.withMinimumLogLevel(LogLevel.Debug))
     })
 
+    it.effect("reset forgets tokens, requests, faults and the clock offset but keeps apps and settings", () =>
+      run(
+        Effect.gen(function*() {
+          const fake = yield* fakeTag
+          const tokens = yield* login()
+          yield* fake.injectFault(Fault.serverError())
+          yield* fake.setClockOffset(5_000)
+          yield* fake.reset
+          expect(yield* fake.inspectToken(tokens.accessToken)).toEqual(Option.none())
+          expect(yield* fake.requestCount()).toBe(0)
+          expect(yield* fake.pendingFaults).toBe(0)
+          expect(yield* fake.now).toBe(0)
+          const again = yield* login()
+          expect(again.expiresIn).toEqual(Option.some(60))
+        }),
+        { accessTokenLifetime: "1 minute" }
+      ))
+
     it.effect("issueTokens seeds a grant without the browser leg", () =>
       run(Effect.gen(function*() {
         const client = yield* oauth

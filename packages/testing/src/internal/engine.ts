@@ -872,6 +872,12 @@ export class Engine {
     return Option.some(info("refresh", refresh.grant, status, refresh.expiresAt))
   }
 
+  private clearRequests(): void {
+    this.records.length = 0
+    this.counts.clear()
+    this.countBase = this.sequence
+  }
+
   private makeService(): FakeUltraCart.Service {
     return {
       baseUrl: this.baseUrl,
@@ -927,10 +933,16 @@ export class Engine {
           if (key !== undefined) return this.counts.get(key) ?? 0
           return this.sequence - this.countBase
         }),
-      clearRequests: Effect.sync(() => {
-        this.records.length = 0
-        this.counts.clear()
-        this.countBase = this.sequence
+      clearRequests: Effect.sync(() => this.clearRequests()),
+      reset: Effect.sync(() => {
+        this.clearRequests()
+        this.codes.clear()
+        this.accessTokens.clear()
+        this.refreshTokens.clear()
+        this.devicesByCode.clear()
+        this.devicesByUserCode.clear()
+        this.rules = []
+        this.clockOffset = 0
       }),
       injectFault: (fault, match: FaultMatch = {}) =>
         Effect.sync(() => {
