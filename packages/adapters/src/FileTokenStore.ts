@@ -10,7 +10,9 @@
  * Writes go to a fresh temporary file that is synced and then renamed over the record, so a crash at any point
  * leaves either the old or the new record, never a torn one. Compare-and-set holds a lock file (created with
  * `O_EXCL`) around read-compare-rename, so processes sharing the directory on one machine cannot overwrite each
- * other's rotations. A lock older than `staleLockAfter` is taken to belong to a crashed process and removed.
+ * other's rotations; and a token manager holds the grant's lease file while it refreshes, so those processes
+ * never spend one refresh token twice. A lock older than `staleLockAfter` is taken to belong to a crashed process
+ * and removed.
  *
  * @since 0.1.0
  */
@@ -52,7 +54,12 @@ export interface FileTokenStoreOptions {
   readonly encryptionKey?: Redacted.Redacted<string> | undefined
   /** How long a write waits for another process's lock before failing with `Locked`. Default 5 seconds. */
   readonly lockTimeout?: Duration.DurationInput | undefined
-  /** A lock file older than this is removed as left behind by a crashed process. Default 30 seconds. */
+  /** How long a refresh waits for another process's refresh of the same grant (its lease). Default 30 seconds. */
+  readonly leaseTimeout?: Duration.DurationInput | undefined
+  /**
+   * A lock file older than this is removed as left behind by a crashed process. Default 30 seconds. A held lease
+   * is touched every third of it, so only a dead holder's lease goes stale.
+   */
   readonly staleLockAfter?: Duration.DurationInput | undefined
 }
 
@@ -152,6 +159,7 @@ export const make = (
       ? Option.none()
       : Option.some(yield* TokenEncryption.make(options.encryptionKey))
     const lockTimeout = Duration.decode(options.lockTimeout ?? Duration.seconds(5))
+    const leaseTimeout = Duration.decode(options.leaseTimeout ?? Duration.seconds(30))
     const staleLockMillis = Duration.toMillis(options.staleLockAfter ?? Duration.seconds(30))
     yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
     // One writer per process at a time; the lock file orders writers across processes.
@@ -252,11 +260,11 @@ export const make = (
         yield* Effect.ignore(Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (dir) => dir.sync)))
       })
 
-    const lockPathOf = (key: string) => `${pathOf(key)}.lock`
-
-    /** Each attempt either takes the lock and registers its removal, or leaves nothing behind. */
-    const takeLock = (operation: Operation, key: string) => {
-      const lockPath = lockPathOf(key)
+    /**
+     * Takes a lock file (`O_EXCL`) for the rest of the scope. Each attempt either takes it and registers its
+     * removal, or leaves nothing behind; a lock older than `staleLockAfter` is removed as a crashed holder's.
+     */
+    const takeLock = (operation: Operation, key: string, lockPath: string, timeout: Duration.Duration) => {
       const attempt = Effect.acquireRelease(
         fs.open(lockPath, { flag: "wx", mode: 0o600 }).pipe(
           Effect.scoped,
@@ -272,9 +280,9 @@ export const make = (
       return attempt.pipe(
         Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (taken) => taken }),
         Effect.timeoutFail({
-          duration: lockTimeout,
+          duration: timeout,
           onTimeout: () =>
-            fail(operation, key, "Locked", `another process held ${lockPath} for more than ${Duration.format(lockTimeout)}`)
+            fail(operation, key, "Locked", `another process held ${lockPath} for more than ${Duration.format(timeout)}`)
         })
       )
     }
@@ -293,7 +301,17 @@ export const make = (
       key: string,
       body: Effect.Effect<A, TokenStoreError>
     ): Effect.Effect<A, TokenStoreError> =>
-      mutex.withPermits(1)(Effect.scoped(Effect.zipRight(takeLock(operation, key), Effect.uninterruptible(body))))
+      mutex.withPermits(1)(
+        Effect.scoped(Effect.zipRight(takeLock(operation, key, `${pathOf(key)}.lock`, lockTimeout), Effect.uninterruptible(body)))
+      )
+
+    /** Keeps a held lease fresh (so it never looks stale) until its scope closes. */
+    const heartbeat = (lockPath: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => fs.utimes(lockPath, new Date(now), new Date(now))).pipe(
+        Effect.ignore,
+        Effect.delay(Duration.millis(staleLockMillis / 3)),
+        Effect.forever
+      )
 
     const writeNext = (operation: Operation, key: string, previous: Option.Option<TokenSet>, tokens: TokenSetInput) => {
       const next = withVersion(tokens, Option.match(previous, { onNone: () => 1, onSome: (p) => p.version + 1 }))
@@ -317,7 +335,11 @@ export const make = (
               : Effect.succeed({ _tag: "Conflict", current }))
         ),
       clear: (key) =>
-        locked("clear", key, Effect.mapError(fs.remove(pathOf(key), { force: true }), io("clear", key)))
+        locked("clear", key, Effect.mapError(fs.remove(pathOf(key), { force: true }), io("clear", key))),
+      lease: (key) => {
+        const leasePath = `${pathOf(key)}.lease`
+        return Effect.zipRight(takeLock("lease", key, leasePath, leaseTimeout), Effect.asVoid(Effect.forkScoped(Effect.interruptible(heartbeat(leasePath)))))
+      }
     }
     return service
   })

@@ -240,7 +240,10 @@ export const make = (
     // Added after the flight scope, so it runs before that scope closes: an in-flight rotation gets persisted.
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() =>
-        flight === undefined ? Effect.void : Effect.ignore(Effect.timeout(Deferred.await(flight), shutdownGrace))
+        // Finalizers run uninterruptibly: the wait must be made interruptible for its timeout to end it.
+        flight === undefined
+          ? Effect.void
+          : Effect.ignore(Effect.timeout(Effect.interruptible(Deferred.await(flight)), shutdownGrace))
       )
     )
 
@@ -382,22 +385,38 @@ export const make = (
         return yield* failOrServe(trigger, base, error)
       })
 
-    /** One flight: read the store, and refresh only if what it holds is due (or was refused). */
+    /** The stored set (memory wins at the same version: it may hold a rotation the store failed to take). */
+    const loadBase: Effect.Effect<TokenSet, TokenManagerError> = Effect.flatMap(store.load(key), (loaded) => {
+      if (Option.isNone(loaded)) {
+        adopt(undefined)
+        return Effect.fail(new ReauthorizationRequired({ key, reason: "NoTokens" }))
+      }
+      const base = current !== undefined && current.version === loaded.value.version ? current : loaded.value
+      if (base !== current) adopt(base)
+      return Effect.succeed(base)
+    })
+
+    const isDue = (trigger: Trigger, base: TokenSet): Effect.Effect<boolean> =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        trigger._tag === "Forced" || now >= refreshAtMillis ||
+        (trigger._tag === "Rejected" && trigger.version === base.version))
+
+    /**
+     * One flight: read the store, and refresh only if what it holds is due (or was refused). Where the store is
+     * shared by processes, the grant's lease is taken first and the store read again: the process that waited
+     * finds the other's rotation instead of spending the same refresh token.
+     */
     const fly = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const loaded = yield* store.load(key)
-          if (Option.isNone(loaded)) {
-            adopt(undefined)
-            return yield* new ReauthorizationRequired({ key, reason: "NoTokens" })
+          let base = yield* loadBase
+          if (!(yield* isDue(trigger, base))) return succeeded(base)
+          if (store.lease !== undefined) {
+            const leased = yield* Effect.either(restore(store.lease(key)))
+            if (leased._tag === "Left") return yield* failOrServe(trigger, base, leased.left)
+            base = yield* loadBase
+            if (!(yield* isDue(trigger, base))) return succeeded(base)
           }
-          // Same version: memory is at least as new (it may hold a rotation the store failed to take).
-          const base = current !== undefined && current.version === loaded.value.version ? current : loaded.value
-          if (base !== current) adopt(base)
-          const now = yield* Clock.currentTimeMillis
-          const due = trigger._tag === "Forced" || now >= refreshAtMillis ||
-            (trigger._tag === "Rejected" && trigger.version === base.version)
-          if (!due) return succeeded(base)
           if (deadVersion === base.version) {
             return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "InvalidGrant" }))
           }
@@ -405,7 +424,7 @@ export const make = (
             return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "NoRefreshToken" }))
           }
           return yield* refreshFrom(restore, trigger, base, base.refreshToken.value, false)
-        })
+        }).pipe(Effect.scoped)
       ).pipe(
         lock.withPermits(1),
         Effect.withSpan("TokenManager.refresh", { attributes: { ...annotations, "ultracart.trigger": trigger._tag } }),
@@ -427,7 +446,7 @@ export const make = (
               })
             )
           )
-          return Effect.as(Effect.forkIn(run, flightScope), deferred)
+          return Effect.as(Effect.forkIn(Effect.interruptible(run), flightScope), deferred)
         })),
         Deferred.await
       )

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Context, type DateTime, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Context, type DateTime, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
 
 /**
  * The tokens of one grant, as the token manager keeps them. Secrets stay `Redacted`. `version` grows by one on
@@ -53,7 +53,7 @@ export type CompareAndSetResult =
  * @category errors
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
-  operation: Schema.Literal("load", "save", "compareAndSet", "clear"),
+  operation: Schema.Literal("load", "save", "compareAndSet", "clear", "lease"),
   key: Schema.String,
   reason: Schema.Literal("Io", "Corrupt", "Decrypt", "Locked"),
   detail: Schema.String
@@ -88,6 +88,12 @@ export declare namespace TokenStore {
     ) => Effect.Effect<CompareAndSetResult, TokenStoreError>
     /** Forgets the grant's tokens (logout). Clearing an absent grant succeeds. */
     readonly clear: (key: string) => Effect.Effect<void, TokenStoreError>
+    /**
+     * An exclusive lease on the grant for every process sharing the store, held (until the scope closes) while a
+     * refresh token is spent, so that two processes never refresh with the same one. Optional: a store that only
+     * one process can see needs none (the token manager's single-flight covers one process).
+     */
+    readonly lease?: ((key: string) => Effect.Effect<void, TokenStoreError, Scope.Scope>) | undefined
   }
 }
 

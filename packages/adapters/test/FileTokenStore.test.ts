@@ -2,10 +2,11 @@ import { FileSystem } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, type Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { DateTime, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
 import * as FileTokenStore from "../src/FileTokenStore.js"
 import * as TokenEncryption from "../src/TokenEncryption.js"
 import type { TokenSetInput } from "../src/TokenStore.js"
+import { awaitDriving } from "./TokenFixtures.js"
 
 const tokens = (n: number): TokenSetInput => ({
   accessToken: Redacted.make(`access-token-${n}-Zq8`),
@@ -26,21 +27,6 @@ const readAll = (directory: string) =>
     const names = yield* fs.readDirectory(directory)
     const texts = yield* Effect.forEach(names, (name) => fs.readFileString(`${directory}/${name}`))
     return texts.join("\n")
-  })
-
-/**
- * Awaits a fiber that mixes real file I/O with `Clock` sleeps (the lock's retry loop): moves the TestClock on in
- * small steps until the fiber is done, so its sleeps wake whenever it reaches them.
- */
-const awaitDriving = <A, E>(fiber: Fiber.Fiber<A, E>) =>
-  Effect.gen(function*() {
-    for (let step = 0; step < 5_000; step++) {
-      const exit = yield* fiber.poll
-      if (Option.isSome(exit)) return yield* exit.value
-      yield* TestClock.adjust("10 millis")
-      yield* Effect.yieldNow()
-    }
-    return yield* Effect.dieMessage("the fiber did not finish")
   })
 
 /** The Node file system with `rename` replaced: the "crash" between writing the temp file and renaming it. */

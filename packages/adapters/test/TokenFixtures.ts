@@ -4,7 +4,7 @@
  * each refresh sees. (Integration tests use `@ultracart-oauth/testing`'s fake server.)
  */
 import { OAuthClient, OAuthError, type TokenResponse } from "@ultracart-oauth/core"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, type Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import type { Duration } from "effect"
 
 export type RefreshFault =
@@ -147,3 +147,19 @@ export class ScriptedServer {
     return Layer.sync(OAuthClient.OAuthClient, () => this.service())
   }
 }
+
+/**
+ * Awaits a fiber that mixes real file I/O with `Clock` sleeps (the lock's retry loop): moves the TestClock on in
+ * small steps until the fiber is done, so its sleeps wake whenever it reaches them.
+ */
+export const awaitDriving = <A, E>(fiber: Fiber.Fiber<A, E>) =>
+  Effect.gen(function*() {
+    for (let step = 0; step < 5_000; step++) {
+      const exit = yield* fiber.poll
+      if (Option.isSome(exit)) return yield* exit.value
+      yield* TestClock.adjust("10 millis")
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage("the fiber did not finish")
+  })
+

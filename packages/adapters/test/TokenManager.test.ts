@@ -19,7 +19,7 @@ import {
 import * as TokenManager from "../src/TokenManager.js"
 import { type TokenSet, TokenStore } from "../src/TokenStore.js"
 import * as TokenStoreModule from "../src/TokenStore.js"
-import { ScriptedServer, type ScriptedServerOptions } from "./TokenFixtures.js"
+import { awaitDriving, ScriptedServer, type ScriptedServerOptions } from "./TokenFixtures.js"
 
 const KEY = "merchant-DEMO"
 
@@ -346,6 +346,29 @@ describe("TokenManager", () => {
       yield* Fiber.join(closing)
       const current = Option.getOrThrow(yield* store.load(KEY))
       expect(current.version).toBe(2)
+      expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
+    }))
+
+  it.effect("closing the Layer gives up on a refresh that outlasts shutdownGrace; the store keeps the old grant whole", () =>
+    Effect.gen(function*() {
+      const server = new ScriptedServer()
+      const store = TokenStoreModule.makeMemory()
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        managerLayer(server, { shutdownGrace: "2 seconds" }, Layer.succeed(TokenStore, store)),
+        scope
+      )
+      yield* Effect.provide(login(server), context)
+      yield* TestClock.adjust("2 hours")
+      server.faults.push({ _tag: "Delay", duration: "1 hour" })
+      yield* Effect.fork(Effect.provide(Effect.flatMap(TokenManager.TokenManager, (m) => m.accessToken), context))
+      while (server.refreshRequests === 0) yield* Effect.yieldNow()
+      const closedAt = yield* TestClock.currentTimeMillis
+      yield* awaitDriving(yield* Effect.fork(Scope.close(scope, Exit.void)))
+      expect((yield* TestClock.currentTimeMillis) - closedAt).toBeGreaterThanOrEqual(2_000)
+      expect((yield* TestClock.currentTimeMillis) - closedAt).toBeLessThan(3_000)
+      const current = Option.getOrThrow(yield* store.load(KEY))
+      expect(current.version).toBe(1)
       expect(value(Option.getOrThrow(current.refreshToken))).toBe(server.currentRefreshToken)
     }))
 
