@@ -227,6 +227,15 @@ export const behaviourSuite = (name: string, fakeEnv: FakeEnv): void => {
         const expired = yield* raw("GET", "", { url })
         expect(new URL(expired.headers["location"] ?? "").searchParams.get("error")).toBe("invalid_request")
 
+        const noState = new URL(url)
+        noState.searchParams.delete("state")
+        const stateless = yield* raw("GET", "", { url: noState.toString() })
+        expect(new URL(stateless.headers["location"] ?? "").searchParams.get("error")).toBe("invalid_request")
+        const token = new URL(url)
+        token.searchParams.set("response_type", "token")
+        const implicit = yield* raw("GET", "", { url: token.toString() })
+        expect(new URL(implicit.headers["location"] ?? "").searchParams.get("error")).toBe("unsupported_response_type")
+
         const bad = new URL(url)
         bad.searchParams.set("redirect_uri", "https://evil.example.test/cb")
         const refused = yield* raw("GET", "", { url: bad.toString() })
@@ -729,6 +738,20 @@ export const behaviourSuite = (name: string, fakeEnv: FakeEnv): void => {
         expect(yield* fake.requestCount()).toBe(0)
         expect(yield* fake.requests).toEqual([])
       })))
+
+    it.effect("with recording off nothing is kept, but counting goes on", () =>
+      run(
+        Effect.gen(function*() {
+          const fake = yield* fakeTag
+          yield* login()
+          expect(yield* fake.requests).toEqual([])
+          expect(yield* fake.requestCount({ grantType: "authorization_code" })).toBe(1)
+          yield* fake.configure({ recordRequests: true })
+          yield* login()
+          expect((yield* fake.requests).map((r) => r.grantType)).toEqual(["authorization_code"])
+        }),
+        { recordRequests: false }
+      ))
 
     it.effect("the server's own logs carry no secret", () => {
       const lines: Array<string> = []
