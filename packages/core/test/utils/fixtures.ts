@@ -62,11 +62,21 @@ export const expectNoSecretsIn = (texts: ReadonlyArray<string>): void => {
 /** Asserts that no secret of these tests appears in any rendering of the value. */
 export const expectNoSecrets = (error: unknown): void => expectNoSecretsIn(renderings(error))
 
-/** Runs an effect that must fail, checks that the error leaks no secret, and returns it. */
+/** Asserts that an absent optional member is absent, not present as `undefined` (exactOptionalPropertyTypes). */
+export const expectNoUndefinedMembers = (value: unknown): void => {
+  if (typeof value !== "object" || value === null) return
+  const undefinedKeys = Object.entries(value).filter(([, member]) => member === undefined).map(([key]) => key)
+  expect(undefinedKeys).toEqual([])
+}
+
+/** Runs an effect that must fail, checks that the error leaks no secret and has no `undefined` members, returns it. */
 export const fail = <E, R>(effect: Effect.Effect<unknown, E, R>): Effect.Effect<E, never, R> =>
   Effect.flip(effect).pipe(
     Effect.orDieWith(() => new Error("expected the effect to fail, it succeeded")),
-    Effect.tap((error) => expectNoSecrets(error))
+    Effect.tap((error) => {
+      expectNoSecrets(error)
+      expectNoUndefinedMembers(error)
+    })
   )
 
 /** Asserts an error's tag, narrowing its type. */
