@@ -110,6 +110,13 @@ export interface TokenManagerOptions {
   readonly retryBackoff?: Duration.DurationInput | undefined
   /** The longest pause between refresh attempts (1 minute). */
   readonly maxRetryBackoff?: Duration.DurationInput | undefined
+  /**
+   * After a refresh whose outcome is unknown (a lost answer) with no newer token in the store, repeat it once at
+   * once (default true): that recovers the grant when UltraCart never got the request or allows a reuse grace
+   * period. Set false to keep the current access token until it expires instead, and only then try the old
+   * refresh token again — better where a reuse revokes the grant's access tokens too and nothing can recover it.
+   */
+  readonly repeatAmbiguousRefresh?: boolean | undefined
   /** How long closing the Layer waits for a refresh in flight, so a rotation is persisted (10 seconds). */
   readonly shutdownGrace?: Duration.DurationInput | undefined
 }
@@ -221,6 +228,7 @@ export const make = (
     const backoffMillis = Duration.toMillis(options.retryBackoff ?? Duration.seconds(1))
     const maxBackoffMillis = Duration.toMillis(options.maxRetryBackoff ?? Duration.minutes(1))
     const shutdownGrace = Duration.decode(options.shutdownGrace ?? Duration.seconds(10))
+    const repeatAmbiguous = options.repeatAmbiguousRefresh !== false
     const annotations = { "ultracart.grant": key }
 
     // The state below is only written by the fiber that holds `lock` (or synchronously, between two steps), so
@@ -290,11 +298,11 @@ export const make = (
      * A refresh failed: back off, and keep serving the current access token while it is still valid (the margin
      * exists for this) — except to a caller whose token the API just refused.
      */
-    const failOrServe = (trigger: Trigger, tokens: TokenSet, error: TokenManagerError) =>
+    const failOrServe = (trigger: Trigger, tokens: TokenSet, error: TokenManagerError, notBeforeMillis = 0) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         failures += 1
-        retryAtMillis = now + Math.min(maxBackoffMillis, backoffMillis * 2 ** (failures - 1))
+        retryAtMillis = Math.max(notBeforeMillis, now + Math.min(maxBackoffMillis, backoffMillis * 2 ** (failures - 1)))
         lastError = error
         yield* Effect.logWarning("token refresh failed").pipe(
           Effect.annotateLogs({ "error.tag": error._tag, "error.message": error.message, "token.version": tokens.version })
@@ -373,7 +381,7 @@ export const make = (
             new ReauthorizationRequired({ key, reason: "InvalidGrant", ...(error.description ? { description: error.description } : {}) })
           )
         }
-        if (isAmbiguous(error) && !recovering) {
+        if (isAmbiguous(error) && !recovering && repeatAmbiguous) {
           // Nobody stored a newer token. Either UltraCart never acted (then the same refresh token works), or it
           // rotated and the answer was lost: then the new token is gone for good, and a repeat either succeeds
           // (a server with a reuse grace period) or ends in invalid_grant — which re-authorization needed anyway.
@@ -382,7 +390,9 @@ export const make = (
           if (repeated !== base) yield* Metric.increment(Metric.tagged(metrics.recoveries, "via", "retry"))
           return repeated
         }
-        return yield* failOrServe(trigger, base, error)
+        // Not repeating an ambiguous refresh means: not before the access token runs out.
+        const notBefore = isAmbiguous(error) && !repeatAmbiguous ? DateTime.toEpochMillis(base.expiresAt) : 0
+        return yield* failOrServe(trigger, base, error, notBefore)
       })
 
     /** The stored set (memory wins at the same version: it may hold a rotation the store failed to take). */

@@ -306,6 +306,19 @@ describe("TokenManager", () => {
         yield* Effect.flip(manager.accessToken)
         expect(server.refreshRequests).toBe(2)
       }))
+    scenario("with repeatAmbiguousRefresh off: no repeat until the access token runs out", ({ first, manager, server }) =>
+      Effect.gen(function*() {
+        yield* TestClock.adjust("57 minutes")
+        server.faults.push({ _tag: "LoseResponse" })
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        yield* TestClock.adjust("2 minutes")
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        expect(server.refreshRequests).toBe(1)
+        yield* TestClock.adjust("1 minute")
+        const error = yield* Effect.flip(manager.accessToken)
+        expect(error._tag === "ReauthorizationRequired" && error.reason).toBe("InvalidGrant")
+        expect(server.refreshRequests).toBe(2)
+      }), { manager: { repeatAmbiguousRefresh: false } })
   })
 
   scenario("a caller that times out during the refresh abandons nothing: the rotation is stored", ({ manager, server }) =>
