@@ -255,8 +255,11 @@ export type DeviceFlowState = Data.TaggedEnum<{
     readonly nextPollAt: number
     readonly expiresAt: number
   }
-  /** The merchant approved: the tokens (secrets, `Redacted`). */
-  Authorized: { readonly polls: number; readonly tokens: TokenResponse.TokenResponse }
+  /**
+   * The merchant approved: the tokens (secrets, `Redacted`), and when the poll that got them was sent (count the
+   * tokens' lifetime from there).
+   */
+  Authorized: { readonly polls: number; readonly tokens: TokenResponse.TokenResponse; readonly polledAt: number }
   /** The merchant declined. */
   Denied: { readonly polls: number; readonly description: Option.Option<string> }
   /** The device code expired. */
@@ -459,9 +462,10 @@ const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
         const now = yield* Clock.currentTimeMillis
         if (cursor.pollAt > now) yield* Effect.sleep(Duration.millis(cursor.pollAt - now))
         const polls = cursor.polls + 1
+        const polledAt = yield* Clock.currentTimeMillis
         const outcome = yield* Effect.either(client.exchangeDeviceCode({ deviceCode: flow.deviceCode }))
         if (outcome._tag === "Right") {
-          return { _tag: "Done", state: DeviceFlowState.Authorized({ polls, tokens: outcome.right }) } as const
+          return { _tag: "Done", state: DeviceFlowState.Authorized({ polls, tokens: outcome.right, polledAt }) } as const
         }
         const error = outcome.left
         switch (error._tag) {

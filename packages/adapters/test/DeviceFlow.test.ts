@@ -316,7 +316,7 @@ describe("DeviceFlow.states", () => {
       // after a timeout the 10 s interval doubles
       expect(r).toMatchObject({ polls: 3, nextPollAt: 40_000 })
       expect(r?._tag === "Retrying" && r.error._tag).toBe("TransportError")
-      expect(a).toMatchObject({ _tag: "Authorized", polls: 4 })
+      expect(a).toMatchObject({ _tag: "Authorized", polls: 4, polledAt: 40_000 })
     }))
 
   it.effect("ends with Denied or Expired states rather than failing", () =>

@@ -1,0 +1,136 @@
+/**
+ * What a command runs with: the resolved settings, the OAuth client, the file token store and the token manager
+ * for the configured grant — and, with `--fake`, the fake UltraCart server they point at.
+ *
+ * @since 0.1.0
+ */
+import type { FileSystem, HttpClient, Path } from "@effect/platform"
+import { FileTokenStore, TokenManager, TokenStore } from "@ultracart-oauth/adapters"
+import type { PlatformError } from "@effect/platform/Error"
+import { Credentials, OAuthClient, type OAuthError } from "@ultracart-oauth/core"
+import type { FakeUltraCart } from "@ultracart-oauth/testing"
+import { Duration, Effect, Option, Schema, type Scope } from "effect"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import * as CliSettings from "./CliSettings.js"
+
+/**
+ * The options every command takes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CommonFlags extends CliSettings.Flags {
+  /** Run against a fake UltraCart started in this process. */
+  readonly fake: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Session {
+  readonly settings: CliSettings.Settings
+  readonly client: OAuthClient.OAuthClient.Service
+  readonly store: TokenStore.TokenStore.Service
+  readonly manager: TokenManager.TokenManager.Service
+  /** The fake UltraCart of `--fake`. */
+  readonly fake: Option.Option<FakeUltraCart.FakeUltraCart.Service>
+}
+
+/**
+ * `--fake` could not start its server.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class FakeServerError extends Schema.TaggedError<FakeServerError>()("FakeServerError", {
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `The fake UltraCart server did not start: ${this.reason}`
+  }
+}
+
+/**
+ * Everything building a session can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type SessionError = CliSettings.SettingsError | FakeServerError | OAuthError.InvalidInput | PlatformError
+
+/**
+ * How long one request to UltraCart may take before it counts as a transient failure.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const REQUEST_TIMEOUT: Duration.Duration = Duration.seconds(30)
+
+/**
+ * Where `--fake` keeps tokens unless told otherwise: never the real store.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const FAKE_TOKEN_DIR: string = NodePath.join(Os.tmpdir(), "ultracart-oauth-fake", "tokens")
+
+const startFake = Effect.tryPromise({
+  try: () => import("./DevServer.js"),
+  catch: () => new FakeServerError({ reason: "@ultracart-oauth/testing is not installed" })
+}).pipe(
+  Effect.flatMap((dev) => dev.start({ deviceInterval: "1 second" })),
+  Effect.catchTag("ServeError", (error) => Effect.fail(new FakeServerError({ reason: String(error.cause) })))
+)
+
+/**
+ * Builds the session of one command for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  flags: CommonFlags,
+  options: { readonly requireClientId: boolean }
+): Effect.Effect<Session, SessionError, Scope.Scope | FileSystem.FileSystem | Path.Path | HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const fake = flags.fake ? Option.some(yield* startFake) : Option.none()
+    const withFake: CliSettings.Flags = Option.match(fake, {
+      onNone: () => flags,
+      onSome: (server) => ({
+        ...flags,
+        clientId: Option.orElse(flags.clientId, () => Option.some("fake-ultracart-app")),
+        baseUrl: Option.some(server.baseUrl),
+        // The fake app takes any loopback port, so a free one is picked rather than a fixed one that may be taken.
+        redirectUri: Option.orElse(flags.redirectUri, () => Option.some("http://127.0.0.1:0/callback"))
+      })
+    })
+    const settings = yield* CliSettings.resolve(withFake, {
+      requireClientId: options.requireClientId,
+      fakeTokenDir: flags.fake ? FAKE_TOKEN_DIR : undefined
+    })
+    const credentials = Option.orElse(
+      Option.map(settings.simpleKey, Credentials.simpleKey),
+      () => Option.map(settings.browserKey, Credentials.browserKey)
+    )
+    const client = yield* OAuthClient.make({
+      // `status` may run without a client id; no request is made then.
+      clientId: settings.clientId === "" ? "unset" : settings.clientId,
+      baseUrl: Option.getOrUndefined(settings.baseUrl),
+      apiVersion: Option.getOrUndefined(settings.apiVersion),
+      credentials: Option.getOrUndefined(credentials),
+      requestTimeout: REQUEST_TIMEOUT,
+      bodyTimeout: REQUEST_TIMEOUT
+    })
+    const store = yield* FileTokenStore.make({
+      directory: settings.tokenDir,
+      encryptionKey: Option.getOrUndefined(settings.tokenEncryptionKey)
+    })
+    const manager = yield* TokenManager.make({ key: settings.grant === "" ? "default" : settings.grant }).pipe(
+      Effect.provideService(OAuthClient.OAuthClient, client),
+      Effect.provideService(TokenStore.TokenStore, store)
+    )
+    const session: Session = { settings, client, store, manager, fake }
+    return session
+  })
