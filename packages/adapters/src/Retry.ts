@@ -6,8 +6,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientError, type HttpClientResponse } from "@effect/platform"
-import { OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
-import { fromHttpClientError } from "@ultracart-oauth/core/internal/transport"
+import { OAuthClient, type OAuthError, RequestOutcome, type TokenResponse } from "@ultracart-oauth/core"
 import { Clock, type Config, type ConfigError, Context, Duration, Effect, Layer, Predicate, Stream } from "effect"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -220,8 +219,7 @@ export const httpFailure = (error: unknown, nowMillis: number): RetryPolicy.Fail
   if (!HttpClientError.isHttpClientError(error)) return permanent
   if (error._tag === "RequestError") {
     if (error.reason !== "Transport") return permanent
-    // Core's judgement of whether the request left this machine (the endpoint only labels the discarded error).
-    return { _tag: "Transport", outcome: fromHttpClientError("me", error, []).outcome }
+    return { _tag: "Transport", outcome: RequestOutcome.ofHttpClientError(error) }
   }
   if (error.reason === "StatusCode") {
     return RetryPolicy.statusFailure(error.response.status, error.response.headers["retry-after"], nowMillis)

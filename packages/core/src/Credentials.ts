@@ -44,16 +44,25 @@ export type Credentials =
   | { readonly _tag: "Bearer"; readonly token: Redacted.Redacted<string> }
 
 /**
+ * The API-key schemes: what the OAuth token, revoke and device endpoints can be called with (the bearer is for
+ * `/oauth/me` and the rest of the API).
+ *
  * @since 0.1.0
- * @category constructors
+ * @category models
  */
-export const simpleKey = (key: Redacted.Redacted<string>): Credentials => ({ _tag: "SimpleKey", key })
+export type ApiKey = Extract<Credentials, { readonly _tag: "SimpleKey" | "BrowserKey" }>
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const browserKey = (key: Redacted.Redacted<string>): Credentials => ({ _tag: "BrowserKey", key })
+export const simpleKey = (key: Redacted.Redacted<string>): ApiKey => ({ _tag: "SimpleKey", key })
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const browserKey = (key: Redacted.Redacted<string>): ApiKey => ({ _tag: "BrowserKey", key })
 
 /**
  * @since 0.1.0

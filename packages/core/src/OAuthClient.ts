@@ -60,7 +60,7 @@ export interface OAuthClientOptions {
   /** Defaults to {@link DEVICE_CODE_GRANT_TYPE}. */
   readonly deviceGrantType?: string | undefined
   /** A simple or browser key sent to the token, revoke and device endpoints (optional there). */
-  readonly credentials?: Credentials.Credentials | undefined
+  readonly credentials?: Credentials.ApiKey | undefined
   /** A deadline for the server's response head; a `TransportError` with reason `Timeout` after it. */
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** A separate deadline for reading the body; a `TransportError` with reason `BodyTimeout` after it. */
@@ -226,7 +226,7 @@ export const make = (
     const deviceGrantType = options.deviceGrantType ?? DEVICE_CODE_GRANT_TYPE
     const credentials = options.credentials
     // Scrubbed from server texts along with each call's own secrets: a server may echo the key it was sent.
-    const credentialSecrets = credentials === undefined || credentials._tag === "Bearer" ? [] : [credentials.key]
+    const credentialSecrets = credentials === undefined ? [] : [credentials.key]
     const requestTimeout = Option.map(Option.fromNullable(options.requestTimeout), Duration.decode)
     const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
     const base = yield* HttpClient.HttpClient
@@ -287,7 +287,7 @@ export const make = (
       let request = HttpClientRequest.post(baseUrl + paths[endpoint], { headers }).pipe(
         HttpClientRequest.bodyUrlParams(formBody(fields))
       )
-      if (credentials !== undefined && credentials._tag !== "Bearer") request = Credentials.apply(request, credentials)
+      if (credentials !== undefined) request = Credentials.apply(request, credentials)
       return execute(endpoint, request, decoder, [...secretsOf(fields), ...credentialSecrets], attributes)
     }
 

@@ -309,6 +309,9 @@ export const knownOAuthCodes: ReadonlyArray<string> = Object.keys(protocolErrors
 const statusMessage = (what: string, e: { readonly endpoint: Endpoint; readonly status: number } & UltraCartDetails) =>
   `UltraCart ${endpointPaths[e.endpoint]} ${what} (HTTP ${e.status})${detailText(e)}`
 
+const retryAfterText = (millis: number | undefined): string =>
+  millis === undefined ? "" : `; retry after ${Math.ceil(millis / 1000)}s`
+
 /**
  * HTTP 401: the credentials (bearer token or API key) were not accepted.
  *
@@ -354,8 +357,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   ...UltraCartDetails
 }) {
   override get message(): string {
-    const after = this.retryAfterMillis === undefined ? "" : `; retry after ${Math.ceil(this.retryAfterMillis / 1000)}s`
-    return statusMessage("rate limited the call", this) + after
+    return statusMessage("rate limited the call", this) + retryAfterText(this.retryAfterMillis)
   }
 }
 
@@ -373,7 +375,7 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
   ...UltraCartDetails
 }) {
   override get message(): string {
-    return statusMessage("failed with a server error", this)
+    return statusMessage("failed with a server error", this) + retryAfterText(this.retryAfterMillis)
   }
 }
 

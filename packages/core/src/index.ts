@@ -24,6 +24,8 @@ export * as AuthorizationUrl from "./AuthorizationUrl.js"
 export * as Callback from "./Callback.js"
 /** UltraCart's auth schemes and their headers. @since 0.1.0 */
 export * as Credentials from "./Credentials.js"
+/** Whether a failed request may have reached the server. @since 0.1.0 */
+export * as RequestOutcome from "./RequestOutcome.js"
 /** `Retry-After` parsing. @since 0.1.0 */
 export * as RetryAfter from "./RetryAfter.js"
 /** PKCE (S256), for servers that support it. @since 0.1.0 */

@@ -333,3 +333,49 @@ describe("timeouts (TestClock)", () => {
       yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(clientLayer({}, MockHttp.hang))))
 })
+
+describe("OAuth codes in UltraCart's ErrorResponse shape", () => {
+  it.effect("a known OAuth code in error.error_code is its protocol tag, described by developer_message", () =>
+    Effect.gen(function*() {
+      const error = yield* fail(refresh)
+      expect(error).toMatchObject({
+        _tag: "InvalidGrant",
+        status: 400,
+        description: "The refresh token is not valid",
+        errorUri: "https://docs.example/errors",
+        ucRestError: "bad grant"
+      })
+    }).pipe(Effect.provide(clientLayer(
+      {},
+      MockHttp.json(
+        400,
+        {
+          error: {
+            error_code: "invalid_grant",
+            developer_message: "The refresh token is not valid",
+            more_info: "https://docs.example/errors"
+          },
+          success: false
+        },
+        { "UC-REST-ERROR": "bad grant" }
+      )
+    ))))
+
+  it.effect("an UltraCart error_code that is not an OAuth code stays UltraCartError", () =>
+    Effect.gen(function*() {
+      const error = yield* fail(refresh)
+      expect(error).toMatchObject({ _tag: "UltraCartError", status: 400, errorCode: "MISSING_FIELD" })
+    }).pipe(Effect.provide(clientLayer(
+      {},
+      MockHttp.json(400, { error: { error_code: "MISSING_FIELD", developer_message: "client_id" }, success: false })
+    ))))
+})
+
+describe("Retry-After in messages", () => {
+  it.effect("a 503's message says when to retry", () =>
+    Effect.gen(function*() {
+      const error = yield* fail(revoke)
+      expect(error).toMatchObject({ _tag: "ServerError", retryAfterMillis: 7000 })
+      expect(error.message).toContain("retry after 7s")
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(503, { "Retry-After": "7" })))))
+})

@@ -5,6 +5,7 @@ import {
   AppDisabled,
   type Endpoint,
   fromOAuthCode,
+  knownOAuthCodes,
   type HttpStatusError,
   MalformedResponse,
   type OAuthProtocolError,
@@ -62,10 +63,36 @@ const parseJson = (text: string): Json => {
   }
 }
 
-const oauthCodeOf = (json: Json): string | undefined =>
-  json._tag === "Json" && Predicate.hasProperty(json.value, "error") && typeof json.value.error === "string"
-    ? json.value.error
-    : undefined
+/**
+ * The OAuth error a body carries: RFC 6749's shape (`error` a string), or UltraCart's `ErrorResponse` whose
+ * `error.error_code` is one of the OAuth codes this library knows (so a dead grant is `InvalidGrant` in either
+ * shape; other UltraCart error codes stay `UltraCartError`).
+ */
+interface OAuthErrorBody {
+  readonly code: string
+  readonly description: string | undefined
+  readonly uri: string | undefined
+}
+
+const knownCodes: ReadonlySet<string> = new Set(knownOAuthCodes)
+
+const oauthErrorOf = (json: Json): OAuthErrorBody | undefined => {
+  if (json._tag !== "Json" || !Predicate.hasProperty(json.value, "error")) return undefined
+  const error = json.value.error
+  if (typeof error === "string") {
+    return { code: error, description: stringMember(json, "error_description"), uri: stringMember(json, "error_uri") }
+  }
+  if (Predicate.isRecord(error) && typeof error["error_code"] === "string" && knownCodes.has(error["error_code"])) {
+    const description = error["developer_message"] ?? error["user_message"]
+    const uri = error["more_info"]
+    return {
+      code: error["error_code"],
+      description: typeof description === "string" ? description : undefined,
+      uri: typeof uri === "string" ? uri : undefined
+    }
+  }
+  return undefined
+}
 
 /** UltraCart's `ErrorResponse`: an `error` member that is an object (an OAuth error's is a string). */
 const isErrorResponse = (json: Json): boolean =>
@@ -88,7 +115,7 @@ const detailsOf = (
   const candidates = {
     developerMessage: error?.developer_message ?? stringMember(json, "error_description"),
     userMessage: error?.user_message,
-    errorCode: error?.error_code ?? oauthCodeOf(json),
+    errorCode: error?.error_code ?? oauthErrorOf(json)?.code,
     moreInfo: error?.more_info ?? stringMember(json, "error_uri"),
     objectId: error?.object_id,
     ucRestError
@@ -104,15 +131,14 @@ const detailsOf = (
 const protocolError = (
   endpoint: Endpoint,
   status: number,
-  code: string,
-  json: Json,
+  body: OAuthErrorBody,
   ucRestError: string | undefined,
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ): OAuthProtocolError => {
-  const description = scrubOptional(stringMember(json, "error_description"), secrets)
-  const errorUri = scrubOptional(stringMember(json, "error_uri"), secrets)
+  const description = scrubOptional(body.description, secrets)
+  const errorUri = scrubOptional(body.uri, secrets)
   // The code is the server's text too: an echo of a secret in it is scrubbed like the description.
-  return fromOAuthCode(scrub(code, secrets), {
+  return fromOAuthCode(scrub(body.code, secrets), {
     endpoint,
     status,
     ...(description !== undefined ? { description } : {}),
@@ -127,7 +153,8 @@ const protocolError = (
  * - 3xx: `UnexpectedRedirect` (never followed); so is status 0, which is how a browser's fetch reports a redirect
  *   it was told not to follow (an "opaque redirect").
  * - A body with an OAuth `error` code is a protocol error whatever the status (some servers send them with 200),
- *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them).
+ *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them). The code may come
+ *   in RFC 6749's shape or as a known OAuth code in UltraCart's `ErrorResponse.error.error_code`.
  * - A 2xx body in UltraCart's `ErrorResponse` shape (an `error` object) is `UltraCartError`: read leniently, it would
  *   pass for a successful revocation.
  * - 401 / 410 / 429 / 5xx / other 4xx: the status errors, with UltraCart's `ErrorResponse` details.
@@ -156,9 +183,9 @@ export const read = <A>(
           ...(contentType !== undefined ? { contentType } : {}),
           ...(ucRestError !== undefined ? { ucRestError } : {})
         })
-      const code = oauthCodeOf(json)
-      if (code !== undefined && status !== 410 && status !== 429 && status < 500) {
-        return Effect.fail(protocolError(endpoint, status, code, json, ucRestError, secrets))
+      const oauthError = oauthErrorOf(json)
+      if (oauthError !== undefined && status !== 410 && status !== 429 && status < 500) {
+        return Effect.fail(protocolError(endpoint, status, oauthError, ucRestError, secrets))
       }
       if (status >= 200 && status < 300) {
         if (json._tag === "NotJson") return Effect.fail(malformed("NotJson", ["body: is not JSON"]))

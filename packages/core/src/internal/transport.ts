@@ -1,29 +1,8 @@
 import { FetchHttpClient, HttpClient, type HttpClientError } from "@effect/platform"
 import { Context, Effect, FiberRef, identity, Option, Predicate, type Redacted } from "effect"
 import { type Endpoint, TransportError } from "../OAuthError.js"
+import * as RequestOutcome from "../RequestOutcome.js"
 import { scrub } from "./scrub.js"
-
-/** System error codes that prove a request never left this machine (no connection was made). */
-const notSentCodes: ReadonlySet<string> = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EAI_NONAME",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT"
-])
-
-/** The first system error code (`code` property) along a cause chain: fetch wraps undici's in `cause`. */
-const errorCode = (cause: unknown): string | undefined => {
-  let current = cause
-  for (let depth = 0; depth < 5 && Predicate.isObject(current); depth++) {
-    if (Predicate.hasProperty(current, "code") && typeof current.code === "string") return current.code
-    current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
-  }
-  return undefined
-}
 
 const errorText = (cause: unknown): string => {
   const parts: Array<string> = []
@@ -42,15 +21,11 @@ export const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ): TransportError => {
-  const code = errorCode(error.cause)
+  const code = RequestOutcome.errorCode(error.cause)
   const detail = scrub(errorText(error.cause ?? error.description), secrets)
-  if (error._tag === "ResponseError") {
-    return new TransportError({ endpoint, reason: "Body", outcome: "Unknown", detail, ...(code ? { code } : {}) })
-  }
-  const outcome = error.reason === "Transport" && (code === undefined || !notSentCodes.has(code))
-    ? "Unknown"
-    : "NotSent"
-  return new TransportError({ endpoint, reason: error.reason, outcome, detail, ...(code ? { code } : {}) })
+  const outcome = RequestOutcome.ofHttpClientError(error)
+  const reason = error._tag === "ResponseError" ? "Body" : error.reason
+  return new TransportError({ endpoint, reason, outcome, detail, ...(code ? { code } : {}) })
 }
 
 /**
