@@ -133,7 +133,11 @@ export declare namespace TokenManager {
   export interface Service {
     /** The grant's key in the store. */
     readonly key: string
-    /** A token set whose access token is valid now (refreshed first if it was due). */
+    /**
+     * A token set whose access token is valid now. Past the refresh point it starts the refresh (one for all
+     * callers) and, while the current token is still valid, answers with it at once; once the token has
+     * expired, callers wait for the refresh.
+     */
     readonly tokens: Effect.Effect<TokenSet, TokenManagerError>
     /** The access token of {@link tokens}. */
     readonly accessToken: Effect.Effect<Redacted.Redacted<string>, TokenManagerError>
@@ -441,38 +445,49 @@ export const make = (
         Effect.annotateLogs(annotations)
       )
 
-    /** Joins the flight in progress, or starts one in the manager's scope; either way the caller only awaits. */
-    const singleFlight = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
-      Effect.flatMap(
-        Effect.uninterruptible(Effect.suspend(() => {
-          if (flight !== undefined) return Effect.as(Metric.increment(metrics.singleFlightJoins), flight)
-          const deferred = Deferred.unsafeMake<TokenSet, TokenManagerError>(FiberId.none)
-          flight = deferred
-          const run = fly(trigger).pipe(
-            Effect.onExit((exit) =>
-              Effect.suspend(() => {
-                if (flight === deferred) flight = undefined
-                return Deferred.done(deferred, exit)
-              })
-            )
+    /** The flight in progress (`joined`), or a new one started in the manager's scope. */
+    const launch = (trigger: Trigger) =>
+      Effect.uninterruptible(Effect.suspend(() => {
+        if (flight !== undefined) return Effect.succeed({ deferred: flight, joined: true })
+        const deferred = Deferred.unsafeMake<TokenSet, TokenManagerError>(FiberId.none)
+        flight = deferred
+        const run = fly(trigger).pipe(
+          Effect.onExit((exit) =>
+            Effect.suspend(() => {
+              if (flight === deferred) flight = undefined
+              return Deferred.done(deferred, exit)
+            })
           )
-          return Effect.as(Effect.forkIn(Effect.interruptible(run), flightScope), deferred)
-        })),
-        Deferred.await
-      )
+        )
+        return Effect.as(Effect.forkIn(Effect.interruptible(run), flightScope), { deferred, joined: false })
+      }))
 
-    /** Off the hot path: in a back-off after a failure, answer from memory; otherwise fly. */
-    const slowPath = (now: number): Effect.Effect<TokenSet, TokenManagerError> => {
+    /** Joins the flight in progress, or starts one; either way the caller only awaits it. */
+    const singleFlight = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
+      Effect.flatMap(launch(trigger), ({ deferred, joined }) =>
+        joined
+          ? Effect.zipRight(Metric.increment(metrics.singleFlightJoins), Deferred.await(deferred))
+          : Deferred.await(deferred))
+
+    /**
+     * Off the hot path. In a back-off after a failure: answer from memory. With a token still valid: refresh
+     * behind the caller, who goes on with it at once (unless `wait`). Otherwise: wait for the refresh.
+     */
+    const slowPath = (now: number, wait: boolean): Effect.Effect<TokenSet, TokenManagerError> => {
       if (current !== undefined && now < retryAtMillis && lastError !== undefined) {
         return now < expiresAtMillis ? Effect.succeed(current) : Effect.fail(lastError)
       }
+      if (!wait && current !== undefined && now < expiresAtMillis) return Effect.as(launch({ _tag: "Due" }), current)
       return singleFlight({ _tag: "Due" })
     }
 
-    const tokens: Effect.Effect<TokenSet, TokenManagerError> = Effect.flatMap(
-      Clock.currentTimeMillis,
-      (now) => (current !== undefined && now < refreshAtMillis ? Effect.succeed(current) : slowPath(now))
-    )
+    const freshTokens = (wait: boolean): Effect.Effect<TokenSet, TokenManagerError> =>
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => (current !== undefined && now < refreshAtMillis ? Effect.succeed(current) : slowPath(now, wait))
+      )
+
+    const tokens = freshTokens(false)
 
     const invalidate = (rejected: TokenSet): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -531,19 +546,19 @@ export const make = (
     }
 
     if (options.backgroundRefresh === true) {
-      yield* Effect.forkScoped(backgroundRefresh(service, () => ({ current, refreshAtMillis, retryAtMillis })))
+      yield* Effect.forkScoped(backgroundRefresh(freshTokens(true), () => ({ current, refreshAtMillis, retryAtMillis })))
     }
     return service
   })
 
 /** Wakes at each refresh point (or after each back-off) and refreshes; polls the store while there is no grant. */
 const backgroundRefresh = (
-  manager: TokenManager.Service,
+  renew: Effect.Effect<TokenSet, TokenManagerError>,
   state: () => { current: TokenSet | undefined; refreshAtMillis: number; retryAtMillis: number }
 ) =>
   Effect.forever(
     Effect.gen(function*() {
-      yield* Effect.exit(manager.tokens)
+      yield* Effect.exit(renew)
       const now = yield* Clock.currentTimeMillis
       const { current, refreshAtMillis, retryAtMillis } = state()
       const wakeAt = current === undefined

@@ -11,3 +11,13 @@ export * as Auth from "./Auth.js"
 export * as DeviceFlow from "./DeviceFlow.js"
 /** The Fetch transport (no Node import; `NodeTransport` is imported by its own path). @since 0.1.0 */
 export * as FetchTransport from "./FetchTransport.js"
+/** Where a grant's tokens live between refreshes: the store service and the in-memory store. @since 0.1.0 */
+export * as TokenStore from "./TokenStore.js"
+/** A token store on the file system: atomic writes, mode 0600, optional AES-GCM at rest. @since 0.1.0 */
+export * as FileTokenStore from "./FileTokenStore.js"
+/** AES-256-GCM encryption of stored tokens through Web Crypto. @since 0.1.0 */
+export * as TokenEncryption from "./TokenEncryption.js"
+/** A valid access token on demand: refresh ahead of expiry, single-flight, rotation, recovery, logout. @since 0.1.0 */
+export * as TokenManager from "./TokenManager.js"
+/** The UltraCart API client authenticated by a token manager, replaying once after a 401. @since 0.1.0 */
+export * as AuthenticatedClient from "./AuthenticatedClient.js"

@@ -33,6 +33,9 @@ const stored = Effect.flatMap(TokenStore, (s) => s.load(KEY)).pipe(Effect.map(Op
 
 const value = Redacted.value
 
+/** Lets a refresh started behind a caller finish (the scripted server and memory store never wait). */
+const settle = Effect.repeatN(Effect.yieldNow(), 20)
+
 /** "Another process" refreshes with the current refresh token and stores the result as version 2. */
 const refreshElsewhere = (server: ScriptedServer) =>
   Effect.gen(function*() {
@@ -123,12 +126,38 @@ describe("TokenManager", () => {
       expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
       expect(server.refreshRequests).toBe(0)
       yield* TestClock.adjust("1 millis")
-      const next = yield* manager.accessToken
+      // Still valid: answered at once, while the refresh runs behind the caller.
+      expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+      yield* settle
       expect(server.refreshRequests).toBe(1)
+      const next = yield* manager.accessToken
       expect(value(next)).not.toBe(value(first.accessToken))
       // The new expiry counts from the moment the refresh was sent.
       expect(DateTime.toEpochMillis((yield* stored).expiresAt)).toBe(3_300_000 + 3_600_000)
     }), { server: { expiresIn: 3600 }, manager: { refreshMargin: "5 minutes" } })
+
+  scenario("past the refresh point callers never wait while the token is valid; once it expired they do", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("56 minutes")
+      server.faults.push({ _tag: "Delay", duration: "10 seconds" })
+      const answers = yield* Effect.forEach([1, 2, 3], () => manager.accessToken, { concurrency: "unbounded" })
+      expect(answers.map(value)).toEqual([1, 2, 3].map(() => value(first.accessToken)))
+      yield* settle
+      expect(server.refreshRequests).toBe(1)
+      yield* TestClock.adjust("10 seconds")
+      const renewed = yield* manager.accessToken
+      expect(value(renewed)).not.toBe(value(first.accessToken))
+      // Expired: the caller waits for the refresh in flight.
+      yield* TestClock.adjust("2 hours")
+      server.faults.push({ _tag: "Delay", duration: "10 seconds" })
+      const waiting = yield* Effect.fork(manager.accessToken)
+      yield* settle
+      expect(waiting.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("10 seconds")
+      const after = yield* Fiber.join(waiting)
+      expect(value(after)).toBe(value((yield* stored).accessToken))
+      expect(server.refreshRequests).toBe(2)
+    }))
 
   scenario("a token shorter-lived than twice the margin is refreshed at half-life, not on every call", ({ manager, server }) =>
     Effect.gen(function*() {
@@ -198,6 +227,8 @@ describe("TokenManager", () => {
       yield* manager.accessToken
       yield* TestClock.adjust("58 minutes")
       const elsewhere = yield* refreshElsewhere(server)
+      yield* manager.accessToken
+      yield* settle
       expect(value(yield* manager.accessToken)).toBe(value(elsewhere.accessToken))
       expect(server.refreshRequests).toBe(1)
     }))
@@ -240,15 +271,20 @@ describe("TokenManager", () => {
       yield* TestClock.adjust("56 minutes") // inside the 5-minute margin, token still valid
       server.faults.push({ _tag: "RateLimited" }, { _tag: "NotSent" })
       expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+      yield* settle
       expect(server.refreshRequests).toBe(1)
       // Within the back-off no request goes out.
       yield* Effect.repeatN(manager.accessToken, 10)
+      yield* settle
       expect(server.refreshRequests).toBe(1)
       yield* TestClock.adjust("1 second")
       expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+      yield* settle
       expect(server.refreshRequests).toBe(2)
       expect((yield* stored).version).toBe(1)
       yield* TestClock.adjust("2 seconds")
+      yield* manager.accessToken
+      yield* settle
       const recovered = yield* manager.accessToken
       expect(server.refreshRequests).toBe(3)
       expect(value(recovered)).not.toBe(value(first.accessToken))
@@ -298,6 +334,8 @@ describe("TokenManager", () => {
         yield* TestClock.adjust("57 minutes")
         server.faults.push({ _tag: "LoseResponse" })
         expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        yield* settle
+        expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
         expect(server.refreshRequests).toBe(2)
         yield* TestClock.adjust("3 minutes")
         const error = yield* Effect.flip(manager.accessToken)
@@ -311,6 +349,7 @@ describe("TokenManager", () => {
         yield* TestClock.adjust("57 minutes")
         server.faults.push({ _tag: "LoseResponse" })
         expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
+        yield* settle
         yield* TestClock.adjust("2 minutes")
         expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
         expect(server.refreshRequests).toBe(1)
