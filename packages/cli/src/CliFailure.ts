@@ -62,6 +62,10 @@ const rules: Record<string, Rule> = {
   SettingsError: [ExitCode.UserError, (e) => String(e["hint"])],
   InvalidInput: [ExitCode.UserError, (e) => `check the value given for ${String(e["field"])}`],
   CallbackListenerError: [ExitCode.UserError, (e) => String(e["hint"])],
+  MissingScope: [
+    ExitCode.UserError,
+    "pass --scope with an application scope such as crm or ultraship (or set ULTRACART_DEVICE_SCOPE, or \"scope\" in the config file)"
+  ],
   InvalidClient: [ExitCode.UserError, "check the client id (and API key) against the app registered with UltraCart"],
   UnauthorizedClient: [ExitCode.UserError, "this app may not use this grant: check its settings with UltraCart"],
   UnsupportedGrantType: [ExitCode.UserError, "this server does not take this grant: check --base-url"],
@@ -94,6 +98,7 @@ const rules: Record<string, Rule> = {
   MalformedResponse: [ExitCode.Failure, "check that --base-url points at UltraCart's REST v2 API"],
   UltraCartError: [ExitCode.Failure, "see UltraCart's message above; check the app's settings"],
   UnexpectedRedirect: [ExitCode.Failure, "check that --base-url points at UltraCart's REST v2 API (https)"],
+  FakeServerError: [ExitCode.Failure, "--fake needs @ultracart-oauth/testing: run from a workspace checkout"],
   SystemError: [ExitCode.Failure, "check the token directory's path and permissions"],
   BadArgument: [ExitCode.Failure, "check the token directory's path"]
 }

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Config, Effect, Option, type Redacted, Schema } from "effect"
+import { Config, Effect, Option, ParseResult, type Redacted, Schema } from "effect"
 
 /**
  * The settings a command can take as flags (all optional: the rest comes from the environment and the file).
@@ -156,7 +156,7 @@ const appDirectory = (path: Path.Path, xdg: Option.Option<string>, home: Option.
     onNone: () => Option.map(home, (h) => path.join(h, ".config", "ultracart-oauth"))
   })
 
-const decodeConfigFile = Schema.decodeUnknownEither(Schema.parseJson(ConfigFile))
+const decodeConfigFile = Schema.decodeUnknownEither(ConfigFile)
 
 const readConfigFile = (
   file: string,
@@ -178,17 +178,26 @@ const readConfigFile = (
         new SettingsError({ setting: "config file", reason: `${file} cannot be read`, hint: "check its permissions" })
       )
     )
-    const decoded = decodeConfigFile(text)
+    const invalid = (what: string) =>
+      new SettingsError({
+        setting: "config file",
+        reason: `${file} is not a usable config file (${what})`,
+        hint: "clientId, baseUrl, apiVersion, redirectUri, tokenDir, grant, scope, simpleKey, browserKey and " +
+          "tokenEncryptionKey are non-empty strings"
+      })
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return yield* invalid("it is not valid JSON")
+    }
+    const decoded = decodeConfigFile(json)
     if (decoded._tag === "Left") {
       // Name the members that failed, never their values (the file may hold keys).
-      const members = decoded.left.issue._tag === "Transformation"
-        ? "it is not valid JSON"
-        : "a member has the wrong type or is empty"
-      return yield* new SettingsError({
-        setting: "config file",
-        reason: `${file} is not a usable config file (${members})`,
-        hint: "see `ultracart-oauth --help`: clientId, baseUrl, redirectUri, tokenDir, grant, scope are strings"
-      })
+      const members = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map((issue) =>
+        issue.path.length === 0 ? "the top level is not an object" : issue.path.join(".")
+      )
+      return yield* invalid(`wrong type or empty: ${[...new Set(members)].join(", ")}`)
     }
     return Option.some(decoded.right)
   })

@@ -1,0 +1,169 @@
+import { describe, expect, it } from "@effect/vitest"
+import { FetchTransport } from "@ultracart-oauth/adapters"
+import { AuthorizeDecision, type FakeUltraCart } from "@ultracart-oauth/testing"
+import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
+import { Effect, Fiber, Option } from "effect"
+import { CLIENT } from "../src/DevServer.js"
+import { envFor, type Line, makeCapture, NodeEnvironment, type Result, runCli, tempHome } from "./harness.js"
+
+// The browser login end to end: the CLI in this process, the fake UltraCart on a loopback port, and the test as
+// the merchant's browser, following the authorize URL the CLI prints to the CLI's own loopback listener.
+
+const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(Effect.scoped, Effect.provide(FetchTransport.layer()), Effect.provide(NodeEnvironment))
+
+const setup = (options: FakeUltraCart.FakeUltraCartOptions = {}) =>
+  Effect.gen(function*() {
+    const home = yield* tempHome
+    const fake = yield* Effect.orDie(FakeUltraCartServer.make({ clients: [CLIENT], ...options }))
+    const env = envFor(home, {
+      ULTRACART_BASE_URL: fake.baseUrl,
+      ULTRACART_CLIENT_ID: CLIENT.clientId,
+      ULTRACART_REDIRECT_URI: "http://127.0.0.1:0/callback"
+    })
+    const run = (args: ReadonlyArray<string>) => runCli(args, { env })
+    return { home, fake, env, run }
+  })
+
+const isAuthorizeUrl = (line: Line) => line.stream === "out" && line.text.includes("/oauth/authorize?")
+
+/**
+ * Starts `login`, waits for the authorize URL, and hands it to `browser`; yields the CLI's result and what the
+ * browser got back.
+ */
+const login = <A>(
+  env: Record<string, string>,
+  browser: (authorizeUrl: string) => Promise<A>,
+  args: ReadonlyArray<string> = []
+) =>
+  Effect.gen(function*() {
+    const capture = yield* makeCapture
+    const fiber = yield* Effect.fork(runCli(["login", "--timeout", "10", ...args], { env, capture }))
+    const url = (yield* capture.waitFor(isAuthorizeUrl)).text.trim()
+    const page = yield* Effect.promise(() => browser(url))
+    const result: Result = yield* Fiber.join(fiber)
+    return { result, page, url }
+  })
+
+const follow = (url: string) =>
+  fetch(url).then(async (response) => ({ status: response.status, body: await response.text() }))
+
+/** Follows the authorize URL's redirect by hand, letting `tamper` change the callback URL first. */
+const followTampered = (tamper: (callback: URL) => void) => async (url: string) => {
+  const authorize = await fetch(url, { redirect: "manual" })
+  const callback = new URL(authorize.headers.get("location") ?? "")
+  tamper(callback)
+  return follow(callback.toString())
+}
+
+describe("login", () => {
+  it.live("stores the tokens; token, status, whoami, refresh and logout work on them", () =>
+    provide(Effect.gen(function*() {
+      const { fake, home, run, env } = yield* setup()
+      const { page, result, url } = yield* login(env, follow)
+      expect(result.exitCode).toBe(0)
+      expect(page.status).toBe(200)
+      expect(page.body).toContain("Done")
+      expect(result.out).toContain(`Logged in: grant "${CLIENT.clientId}" stored in ${home}/.config/ultracart-oauth/tokens`)
+      expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+
+      // `token` prints the access token the fake issued, and nothing else.
+      const token = yield* run(["token"])
+      expect(token.exitCode).toBe(0)
+      const accessToken = token.out.trim()
+      expect(token.out).toBe(accessToken)
+      expect(Option.map(yield* fake.inspectToken(accessToken), (i) => [i.kind, i.status])).toEqual(
+        Option.some(["access", "active"])
+      )
+      // Every other command keeps it to itself.
+      expect(result.all).not.toContain(accessToken)
+
+      const status = yield* run(["status"])
+      expect(status.exitCode).toBe(0)
+      expect(status.out).toContain("Access token:  valid")
+      expect(status.out).toContain("Refresh token: stored")
+      expect(status.out).toContain(`Token store:   ${home}/.config/ultracart-oauth/tokens (default)`)
+      expect(status.all).not.toContain(accessToken)
+
+      const whoami = yield* run(["whoami"])
+      expect(whoami.exitCode).toBe(0)
+      expect(whoami.out).toContain("Merchant:    DEMO")
+      expect(whoami.out).toContain("order_read")
+
+      const refresh = yield* run(["refresh"])
+      expect(refresh.exitCode).toBe(0)
+      expect(refresh.out).toContain("Refreshed grant")
+      const refreshed = (yield* run(["token"])).out.trim()
+      expect(refreshed).not.toBe(accessToken)
+      expect(refresh.all).not.toContain(refreshed)
+
+      const logout = yield* run(["logout"])
+      expect(logout.exitCode).toBe(0)
+      expect(logout.out).toContain("Refresh token: revoked")
+      expect(Option.map(yield* fake.inspectToken(refreshed), (i) => i.status)).toEqual(Option.some("revoked"))
+      expect(logout.all).not.toContain(refreshed)
+
+      const after = yield* run(["status"])
+      expect(after.exitCode).toBe(3)
+      expect(after.out).toContain("Logged in:     no")
+    })))
+
+  it.live("a redirect with another state is refused (exit 3) and the code is never exchanged", () =>
+    provide(Effect.gen(function*() {
+      const { fake, env, run } = yield* setup()
+      const { page, result } = yield* login(env, followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef")))
+      expect(result.exitCode).toBe(3)
+      expect(result.err).toContain("state does not match")
+      expect(result.err).toContain("hint: the redirect does not belong to this login")
+      expect(page.status).toBe(400)
+      expect(yield* fake.requestCount({ endpoint: "token" })).toBe(0)
+      expect((yield* run(["status"])).exitCode).toBe(3)
+    })))
+
+  it.live("an expired code is refused by UltraCart (exit 3, log in again)", () =>
+    provide(Effect.gen(function*() {
+      const { env } = yield* setup({ codeLifetime: "1 millis" })
+      const { result } = yield* login(env, async (url) => {
+        const authorize = await fetch(url, { redirect: "manual" })
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        return follow(authorize.headers.get("location") ?? "")
+      })
+      expect(result.exitCode).toBe(3)
+      expect(result.err).toContain("invalid_grant")
+      expect(result.err).toContain("hint: run `ultracart-oauth login`")
+    })))
+
+  it.live("an expired authorize URL and a declined consent both end with exit 3", () =>
+    provide(Effect.gen(function*() {
+      const { env, fake } = yield* setup()
+      yield* fake.setAuthorizeDecision(AuthorizeDecision.expire)
+      const expired = yield* login(env, follow)
+      expect(expired.result.exitCode).toBe(3)
+      expect(expired.result.err).toContain("expired")
+
+      yield* fake.setAuthorizeDecision(AuthorizeDecision.deny("not today"))
+      const denied = yield* login(env, follow)
+      expect(denied.result.exitCode).toBe(3)
+      expect(denied.result.err).toContain("declined")
+    })))
+
+  it.live("no redirect before --timeout ends the login (exit 3)", () =>
+    provide(Effect.gen(function*() {
+      const { env } = yield* setup()
+      const result = yield* runCli(["login", "--timeout", "0"], { env })
+      expect(result.exitCode).toBe(3)
+      expect(result.err).toContain("No redirect arrived")
+    })))
+
+  it.live("an unreachable UltraCart is a transient failure (exit 4)", () =>
+    provide(Effect.gen(function*() {
+      const { env, run } = yield* setup()
+      expect((yield* login(env, follow)).result.exitCode).toBe(0)
+      const offline = { ...env, ULTRACART_BASE_URL: "http://127.0.0.1:9/rest/v2" }
+      const whoami = yield* runCli(["whoami"], { env: offline })
+      expect(whoami.exitCode).toBe(4)
+      expect(whoami.err).toContain("hint: check the network")
+      // The stored grant is untouched.
+      expect((yield* run(["status"])).exitCode).toBe(0)
+    })))
+})
