@@ -269,10 +269,13 @@ describe("TokenManager", () => {
   scenario("transient failures keep the grant, serve the still-valid token, back off, then recover", ({ first, manager, server }) =>
     Effect.gen(function*() {
       yield* TestClock.adjust("56 minutes") // inside the 5-minute margin, token still valid
+      const rateLimited = counter(Metric.tagged(TokenManager.metrics.refreshFailures, "error", "RateLimited"))
+      const rateLimitedBefore = yield* rateLimited
       server.faults.push({ _tag: "RateLimited" }, { _tag: "NotSent" })
       expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
       yield* settle
       expect(server.refreshRequests).toBe(1)
+      expect((yield* rateLimited) - rateLimitedBefore).toBe(1)
       // Within the back-off no request goes out.
       yield* Effect.repeatN(manager.accessToken, 10)
       yield* settle

@@ -16,7 +16,8 @@ import {
   LogLevel,
   Option,
   Redacted,
-  TestClock
+  TestClock,
+  Tracer
 } from "effect"
 import * as Auth from "../src/Auth.js"
 import * as AuthenticatedClient from "../src/AuthenticatedClient.js"
@@ -24,6 +25,17 @@ import * as TokenManager from "../src/TokenManager.js"
 import * as TokenStore from "../src/TokenStore.js"
 
 const KEY = "merchant-DEMO"
+
+/** The tracer in place, keeping every span it makes. */
+const recording = (tracer: Tracer.Tracer, spans: Array<Tracer.Span>): Tracer.Tracer =>
+  Tracer.make({
+    span: (...args) => {
+      const span = tracer.span(...args)
+      spans.push(span)
+      return span
+    },
+    context: (f, fiber) => tracer.context(f, fiber)
+  })
 const REFRESH = { endpoint: "token", grantType: "refresh_token" } as const
 
 const stack = (options: TokenManager.TokenManagerOptions = {}, fake: FakeUltraCart.FakeUltraCartOptions = {}) =>
@@ -223,8 +235,9 @@ describe("TokenManager against the fake UltraCart", () => {
     expect(Option.isNone(yield* Effect.flatMap(TokenStore.TokenStore, (s) => s.load(KEY)))).toBe(true)
   }))
 
-  it.effect("no token in any log line captured while tokens rotate, fail and are revoked", () => {
+  it.effect("no token in any log line or span captured while tokens rotate, fail and are revoked", () => {
     const lines: Array<string> = []
+    const spans: Array<Tracer.Span> = []
     const capture = Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(Logger.logfmtLogger.log(options))))
     return Effect.gen(function*() {
       const fake = yield* FakeUltraCart.FakeUltraCart
@@ -260,8 +273,20 @@ describe("TokenManager against the fake UltraCart", () => {
       }
       expect(seen.size).toBeGreaterThan(6)
       expect(lines.length).toBeGreaterThan(5)
-      const text = [...lines, Exit.isFailure(failed) ? Cause.pretty(failed.cause) : ""].join("\n")
+      expect(spans.map((span) => span.name)).toEqual(
+        expect.arrayContaining(["TokenManager.refresh", "TokenManager.logout", "UltraCartOAuth /oauth/token"])
+      )
+      const spanText = spans.map((span) =>
+        JSON.stringify([span.name, [...span.attributes], span.status._tag === "Ended" ? String(span.status.exit) : ""])
+      )
+      expect(spanText.join("\n")).toContain("ultracart.grant")
+      const text = [...lines, ...spanText, Exit.isFailure(failed) ? Cause.pretty(failed.cause) : ""].join("\n")
       for (const token of seen) expect(text).not.toContain(token)
-    }).pipe(Effect.provide(stack()), Effect.provide(capture), Logger.withMinimumLogLevel(LogLevel.All))
+    }).pipe(
+      Effect.provide(stack()),
+      Effect.provide(capture),
+      Logger.withMinimumLogLevel(LogLevel.All),
+      (effect) => Effect.flatMap(Effect.tracer, (tracer) => Effect.withTracer(effect, recording(tracer, spans)))
+    )
   })
 })
