@@ -213,6 +213,9 @@ const asOutcomeUnknown = (error: OAuthError.OAuthClientError): OAuthError.OAuthC
 
 const IDLE_POLL_MILLIS = 60_000
 
+/** "Never expires" (an infinite default lifetime) is stored as a century: an instant must be finite. */
+const MAX_LIFETIME_MILLIS = 100 * 365 * 24 * 3600_000
+
 /**
  * Makes a token manager for one grant. Its refreshes run in fibers of the given scope, so a caller that is
  * interrupted (or times out) never abandons a refresh half way; closing the scope waits `shutdownGrace` for one.
@@ -289,10 +292,10 @@ export const make = (
       // RFC 6749 §6: no refresh token in the answer means the old one stays valid.
       refreshToken: Option.orElse(response.refreshToken, () => previous?.refreshToken ?? Option.none()),
       expiresAt: DateTime.unsafeMake(
-        issuedAtMillis + Option.match(response.expiresIn, {
-          onNone: () => defaultLifetimeMillis,
-          onSome: (seconds) => seconds * 1000
-        })
+        issuedAtMillis + Math.min(
+          MAX_LIFETIME_MILLIS,
+          Option.match(response.expiresIn, { onNone: () => defaultLifetimeMillis, onSome: (seconds) => seconds * 1000 })
+        )
       ),
       issuedAt: DateTime.unsafeMake(issuedAtMillis),
       scope: Option.orElse(response.scope, () => previous?.scope ?? Option.none())

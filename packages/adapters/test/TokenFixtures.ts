@@ -15,8 +15,10 @@ export type RefreshFault =
 
 export interface ScriptedServerOptions {
   readonly rotate?: boolean
-  /** Seconds; `undefined` omits `expires_in`. */
+  /** Seconds (3600 by default). */
   readonly expiresIn?: number | undefined
+  /** Answer without `expires_in`. */
+  readonly omitExpiresIn?: boolean
   /** A retired refresh token presented within this many uses after its rotation still refreshes (a grace period). */
   readonly reuseGrace?: boolean
 }
@@ -49,10 +51,14 @@ export class ScriptedServer {
     return {
       accessToken: Redacted.make(this.mint("at")),
       tokenType: "bearer",
-      expiresIn: Option.fromNullable(this.options.expiresIn === undefined ? 3600 : this.options.expiresIn),
+      expiresIn: this.expiresIn(),
       refreshToken: Option.some(Redacted.make(this.validRefresh)),
       scope: Option.some("order_read")
     }
+  }
+
+  private expiresIn(): Option.Option<number> {
+    return this.options.omitExpiresIn === true ? Option.none() : Option.some(this.options.expiresIn ?? 3600)
   }
 
   get currentRefreshToken(): string {
@@ -87,7 +93,7 @@ export class ScriptedServer {
     return {
       accessToken: Redacted.make(this.mint("at")),
       tokenType: "bearer",
-      expiresIn: Option.fromNullable(this.options.expiresIn === undefined ? 3600 : this.options.expiresIn),
+      expiresIn: this.expiresIn(),
       refreshToken: Option.map(Option.fromNullable(refreshToken), Redacted.make),
       scope: Option.none()
     }

@@ -169,19 +169,14 @@ describe("TokenManager", () => {
       expect(server.refreshRequests).toBe(1)
     }), { server: { expiresIn: 60 }, manager: { refreshMargin: "5 minutes" } })
 
-  it.effect("a response without expires_in gets the configured default lifetime", () => {
-    const server = new ScriptedServer({ expiresIn: undefined })
-    server.options
-    return run(
-      server,
-      Effect.gen(function*() {
-        const noExpiry = { ...server.initial(), expiresIn: Option.none() }
-        const saved = yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.save(noExpiry))
-        expect(DateTime.toEpochMillis(saved.expiresAt)).toBe(600_000)
-      }),
-      { defaultLifetime: "10 minutes" }
-    )
-  })
+  scenario("a response without expires_in gets the configured default lifetime, for the login and each refresh", ({ first, manager, server }) =>
+    Effect.gen(function*() {
+      expect(DateTime.toEpochMillis(first.expiresAt)).toBe(600_000)
+      yield* TestClock.adjust("9 minutes")
+      yield* manager.refresh
+      expect(server.refreshRequests).toBe(1)
+      expect(DateTime.toEpochMillis((yield* stored).expiresAt)).toBe(9 * 60_000 + 600_000)
+    }), { server: { omitExpiresIn: true }, manager: { defaultLifetime: "10 minutes", refreshMargin: "1 minute" } })
 
   it.effect("a rotated refresh token replaces the old one; an answer without one keeps the old one", () => {
     const rotating = new ScriptedServer({ rotate: true })
