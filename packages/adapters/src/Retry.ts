@@ -119,8 +119,10 @@ export declare namespace RetryingOAuthClient {
 
 /**
  * The OAuth client with retries, whose single-use exchanges fail with `OutcomeUnknown` when the request may have
- * reached UltraCart (a timeout, a reset after sending, a body cut short). A token manager depends on this tag to
- * recover from such failures by re-reading its store instead of reusing a possibly spent refresh token.
+ * reached UltraCart (a timeout, a reset after sending, a body cut short). Use it where your own code performs a
+ * single-use exchange and wants that case as its own tag. (The `TokenManager` takes the plain `OAuthClient`, where
+ * the same failure arrives unretried as core's `TransportError` with `outcome: "Unknown"`, and recovers from it by
+ * re-reading its store.)
  *
  * @since 0.1.0
  * @category tags
