@@ -108,7 +108,11 @@ export const run = (session: Session, options: DeviceLoginOptions) =>
     const latest = yield* Ref.make<DeviceFlow.DeviceFlowState | undefined>(undefined)
     const draw = Effect.flatMap(Ref.get(latest), (state) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const frame = SPINNER[Math.floor(now / 250) % SPINNER.length]
+        const frame = state === undefined || !DeviceFlow.isFinal(state)
+          ? SPINNER[Math.floor(now / 250) % SPINNER.length]
+          : state._tag === "Authorized"
+          ? "✔"
+          : "✖"
         return output.status(`${frame} ${statusLine(state, flow.expiresAt, now)}`)
       }))
     if (output.interactive) {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "@effect/vitest"
+import { OutcomeUnknown, TokenManager, TokenStore } from "@ultracart-oauth/adapters"
+import { Callback, OAuthError } from "@ultracart-oauth/core"
+import { Cause } from "effect"
+import { CliFailure } from "../src/index.js"
+import { SettingsError } from "../src/CliSettings.js"
+
+const { ExitCode, fromCause, fromError } = CliFailure
+
+describe("CliFailure", () => {
+  const protocol = { endpoint: "token", status: 400 } as const
+
+  it("tells user errors, re-authorization and transient failures apart by exit code", () => {
+    const cases: ReadonlyArray<readonly [unknown, CliFailure.ExitCode]> = [
+      [new SettingsError({ setting: "client id", reason: "is missing", hint: "pass --client-id" }), ExitCode.UserError],
+      [new OAuthError.InvalidInput({ field: "scope", reason: "is empty" }), ExitCode.UserError],
+      [new OAuthError.InvalidClient({ ...protocol, status: 401 }), ExitCode.UserError],
+      [new OAuthError.InvalidScope(protocol), ExitCode.UserError],
+      [new TokenManager.ReauthorizationRequired({ key: "app", reason: "NoTokens" }), ExitCode.ReauthRequired],
+      [new OAuthError.InvalidGrant(protocol), ExitCode.ReauthRequired],
+      [new OAuthError.Unauthorized({ endpoint: "me", status: 401 }), ExitCode.ReauthRequired],
+      [new Callback.StateMismatch({ reason: "Different" }), ExitCode.ReauthRequired],
+      [new Callback.AuthorizationDenied({}), ExitCode.ReauthRequired],
+      [
+        new OAuthError.TransportError({ endpoint: "token", reason: "Timeout", outcome: "Unknown", detail: "x" }),
+        ExitCode.Transient
+      ],
+      [new OAuthError.RateLimited({ endpoint: "token", status: 429 }), ExitCode.Transient],
+      [new OAuthError.ServerError({ endpoint: "token", status: 503 }), ExitCode.Transient],
+      [new OutcomeUnknown.OutcomeUnknown({ grantType: "refresh_token", reason: "Timeout", detail: "x" }), ExitCode.Transient],
+      [
+        new TokenStore.TokenStoreError({ operation: "save", key: "app", reason: "Locked", detail: "busy" }),
+        ExitCode.Transient
+      ],
+      [
+        new TokenStore.TokenStoreError({ operation: "load", key: "app", reason: "Corrupt", detail: "x" }),
+        ExitCode.Failure
+      ],
+      [new OAuthError.MalformedResponse({ endpoint: "token", status: 200, reason: "NotJson", issues: [] }), ExitCode.Failure]
+    ]
+    for (const [error, code] of cases) {
+      const failure = fromError(error)
+      expect([String((error as { _tag: string })._tag), failure.exitCode]).toEqual([
+        String((error as { _tag: string })._tag),
+        code
+      ])
+      expect(failure.cause).toBe((error as Error).message)
+      expect(failure.hint).not.toBe("please report this")
+    }
+  })
+
+  it("reports interruptions as 130 and defects by message only", () => {
+    expect(fromCause(Cause.interrupt("fiber" as never)).exitCode).toBe(ExitCode.Interrupted)
+    const defect = fromCause(Cause.die(new Error("boom")))
+    expect(defect).toEqual({ exitCode: ExitCode.Failure, cause: "unexpected error: boom", hint: "please report this" })
+    expect(fromCause(Cause.die({ token: "secret-in-a-defect" })).cause).not.toContain("secret-in-a-defect")
+  })
+})
