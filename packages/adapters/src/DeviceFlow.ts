@@ -457,6 +457,22 @@ const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
           }
         })))
 
+    /** Steps the schedule with what the poll said; the state reports the poll count and the next poll's time. */
+    const proceed = (
+      cursor: Cursor,
+      polls: number,
+      input: PollInput,
+      toState: (
+        at: { readonly polls: number; readonly nextPollAt: number; readonly expiresAt: number },
+        plan: PollPlan
+      ) => ProgressState
+    ): Effect.Effect<Step> =>
+      Effect.map(plan(polls, input, cursor.scheduleState), (next): Step => ({
+        _tag: "Continue",
+        state: toState({ polls, nextPollAt: next.cursor.pollAt, expiresAt: flow.expiresAt }, next.plan),
+        cursor: next.cursor
+      }))
+
     const pollOnce = (cursor: Cursor): Effect.Effect<Step, DevicePollError> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
@@ -483,34 +499,26 @@ const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
                 description: Option.fromNullable(error.description)
               })
             } as const
-          case "AuthorizationPending": {
-            const next = yield* plan(polls, PollInput.Pending(), cursor.scheduleState)
-            const state = DeviceFlowState.Pending({ polls, nextPollAt: next.cursor.pollAt, expiresAt: flow.expiresAt })
-            return { _tag: "Continue", state, cursor: next.cursor } as const
-          }
-          case "SlowDown": {
-            const next = yield* plan(polls, PollInput.SlowDown(), cursor.scheduleState)
-            const state = DeviceFlowState.SlowedDown({
+          case "AuthorizationPending":
+            return yield* proceed(cursor, polls, PollInput.Pending(), (at) => DeviceFlowState.Pending(at))
+          case "SlowDown":
+            return yield* proceed(
+              cursor,
               polls,
-              interval: next.plan.interval,
-              nextPollAt: next.cursor.pollAt,
-              expiresAt: flow.expiresAt
-            })
-            return { _tag: "Continue", state, cursor: next.cursor } as const
-          }
+              PollInput.SlowDown(),
+              (at, plan) => DeviceFlowState.SlowedDown({ ...at, interval: plan.interval })
+            )
           default: {
             if (!isTransient(error)) return yield* Effect.fail(error)
             const retryAfter = error._tag === "TransportError" || error.retryAfterMillis === undefined
               ? Option.none()
               : Option.some(Duration.millis(error.retryAfterMillis))
-            const next = yield* plan(polls, PollInput.Unavailable({ retryAfter }), cursor.scheduleState)
-            const state = DeviceFlowState.Retrying({
+            return yield* proceed(
+              cursor,
               polls,
-              error,
-              nextPollAt: next.cursor.pollAt,
-              expiresAt: flow.expiresAt
-            })
-            return { _tag: "Continue", state, cursor: next.cursor } as const
+              PollInput.Unavailable({ retryAfter }),
+              (at) => DeviceFlowState.Retrying({ ...at, error })
+            )
           }
         }
       })
