@@ -108,6 +108,21 @@ describe("login", () => {
       expect(after.out).toContain("Logged in:     no")
     })))
 
+  it.live("whoami refreshes once when UltraCart refuses a token the store still thinks valid", () =>
+    provide(Effect.gen(function*() {
+      const { env, fake, run } = yield* setup()
+      expect((yield* login(env, follow)).result.exitCode).toBe(0)
+      const before = (yield* run(["token"])).out.trim()
+      // UltraCart's clock runs 61 minutes ahead: for it, the one-hour token has expired.
+      yield* fake.setClockOffset(61 * 60 * 1000)
+      const whoami = yield* run(["whoami"])
+      expect(whoami.exitCode).toBe(0)
+      expect(whoami.out).toContain("Merchant:    DEMO")
+      expect(yield* fake.requestCount({ endpoint: "me" })).toBe(2)
+      expect(yield* fake.requestCount({ endpoint: "token", grantType: "refresh_token" })).toBe(1)
+      expect((yield* run(["token"])).out.trim()).not.toBe(before)
+    })))
+
   it.live("a redirect with another state is refused (exit 3) and the code is never exchanged", () =>
     provide(Effect.gen(function*() {
       const { fake, env, run } = yield* setup()
