@@ -62,16 +62,20 @@ export const run = (session: Session, options: LoginOptions) =>
     const listener = yield* LoopbackCallback.listen(settings.redirectUri)
     const authorization = yield* client.authorizationUrl({ redirectUri: listener.redirectUri })
 
-    yield* output.out(`Open this URL in a browser to let a merchant authorize ${settings.clientId}:`)
-    yield* output.out("")
-    yield* output.out(`  ${authorization.url}`)
-    yield* output.out("")
+    const printUrl = Effect.forEach(
+      [`Open this URL in a browser to let a merchant authorize ${settings.clientId}:`, "", `  ${authorization.url}`, ""],
+      output.out,
+      { discard: true }
+    )
+    // The URL carries this login's `state`: with --open it goes to the browser only, unless the browser fails.
     if (options.open) {
       yield* Browser.open(authorization.url).pipe(
-        Effect.catchAll((error) => output.err(`warning: ${error.message}; open the URL yourself`))
+        Effect.zipRight(output.out("Opened the authorize URL in your default browser.")),
+        Effect.catchAll((error) => Effect.zipRight(output.err(`warning: ${error.message}`), printUrl))
       )
     } else {
-      yield* output.out("(pass --open to open it in your default browser)")
+      yield* printUrl
+      yield* output.out("(pass --open to open it in your default browser instead)")
     }
     yield* output.out(`Waiting for the redirect to ${listener.redirectUri} …`)
     yield* Option.match(session.fake, {
