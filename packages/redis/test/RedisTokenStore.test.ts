@@ -1,0 +1,167 @@
+/**
+ * The Redis store against a real `redis-server` (started by the layer on a free loopback port): the TokenStore
+ * contract, atomicity across connections, records at rest, encryption, prefixes and TTLs. Live clock: Redis
+ * keeps its own time.
+ */
+import { describe, expect, layer } from "@effect/vitest"
+import { TokenEncryption } from "@ultracart-oauth/adapters"
+import { Effect, Exit, Option, Redacted } from "effect"
+import * as RedisTokenStore from "../src/RedisTokenStore.js"
+import { freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
+import * as RedisServer from "./utils/RedisServer.js"
+
+layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
+  describe("the TokenStore contract on Redis", () => {
+    it.scoped("load of an unknown grant is None; clear of it succeeds", () =>
+      Effect.gen(function*() {
+        const s = yield* storeOn({ prefix: freshPrefix() })
+        expect(Option.isNone(yield* s.load("nobody"))).toBe(true)
+        yield* s.clear("nobody")
+      }))
+
+    it.scoped("save numbers versions from 1 and round-trips every field", () =>
+      Effect.gen(function*() {
+        const s = yield* storeOn({ prefix: freshPrefix() })
+        expect((yield* s.save("m1", input(2))).version).toBe(1)
+        expect((yield* s.save("m1", input(3, false))).version).toBe(2)
+        const loaded = Option.getOrThrow(yield* s.load("m1"))
+        expect(loaded.version).toBe(2)
+        expect(plain(loaded)).toBe("access-3")
+        expect(Option.isNone(loaded.refreshToken)).toBe(true)
+        expect(loaded.expiresAt).toEqual(input(3).expiresAt)
+        expect(loaded.issuedAt).toEqual(input(3).issuedAt)
+        expect(loaded.scope).toEqual(Option.none())
+        yield* s.save("m2", input(4))
+        const m2 = Option.getOrThrow(yield* s.load("m2"))
+        expect(m2.version).toBe(1)
+        expect(m2.scope).toEqual(Option.some("order_read item_read"))
+        expect(m2.refreshToken.pipe(Option.map(Redacted.value))).toEqual(Option.some("refresh-4"))
+        expect(Redacted.isRedacted(m2.accessToken)).toBe(true)
+      }))
+
+    it.scoped("compareAndSet writes only over the expected version and reports the current one otherwise", () =>
+      Effect.gen(function*() {
+        const s = yield* storeOn({ prefix: freshPrefix() })
+        expect((yield* s.compareAndSet("m", 0, input(1)))._tag).toBe("Written")
+        expect((yield* s.compareAndSet("m", 0, input(9)))._tag).toBe("Conflict")
+        const written = yield* s.compareAndSet("m", 1, input(2))
+        expect(written._tag === "Written" && written.tokens.version).toBe(2)
+        const stale = yield* s.compareAndSet("m", 1, input(3))
+        if (stale._tag !== "Conflict") return expect.fail("a stale version must conflict")
+        expect(Option.map(stale.current, (t) => [plain(t), t.version])).toEqual(Option.some(["access-2", 2]))
+        yield* s.clear("m")
+        expect(yield* s.compareAndSet("m", 2, input(4))).toEqual({ _tag: "Conflict", current: Option.none() })
+        const fresh = yield* s.compareAndSet("m", 0, input(5))
+        expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
+      }))
+
+    it.scoped("compareAndSet is atomic across connections: of 12 stores racing over one version, one wins", () =>
+      Effect.gen(function*() {
+        const prefix = freshPrefix()
+        const stores = yield* Effect.forEach(Array.from({ length: 12 }, (_, i) => i), () => storeOn({ prefix }))
+        yield* stores[0]!.save("race", input(0))
+        const results = yield* Effect.forEach(stores, (s, n) => s.compareAndSet("race", 1, input(n + 1)), {
+          concurrency: "unbounded"
+        })
+        const winners = results.flatMap((r) => (r._tag === "Written" ? [plain(r.tokens)] : []))
+        expect(winners).toHaveLength(1)
+        // Every loser is told what the winner wrote.
+        for (const r of results) {
+          if (r._tag === "Conflict") expect(Option.map(r.current, plain)).toEqual(Option.some(winners[0]))
+        }
+        const stored = Option.getOrThrow(yield* stores[5]!.load("race"))
+        expect([plain(stored), stored.version]).toEqual([winners[0], 2])
+      }))
+  })
+
+  describe("records in Redis", () => {
+    it.scoped("one hash per grant under the prefix, with the grant as a hash tag; plain text without a key", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const s = yield* storeOn({ prefix })
+        yield* s.save("shop:1", input(1))
+        expect(yield* Effect.promise(() => raw.keys(`${prefix}*`))).toEqual([`${prefix}{shop:1}:tokens`])
+        const record = yield* Effect.promise(() => raw.hgetall(`${prefix}{shop:1}:tokens`))
+        expect(record).toMatchObject({ version: "1", format: "ultracart-oauth/token-set@1", encryption: "none" })
+        expect(record.data).toContain("access-1")
+        expect(yield* Effect.promise(() => raw.pttl(`${prefix}{shop:1}:tokens`))).toBe(-1)
+      }))
+
+    it.scoped("stores under different prefixes do not see each other", () =>
+      Effect.gen(function*() {
+        const a = yield* storeOn({ prefix: freshPrefix() })
+        const b = yield* storeOn({ prefix: freshPrefix() })
+        yield* a.save("m", input(1))
+        expect(Option.isNone(yield* b.load("m"))).toBe(true)
+      }))
+
+    it.scoped("recordTtl lets Redis drop a grant after its last write", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const s = yield* storeOn({ prefix, recordTtl: "1 hour" })
+        yield* s.save("m", input(1))
+        const ttl = yield* Effect.promise(() => raw.pttl(`${prefix}{m}:tokens`))
+        expect(ttl).toBeGreaterThan(3_500_000)
+        expect(ttl).toBeLessThanOrEqual(3_600_000)
+      }))
+
+    it.scoped("a record that is not ours is Corrupt, and says nothing of its content", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const s = yield* storeOn({ prefix })
+        yield* Effect.promise(() =>
+          raw.hset(`${prefix}{m}:tokens`, { version: "1", format: "ultracart-oauth/token-set@1", encryption: "none", data: "{\"accessToken\":\"secret-x\"}" })
+        )
+        const error = yield* Effect.flip(s.load("m"))
+        expect(error).toMatchObject({ _tag: "TokenStoreError", operation: "load", key: "m", reason: "Corrupt" })
+        expect(error.message).not.toContain("secret-x")
+        yield* Effect.promise(() => raw.hset(`${prefix}{n}:tokens`, { version: "1", format: "other@9", data: "{}" }))
+        expect(yield* Effect.flip(s.load("n"))).toMatchObject({ reason: "Corrupt" })
+      }))
+  })
+
+  describe("encryption at rest (the adapters' TokenEncryption)", () => {
+    it.scoped("tokens are sealed: Redis never sees them; the same key reads them back", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const encryptionKey = yield* TokenEncryption.generateKey
+        const writer = yield* storeOn({ prefix, encryptionKey })
+        const reader = yield* storeOn({ prefix, encryptionKey })
+        yield* writer.save("m", input(1))
+        const record = yield* Effect.promise(() => raw.hgetall(`${prefix}{m}:tokens`))
+        expect(record.encryption).toBe("A256GCM")
+        expect(JSON.stringify(record)).not.toContain("access-1")
+        expect(JSON.stringify(record)).not.toContain("refresh-1")
+        expect(plain(Option.getOrThrow(yield* reader.load("m")))).toBe("access-1")
+        const cas = yield* reader.compareAndSet("m", 1, input(2))
+        expect(cas._tag).toBe("Written")
+      }))
+
+    it.scoped("a wrong key, no key, a plain record, or a record moved to another grant: Decrypt, never a silent read", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const key = yield* TokenEncryption.generateKey
+        const sealed = yield* storeOn({ prefix, encryptionKey: key })
+        yield* sealed.save("m", input(1))
+        const other = yield* storeOn({ prefix, encryptionKey: yield* TokenEncryption.generateKey })
+        expect(yield* Effect.flip(other.load("m"))).toMatchObject({ reason: "Decrypt" })
+        const keyless = yield* storeOn({ prefix })
+        expect(yield* Effect.flip(keyless.load("m"))).toMatchObject({ reason: "Decrypt" })
+        yield* keyless.save("plain", input(2))
+        expect(yield* Effect.flip(sealed.load("plain"))).toMatchObject({ reason: "Decrypt" })
+        yield* Effect.promise(() => raw.copy(`${prefix}{m}:tokens`, `${prefix}{moved}:tokens`))
+        expect(yield* Effect.flip(sealed.load("moved"))).toMatchObject({ reason: "Decrypt" })
+      }))
+
+    it.scoped("an unusable key fails the store's construction with InvalidInput", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(RedisTokenStore.make({ encryptionKey: Redacted.make("too short") }))
+        expect(Exit.isFailure(exit) && exit.cause.toString()).toContain("InvalidInput")
+      }))
+  })
+})

@@ -1,0 +1,43 @@
+/** What the Redis tests share: token sets, stores on the test server, a raw client to look at the keys. */
+import type { TokenStore } from "@ultracart-oauth/adapters"
+import { DateTime, type Duration, Effect, Option, Redacted } from "effect"
+import { Redis } from "ioredis"
+import * as RedisTokenStore from "../../src/RedisTokenStore.js"
+import { RedisServer } from "./RedisServer.js"
+
+export const input = (n: number, refresh = true): TokenStore.TokenSetInput => ({
+  accessToken: Redacted.make(`access-${n}`),
+  refreshToken: refresh ? Option.some(Redacted.make(`refresh-${n}`)) : Option.none(),
+  expiresAt: DateTime.unsafeMake(1_000_000 + n * 1000),
+  issuedAt: DateTime.unsafeMake(1_000 + n),
+  scope: n % 2 === 0 ? Option.some("order_read item_read") : Option.none()
+})
+
+export const plain = (tokens: { readonly accessToken: Redacted.Redacted<string> }) => Redacted.value(tokens.accessToken)
+
+let prefixes = 0
+
+/** A fresh key prefix, so tests on one server never see each other's grants. */
+export const freshPrefix = (): string => `test-${process.pid}-${++prefixes}:`
+
+/** A store on the test server with its own connection (one "process"), closed with the scope. */
+export const storeOn = (options: Omit<RedisTokenStore.RedisTokenStoreOptions, "connection"> & {
+  readonly commandTimeout?: Duration.DurationInput
+} = {}) =>
+  Effect.flatMap(RedisServer, (server) =>
+    RedisTokenStore.make({
+      ...options,
+      connection: { url: server.url, maxReconnectDelay: "100 millis", commandTimeout: options.commandTimeout }
+    }).pipe(Effect.orDie))
+
+/** A plain ioredis client on the test server, to read and write keys behind the store's back. */
+export const rawClient = Effect.flatMap(RedisServer, (server) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new Redis(server.port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 1 })
+      client.on("error", () => {})
+      await client.connect()
+      return client
+    }),
+    (client) => Effect.sync(() => client.disconnect())
+  ))
