@@ -21,7 +21,7 @@ export interface RedisServerService {
   readonly url: Redacted.Redacted<string>
   /** Stops the server (SIGTERM; SIGKILL if it lingers). */
   readonly stop: Effect.Effect<void>
-  /** Starts it again on the same port. */
+  /** Starts it again on the same port (nothing if it runs). */
   readonly start: Effect.Effect<void>
   /** The process id of the running server. */
   readonly pid: Effect.Effect<number | undefined>
@@ -109,9 +109,13 @@ export const make = (options: RedisServerOptions = {}) =>
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
     let child: ChildProcess | undefined
-    const start = Effect.tryPromise(() => launch(binary, port, dir, options.persistent === true)).pipe(
-      Effect.flatMap((started) => Effect.sync(() => void (child = started))),
-      Effect.orDie
+    const start = Effect.suspend(() =>
+      child !== undefined
+        ? Effect.void
+        : Effect.tryPromise(() => launch(binary, port, dir, options.persistent === true)).pipe(
+          Effect.flatMap((started) => Effect.sync(() => void (child = started))),
+          Effect.orDie
+        )
     )
     const stop = Effect.promise(async () => {
       const running = child

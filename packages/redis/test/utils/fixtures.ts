@@ -1,6 +1,6 @@
 /** What the Redis tests share: token sets, stores on the test server, a raw client to look at the keys. */
 import type { TokenStore } from "@ultracart-oauth/adapters"
-import { DateTime, type Duration, Effect, Option, Redacted } from "effect"
+import { DateTime, type Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { Redis } from "ioredis"
 import * as RedisTokenStore from "../../src/RedisTokenStore.js"
 import { RedisServer } from "./RedisServer.js"
@@ -41,3 +41,9 @@ export const rawClient = Effect.flatMap(RedisServer, (server) =>
     }),
     (client) => Effect.sync(() => client.disconnect())
   ))
+
+/** Runs `check` every 20 ms until it succeeds, for at most `within` (then fails with its last error). */
+export const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, within: Duration.DurationInput = "5 seconds") =>
+  check.pipe(
+    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo(within)))
+  )

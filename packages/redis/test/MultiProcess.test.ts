@@ -1,0 +1,162 @@
+/**
+ * Several worker processes (real `node` processes, not fibers) sharing one UltraCart grant through a real
+ * Redis, against the fake UltraCart on loopback in this process with rotating refresh tokens and reuse
+ * detection on: presenting a spent refresh token revokes the whole grant, so a single duplicate refresh would
+ * show as failures and a dead grant. Real clock (the processes cannot share a TestClock), short token lives.
+ *
+ * Redis runs with an append-only file (`appendfsync always`): a restart keeps its data, as a production token
+ * store must (README: "Running Redis for tokens").
+ */
+import { describe, expect, layer } from "@effect/vitest"
+import type { TokenStore } from "@ultracart-oauth/adapters"
+import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
+import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
+import { DateTime, type Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { eventually, freshPrefix, rawClient, storeOn } from "./utils/fixtures.js"
+import * as RedisServer from "./utils/RedisServer.js"
+import * as Workers from "./utils/Workers.js"
+
+const KEY = "merchant-DEMO"
+const REFRESHES = { endpoint: "token", grantType: "refresh_token" } as const
+
+interface CallerResult {
+  readonly calls: number
+  readonly failures: Record<string, number>
+  readonly refreshes: number
+}
+
+/** The fake on loopback, a fresh grant stored in Redis under a fresh prefix, and the workers' settings. */
+const setUp = (accessTokenLifetime: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const server = yield* RedisServer.RedisServer
+    const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime })
+    const prefix = freshPrefix()
+    const store = yield* storeOn({ prefix })
+    const issued = yield* Effect.orDie(fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId }))
+    const now = Date.now()
+    yield* store.save(KEY, {
+      accessToken: issued.accessToken,
+      refreshToken: Option.some(issued.refreshToken),
+      expiresAt: DateTime.unsafeMake(now + issued.expiresIn * 1000),
+      issuedAt: DateTime.unsafeMake(now),
+      scope: Option.none()
+    })
+    const env = {
+      ULTRACART_BASE_URL: fake.baseUrl,
+      ULTRACART_CLIENT_ID: FakeUltraCart.DEFAULT_CLIENT.clientId,
+      ULTRACART_TOKEN_GRANT: KEY,
+      ULTRACART_REDIS_URL: Redacted.value(server.url),
+      ULTRACART_REDIS_PREFIX: prefix
+    }
+    return { fake, store, env, prefix }
+  })
+
+/** Starts `count` caller workers that run from `startAt` to `until`, and waits for all of them (bounded). */
+const runCallers = (env: Record<string, string>, count: number, startAt: number, until: number) =>
+  Effect.gen(function*() {
+    const workers = yield* Effect.forEach(Array.from({ length: count }), () =>
+      Workers.start({
+        ...env,
+        WORKER_MODE: "callers",
+        WORKER_CALLERS: "4",
+        WORKER_START_AT: String(startAt),
+        WORKER_UNTIL: String(until)
+      }))
+    return yield* Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
+      Effect.timeoutFail({ duration: until - Date.now() + 15_000, onTimeout: () => new Error("workers did not finish") })
+    )
+  })
+
+/** Every worker finished cleanly, made calls, and none failed. */
+const expectAllServed = (outcomes: ReadonlyArray<Workers.WorkerOutcome>): ReadonlyArray<CallerResult> =>
+  outcomes.map((outcome) => {
+    expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
+    const result = outcome.result as CallerResult
+    expect(result.calls).toBeGreaterThan(20)
+    expect(result.failures).toEqual({})
+    return result
+  })
+
+/** The grant is alive at UltraCart: the stored tokens are the current ones (a reuse would have revoked them). */
+const expectGrantAlive = (fake: FakeUltraCart.FakeUltraCart.Service, stored: TokenStore.TokenSet) =>
+  Effect.gen(function*() {
+    const refresh = Option.getOrThrow(yield* fake.inspectToken(Option.getOrThrow(stored.refreshToken)))
+    const access = Option.getOrThrow(yield* fake.inspectToken(stored.accessToken))
+    expect([refresh.status, access.status]).toEqual(["active", "active"])
+  })
+
+layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer), {
+  excludeTestServices: true,
+  timeout: "30 seconds"
+})((it) => {
+  describe("one grant, several processes, one Redis", () => {
+    it.scoped("3 processes × 4 callers with 2-second tokens: every call served, one refresh per expiry, grant alive", () =>
+      Effect.gen(function*() {
+        const { env, fake, store } = yield* setUp("2 seconds")
+        const startAt = Date.now() + 1_500
+        const until = startAt + 6_000
+        const results = expectAllServed(yield* runCallers(env, 3, startAt, until))
+        const stored = Option.getOrThrow(yield* store.load(KEY))
+        const refreshes = yield* fake.requestCount(REFRESHES)
+        // Each stored version came from exactly one refresh request, and each request from exactly one process.
+        expect(refreshes).toBe(stored.version - 1)
+        expect(results.reduce((sum, r) => sum + r.refreshes, 0)).toBe(refreshes)
+        // A token is renewed at half its life (1 s): about one refresh per second of the 6 s run, never more.
+        expect(refreshes).toBeGreaterThanOrEqual(4)
+        expect(refreshes).toBeLessThanOrEqual(7)
+        yield* expectGrantAlive(fake, stored)
+      }), { timeout: 30_000 })
+
+    it.scoped("a process killed while refreshing under the lease: another takes over once the lease's TTL ran out", () =>
+      Effect.gen(function*() {
+        const { env, fake, prefix, store } = yield* setUp("1 hour")
+        const raw = yield* rawClient
+        const settings = { ...env, ULTRACART_REDIS_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
+        // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
+        yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
+        const doomed = yield* Workers.start(settings)
+        yield* eventually(Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1), "15 seconds")
+        expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:lease`))).toMatch(/^1:/)
+        yield* doomed.kill("SIGKILL")
+        const killedAt = Date.now()
+        expect((yield* doomed.exit).signal).toBe("SIGKILL")
+        const successor = yield* Workers.start(settings)
+        const outcome = yield* successor.exit.pipe(Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") }))
+        expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
+        const result = outcome.result as { version: number; at: number; refreshes: number }
+        // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
+        expect(result.at - killedAt).toBeGreaterThanOrEqual(1_200)
+        expect(result.at - killedAt).toBeLessThan(6_000)
+        // …then refreshed with the refresh token the dead process never got to spend.
+        expect([result.version, result.refreshes]).toEqual([2, 1])
+        expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:fence`))).toBe("2")
+        expect(yield* fake.requestCount(REFRESHES)).toBe(2)
+        yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))
+      }), { timeout: 30_000 })
+
+    it.scoped("Redis stopped and restarted mid-run, across a refresh point: every call served, no token lost", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer.RedisServer
+        yield* Effect.addFinalizer(() => server.start)
+        const { env, fake, store } = yield* setUp("4 seconds")
+        const startAt = Date.now() + 1_500
+        const until = startAt + 8_000
+        const running = yield* Effect.fork(runCallers(env, 3, startAt, until))
+        // Right after a rotation, take Redis away from 1.5 s to 2.5 s into the new token's 4 s life: its refresh
+        // point (2 s) falls in the outage, its expiry does not.
+        const rotated = yield* eventually(Effect.filterOrFail(store.load(KEY), (t) => Option.exists(t, (s) => s.version >= 2)), "15 seconds")
+        const issuedAt = DateTime.toEpochMillis(Option.getOrThrow(rotated).issuedAt)
+        yield* Effect.sleep(Math.max(0, issuedAt + 1_500 - Date.now()))
+        yield* server.stop
+        yield* Effect.sleep("1 second")
+        yield* server.start
+        const results = expectAllServed(yield* Fiber.join(running))
+        const stored = Option.getOrThrow(yield* eventually(store.load(KEY)))
+        const refreshes = yield* fake.requestCount(REFRESHES)
+        expect(refreshes).toBe(stored.version - 1)
+        expect(results.reduce((sum, r) => sum + r.refreshes, 0)).toBe(refreshes)
+        expect(refreshes).toBeGreaterThanOrEqual(3)
+        yield* expectGrantAlive(fake, stored)
+      }), { timeout: 30_000 })
+  })
+})
