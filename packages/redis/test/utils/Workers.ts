@@ -15,18 +15,17 @@ export class WorkerBundle extends Context.Tag("test/WorkerBundle")<WorkerBundle,
 
 const WORKER_SOURCE = fileURLToPath(new URL("../worker/tokenWorker.ts", import.meta.url))
 
-/** The worker as one ES module in a temporary directory, removed with the Layer. */
-export const bundleLayer: Layer.Layer<WorkerBundle> = Layer.scoped(
-  WorkerBundle,
+/** A TypeScript entry point bundled into one ES module in a temporary directory, removed with the scope. */
+export const bundle = (entry: string): Effect.Effect<string, never, Scope.Scope> =>
   Effect.gen(function*() {
     const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-redis-worker-"))),
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-redis-bundle-"))),
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
-    const path = join(dir, "tokenWorker.mjs")
+    const path = join(dir, "main.mjs")
     yield* Effect.promise(() =>
       build({
-        entryPoints: [WORKER_SOURCE],
+        entryPoints: [entry],
         bundle: true,
         platform: "node",
         format: "esm",
@@ -37,8 +36,13 @@ export const bundleLayer: Layer.Layer<WorkerBundle> = Layer.scoped(
         banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }
       })
     )
-    return { path }
+    return path
   })
+
+/** The test worker, bundled once for the Layer's life. */
+export const bundleLayer: Layer.Layer<WorkerBundle> = Layer.scoped(
+  WorkerBundle,
+  Effect.map(bundle(WORKER_SOURCE), (path) => ({ path }))
 )
 
 export interface WorkerOutcome {
@@ -70,25 +74,28 @@ const outcomeOf = (child: ChildProcess, output: () => string): Promise<WorkerOut
     })
   })
 
-/** Starts a worker with these settings on top of a clean environment; it is SIGKILLed when the scope closes. */
+/** Runs a bundled program with these settings on top of a clean environment; SIGKILLed when the scope closes. */
+export const run = (path: string, env: Record<string, string>): Effect.Effect<Worker, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = spawn(process.execPath, [path], {
+        env: { PATH: process.env.PATH ?? "", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let output = ""
+      child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()))
+      child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()))
+      const exited = outcomeOf(child, () => output)
+      const worker: Worker = {
+        pid: child.pid ?? -1,
+        exit: Effect.promise(() => exited),
+        kill: (signal) => Effect.sync(() => void child.kill(signal))
+      }
+      return { child, worker }
+    }),
+    ({ child }) => Effect.sync(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")))
+  ).pipe(Effect.map(({ worker }) => worker))
+
+/** Starts a test worker with these settings. */
 export const start = (env: Record<string, string>): Effect.Effect<Worker, never, WorkerBundle | Scope.Scope> =>
-  Effect.flatMap(WorkerBundle, ({ path }) =>
-    Effect.acquireRelease(
-      Effect.sync(() => {
-        const child = spawn(process.execPath, [path], {
-          env: { PATH: process.env.PATH ?? "", ...env },
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-        let output = ""
-        child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()))
-        child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()))
-        const exited = outcomeOf(child, () => output)
-        const worker: Worker = {
-          pid: child.pid ?? -1,
-          exit: Effect.promise(() => exited),
-          kill: (signal) => Effect.sync(() => void child.kill(signal))
-        }
-        return { child, worker }
-      }),
-      ({ child }) => Effect.sync(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")))
-    ).pipe(Effect.map(({ worker }) => worker)))
+  Effect.flatMap(WorkerBundle, ({ path }) => run(path, env))
