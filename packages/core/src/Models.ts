@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Equivalence, Redacted, Schema } from "effect"
 import { optional } from "./internal/schema.js"
 
 /**
@@ -24,12 +24,30 @@ export const Seconds: Schema.Schema<number, number | string> = Schema.Union(
 ).annotations({ identifier: "Seconds", description: "whole seconds, as a number or a string of digits" })
 
 /**
+ * A `Redacted` string as a decoded value. Its content was checked on the way in: `Schema.Redacted` would check it a
+ * second time and wrap it twice, which was a third of a token answer's decoding.
+ */
+const RedactedString = Schema.declare(
+  (u: unknown): u is Redacted.Redacted<string> => Redacted.isRedacted(u),
+  {
+    description: "Redacted(<redacted>)",
+    pretty: () => () => "Redacted(<redacted>)",
+    arbitrary: () => (fc) => fc.string({ minLength: 1 }).map(Redacted.make),
+    equivalence: () => Redacted.getEquivalence(Equivalence.string)
+  }
+)
+
+/**
  * A secret string (token, code): decoded into `Redacted` so that it never prints.
  *
  * @since 0.1.0
  * @category codecs
  */
-export const Secret = Schema.Redacted(Schema.NonEmptyString).annotations({ identifier: "Secret" })
+export const Secret = Schema.transform(Schema.NonEmptyString, RedactedString, {
+  strict: true,
+  decode: (value) => Redacted.make(value),
+  encode: (secret) => Redacted.value(secret)
+}).annotations({ identifier: "Secret" })
 
 /**
  * `token_type`: compared case-insensitively (RFC 6749 §5.1); UltraCart sends `bearer`.

@@ -11,7 +11,8 @@ import * as Callback from "./Callback.js"
 import * as Credentials from "./Credentials.js"
 import * as DeviceAuthorization from "./DeviceAuthorization.js"
 import { withRedactedHeaderNames } from "./internal/redact.js"
-import { type BodyDecoder, read, schemaDecoder } from "./internal/response.js"
+import { type BodyDecoder, nullableStructDecoder, read } from "./internal/response.js"
+import { isTracing } from "./internal/tracing.js"
 import { forUltraCart, fromHttpClientError } from "./internal/transport.js"
 import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
 import * as MerchantIdentity from "./MerchantIdentity.js"
@@ -156,12 +157,15 @@ export class OAuthClient extends Context.Tag("@ultracart-oauth/core/OAuthClient"
   OAuthClient.Service
 >() {}
 
-const tokenDecoder: BodyDecoder<TokenResponse.TokenResponse> = schemaDecoder(OauthTokenResponse, TokenResponse.fromWire)
-const revokeDecoder: BodyDecoder<Revocation.Revocation> = schemaDecoder(
+const tokenDecoder: BodyDecoder<TokenResponse.TokenResponse> = nullableStructDecoder(
+  OauthTokenResponse,
+  TokenResponse.fromWire
+)
+const revokeDecoder: BodyDecoder<Revocation.Revocation> = nullableStructDecoder(
   OauthRevokeSuccessResponse,
   (wire) => Either.right(Revocation.fromWire(wire))
 )
-const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = schemaDecoder(
+const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = nullableStructDecoder(
   OauthDeviceAuthorizationResponse,
   DeviceAuthorization.fromWire
 )
@@ -182,29 +186,54 @@ const paths: Record<Endpoint, string> = {
 
 type FormValue = string | Redacted.Redacted<string> | undefined
 
-/** A form body: absent and empty values are omitted (RFC 6749 App. B); secrets are unwrapped only here. */
-const formBody = (fields: Record<string, FormValue>): Array<[string, string]> => {
-  const out: Array<[string, string]> = []
-  for (const key in fields) {
-    const value = fields[key]
-    const text = Redacted.isRedacted(value) ? Redacted.value(value) : value
-    if (text !== undefined && text !== "") out.push([key, text])
-  }
-  return out
+/** A form body, and the secrets it carries (to scrub from whatever the server says back). */
+interface Form {
+  readonly body: string
+  readonly secrets: Array<Redacted.Redacted<string>>
 }
 
-const requireNonEmpty = (field: string, value: FormValue): Effect.Effect<void, InvalidInput> => {
+/** A form body: absent and empty values are omitted (RFC 6749 App. B); secrets are unwrapped only here. */
+const formOf = (fields: Record<string, FormValue>, credentialSecrets: ReadonlyArray<Redacted.Redacted<string>>): Form => {
+  const params = new URLSearchParams()
+  const secrets = credentialSecrets.slice()
+  for (const key in fields) {
+    const value = fields[key]
+    let text: string | undefined
+    if (Redacted.isRedacted(value)) {
+      secrets.push(value)
+      text = Redacted.value(value)
+    } else {
+      text = value
+    }
+    if (text !== undefined && text !== "") params.append(key, text)
+  }
+  return { body: params.toString(), secrets }
+}
+
+/** Why a required value cannot be sent, if it cannot. */
+const missing = (field: string, value: FormValue): InvalidInput | undefined => {
   const text = Redacted.isRedacted(value) ? Redacted.value(value) : value
   return text === undefined || text.trim() === ""
-    ? Effect.fail(new InvalidInput({ field, reason: text === undefined ? "is missing" : "is empty" }))
-    : Effect.void
+    ? new InvalidInput({ field, reason: text === undefined ? "is missing" : "is empty" })
+    : undefined
 }
 
 const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
   Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 
-const secretsOf = (fields: Record<string, FormValue>): Array<Redacted.Redacted<string>> =>
-  Object.values(fields).filter((value): value is Redacted.Redacted<string> => Redacted.isRedacted(value))
+/**
+ * `validateRedirectUri` with a memory of the URIs already accepted: a program sends one or a few, and parsing a
+ * URL on every exchange is needless work. Bounded, so that a program sending many cannot grow it without end.
+ */
+const acceptedRedirectUris = new Set<string>()
+const checkRedirectUri = (input: string): InvalidInput | undefined => {
+  if (acceptedRedirectUris.has(input)) return undefined
+  const checked = validateRedirectUri(input)
+  if (checked._tag === "Left") return checked.left
+  if (acceptedRedirectUris.size >= 64) acceptedRedirectUris.clear()
+  acceptedRedirectUris.add(input)
+  return undefined
+}
 
 /**
  * Makes the client from options. Fails with `InvalidInput` for an empty client id or an unacceptable base URL.
@@ -230,9 +259,17 @@ export const make = (
     const requestTimeout = Option.map(Option.fromNullable(options.requestTimeout), Duration.decode)
     const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
     const base = yield* HttpClient.HttpClient
-    const httpClient = forUltraCart(options.transformClient ? options.transformClient(base) : base)
+    const clients = forUltraCart(options.transformClient ? options.transformClient(base) : base)
 
+    // Each endpoint's request without its body, built once (requests are immutable values).
     const headers = { accept: "application/json", "x-ultracart-api-version": apiVersion }
+    const postTo = (endpoint: Endpoint) => HttpClientRequest.post(baseUrl + paths[endpoint], { headers })
+    const requests: Record<Endpoint, HttpClientRequest.HttpClientRequest> = {
+      token: postTo("token"),
+      revoke: postTo("revoke"),
+      device_authorize: postTo("device_authorize"),
+      me: HttpClientRequest.get(baseUrl + paths.me, { headers })
+    }
 
     const timeoutError = (endpoint: Endpoint, reason: "Timeout" | "BodyTimeout", after: Duration.Duration) =>
       new TransportError({
@@ -248,63 +285,90 @@ export const make = (
       reason: "Timeout" | "BodyTimeout",
       deadline: Option.Option<Duration.Duration>
     ): Effect.Effect<A, E | TransportError> =>
-      Option.match(deadline, {
-        onNone: () => effect,
-        onSome: (duration) =>
-          Effect.timeoutFail(effect, { duration, onTimeout: () => timeoutError(endpoint, reason, duration) })
-      })
+      deadline._tag === "None"
+        ? effect
+        : Effect.timeoutFail(effect, {
+          duration: deadline.value,
+          onTimeout: () => timeoutError(endpoint, reason, deadline.value)
+        })
 
-    /** Sends one request and reads its answer (redirects are never followed: see `forUltraCart`). */
+    /** Sends one request through `httpClient` and reads its answer (redirects are never followed). */
+    const send = <A>(
+      httpClient: HttpClient.HttpClient,
+      endpoint: Endpoint,
+      request: HttpClientRequest.HttpClientRequest,
+      decoder: BodyDecoder<A>,
+      secrets: ReadonlyArray<Redacted.Redacted<string>>
+    ): Effect.Effect<A, OAuthClientError> =>
+      Effect.flatMap(
+        withDeadline(
+          Effect.mapError(httpClient.execute(request), (error) => fromHttpClientError(endpoint, error, secrets)),
+          endpoint,
+          "Timeout",
+          requestTimeout
+        ),
+        (response: HttpClientResponse.HttpClientResponse) =>
+          withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
+      )
+
+    /**
+     * One call. Under an installed tracer it has its span, and the secret headers are redacted in the HTTP span;
+     * without one, neither (no span is made that could show a header).
+     */
     const execute = <A>(
       endpoint: Endpoint,
       request: HttpClientRequest.HttpClientRequest,
       decoder: BodyDecoder<A>,
       secrets: ReadonlyArray<Redacted.Redacted<string>>,
-      attributes: Record<string, string>
+      attributes?: Record<string, string>
     ): Effect.Effect<A, OAuthClientError> =>
-      withDeadline(
-        Effect.mapError(httpClient.execute(request), (error) => fromHttpClientError(endpoint, error, secrets)),
-        endpoint,
-        "Timeout",
-        requestTimeout
-      ).pipe(
-        Effect.flatMap((response: HttpClientResponse.HttpClientResponse) =>
-          withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
-        ),
-        withRedactedHeaders,
-        Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
-          kind: "client",
-          attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
-        })
+      Effect.withFiberRuntime((fiber) =>
+        isTracing(fiber)
+          ? send(clients.traced, endpoint, request, decoder, secrets).pipe(
+            withRedactedHeaders,
+            Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
+              kind: "client",
+              attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
+            })
+          )
+          : send(clients.untraced, endpoint, request, decoder, secrets)
       )
 
     const post = <A>(
       endpoint: Endpoint,
       fields: Record<string, FormValue>,
       decoder: BodyDecoder<A>,
-      attributes: Record<string, string> = {}
+      attributes?: Record<string, string>
     ): Effect.Effect<A, OAuthClientError> => {
-      let request = HttpClientRequest.post(baseUrl + paths[endpoint], { headers }).pipe(
-        HttpClientRequest.bodyUrlParams(formBody(fields))
-      )
+      const form = formOf(fields, credentialSecrets)
+      let request = HttpClientRequest.bodyText(requests[endpoint], form.body, "application/x-www-form-urlencoded")
       if (credentials !== undefined) request = Credentials.apply(request, credentials)
-      return execute(endpoint, request, decoder, [...secretsOf(fields), ...credentialSecrets], attributes)
+      return execute(endpoint, request, decoder, form.secrets, attributes)
     }
 
-    const token = (request: TokenRequest): Effect.Effect<TokenResponse.TokenResponse, OAuthClientError> =>
-      Effect.gen(function*() {
-        yield* requireNonEmpty("grantType", request.grantType)
-        const fields = {
-          client_id: request.clientId ?? clientId,
-          grant_type: request.grantType,
-          code: request.code,
-          redirect_uri: request.redirectUri,
-          refresh_token: request.refreshToken,
-          device_code: request.deviceCode,
-          code_verifier: request.codeVerifier
-        }
-        yield* requireNonEmpty("clientId", fields.client_id)
-        return yield* post("token", fields, tokenDecoder, { "oauth.grant_type": request.grantType })
+    const token = (request: TokenRequest): Effect.Effect<TokenResponse.TokenResponse, OAuthClientError> => {
+      const clientIdField = request.clientId ?? clientId
+      const invalid = missing("grantType", request.grantType) ?? missing("clientId", clientIdField)
+      if (invalid !== undefined) return Effect.fail(invalid)
+      return post("token", {
+        client_id: clientIdField,
+        grant_type: request.grantType,
+        code: request.code,
+        redirect_uri: request.redirectUri,
+        refresh_token: request.refreshToken,
+        device_code: request.deviceCode,
+        code_verifier: request.codeVerifier
+      }, tokenDecoder, { "oauth.grant_type": request.grantType })
+    }
+
+    /** Checks inputs when the effect runs (not when it is built), like every other step of a call. */
+    const checked = <A>(
+      invalid: () => InvalidInput | undefined,
+      call: () => Effect.Effect<A, OAuthClientError>
+    ): Effect.Effect<A, OAuthClientError> =>
+      Effect.suspend(() => {
+        const error = invalid()
+        return error === undefined ? call() : Effect.fail(error)
       })
 
     const service: OAuthClient.Service = {
@@ -313,49 +377,54 @@ export const make = (
       authorizationUrl: (input) => AuthorizationUrl.make({ ...input, baseUrl, clientId }),
       parseCallback: Callback.parse,
       exchangeCode: (input) =>
-        Effect.gen(function*() {
-          yield* requireNonEmpty("code", input.code)
-          const redirectUri = yield* fromEither(validateRedirectUri(input.redirectUri))
-          return yield* token({
-            grantType: "authorization_code",
-            code: input.code,
-            redirectUri,
-            codeVerifier: input.codeVerifier
-          })
-        }),
+        checked(
+          () => missing("code", input.code) ?? checkRedirectUri(input.redirectUri),
+          () =>
+            token({
+              grantType: "authorization_code",
+              code: input.code,
+              redirectUri: input.redirectUri,
+              codeVerifier: input.codeVerifier
+            })
+        ),
       refresh: (input) =>
-        Effect.zipRight(
-          requireNonEmpty("refreshToken", input.refreshToken),
-          token({ grantType: "refresh_token", refreshToken: input.refreshToken })
+        checked(
+          () => missing("refreshToken", input.refreshToken),
+          () => token({ grantType: "refresh_token", refreshToken: input.refreshToken })
         ),
       exchangeDeviceCode: (input) =>
-        Effect.zipRight(
-          requireNonEmpty("deviceCode", input.deviceCode),
-          token({ grantType: deviceGrantType, deviceCode: input.deviceCode })
+        checked(
+          () => missing("deviceCode", input.deviceCode),
+          () => token({ grantType: deviceGrantType, deviceCode: input.deviceCode })
         ),
-      token,
+      token: (request) => Effect.suspend(() => token(request)),
       revoke: (input) =>
-        Effect.zipRight(
-          requireNonEmpty("token", input.token),
-          post("revoke", { client_id: clientId, token: input.token }, revokeDecoder)
+        checked(
+          () => missing("token", input.token),
+          () => post("revoke", { client_id: clientId, token: input.token }, revokeDecoder)
         ),
       authorizeDevice: (input) =>
-        Effect.zipRight(
-          requireNonEmpty("scope", input.scope),
-          post("device_authorize", { client_id: clientId, scope: input.scope }, deviceDecoder, {
-            "oauth.scope": input.scope
-          })
+        checked(
+          () => missing("scope", input.scope),
+          () =>
+            post("device_authorize", { client_id: clientId, scope: input.scope }, deviceDecoder, {
+              "oauth.scope": input.scope
+            })
         ),
       me: (input) =>
-        Effect.suspend(() => {
-          if (Redacted.value(input.accessToken).trim() === "") {
-            return Effect.fail(new InvalidInput({ field: "accessToken", reason: "is empty" }))
-          }
-          const request = HttpClientRequest.get(baseUrl + paths.me, { headers }).pipe(
-            (r) => Credentials.apply(r, Credentials.bearer(input.accessToken))
-          )
-          return execute("me", request, meDecoder, [input.accessToken], {})
-        })
+        checked(
+          () =>
+            Redacted.value(input.accessToken).trim() === ""
+              ? new InvalidInput({ field: "accessToken", reason: "is empty" })
+              : undefined,
+          () =>
+            execute(
+              "me",
+              Credentials.apply(requests.me, Credentials.bearer(input.accessToken)),
+              meDecoder,
+              [input.accessToken]
+            )
+        )
     }
     return service
   })

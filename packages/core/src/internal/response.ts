@@ -43,6 +43,45 @@ export const schemaDecoder = <W, I, A>(
     })
 }
 
+/** The members of a struct whose members are all `optional` (absent, or `null` read as absent). */
+type NullableMembers = Record<string, Schema.optionalWith<Schema.Schema.AnyNoContext, { nullable: true }>>
+
+/** The same members as plain optional members: what they decode as once the `null`s are removed. */
+type PlainMembers<F extends NullableMembers> = { readonly [K in keyof F]: Schema.optional<F[K]["from"]> }
+
+/** An object without its `null` members (the object itself when it has none). */
+const withoutNulls = (json: unknown): unknown => {
+  if (!Predicate.isRecord(json)) return json
+  for (const key in json) {
+    if (json[key] === null) {
+      const out: Record<string, unknown> = {}
+      for (const k in json) if (json[k] !== null) out[k] = json[k]
+      return out
+    }
+  }
+  return json
+}
+
+/**
+ * `schemaDecoder` for a struct of nullable optional members, with the same results at a fraction of the cost:
+ * `null` members are removed first, and the rest is decoded with plain optional members. (Effect decodes a nullable
+ * member with a transformation that deletes and re-adds its property: most of a token call's decoding time.)
+ */
+export const nullableStructDecoder = <F extends NullableMembers, A>(
+  schema: Schema.Struct<F>,
+  build: (wire: Schema.Schema.Type<Schema.Struct<PlainMembers<F>>>, json: unknown) => Either.Either<A, ReadonlyArray<string>>
+): BodyDecoder<A> => {
+  const members: Record<string, Schema.optional<Schema.Schema.AnyNoContext>> = {}
+  for (const key in schema.fields) members[key] = Schema.optional(schema.fields[key]!.from)
+  // The loop builds `PlainMembers<F>`, one member per key of `F`, which TypeScript cannot follow through a loop.
+  const plain = Schema.make<Schema.Schema.Type<Schema.Struct<PlainMembers<F>>>>(Schema.Struct(members).ast)
+  const decode = Schema.decodeUnknownEither(plain, { errors: "all", onExcessProperty: "ignore" })
+  return (json) => {
+    const decoded = decode(withoutNulls(json))
+    return decoded._tag === "Left" ? Either.left(describeIssues(decoded.left)) : build(decoded.right, json)
+  }
+}
+
 /** One line per path and kind: a union (a member that may be null, `Seconds`) reports each of its branches. */
 const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> => [
   ...new Set(ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
@@ -170,50 +209,73 @@ export const read = <A>(
   if (status === 0 || (status >= 300 && status < 400)) return Effect.fail(new UnexpectedRedirect({ endpoint, status }))
   return Effect.flatMap(
     Effect.mapError(response.text, (error) => fromHttpClientError(endpoint, error, secrets)),
-    (text): Effect.Effect<A, ResponseFailure> => {
-      const json = parseJson(text)
-      const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
-      const contentType = scrubOptional(response.headers["content-type"], secrets)
-      const malformed = (reason: MalformedResponse["reason"], issues: ReadonlyArray<string>) =>
-        new MalformedResponse({
-          endpoint,
-          status,
-          reason,
-          issues,
-          ...(contentType !== undefined ? { contentType } : {}),
-          ...(ucRestError !== undefined ? { ucRestError } : {})
-        })
-      const oauthError = oauthErrorOf(json)
-      if (oauthError !== undefined && status !== 410 && status !== 429 && status < 500) {
-        return Effect.fail(protocolError(endpoint, status, oauthError, ucRestError, secrets))
-      }
-      if (status >= 200 && status < 300) {
-        if (json._tag === "NotJson") return Effect.fail(malformed("NotJson", ["body: is not JSON"]))
-        if (isErrorResponse(json)) {
-          return Effect.fail(new UltraCartError({ endpoint, status, ...detailsOf(json, ucRestError, secrets) }))
-        }
-        return Either.match(decode(json._tag === "Json" ? json.value : {}), {
-          onLeft: (issues) => Effect.fail(malformed("Schema", issues)),
-          onRight: Effect.succeed
-        })
-      }
-      const fields = { endpoint, status, ...detailsOf(json, ucRestError, secrets) }
-      switch (true) {
-        case status === 401:
-          return Effect.fail(new Unauthorized(fields))
-        case status === 410:
-          return Effect.fail(new AppDisabled(fields))
-        case status === 429 || status >= 500:
-          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const retryAfterMillis = RetryAfter.parseMillis(response.headers["retry-after"], now)
-            const withRetry = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
-            return Effect.fail(status === 429 ? new RateLimited(withRetry) : new ServerError(withRetry))
-          })
-        case status >= 400:
-          return Effect.fail(new UltraCartError(fields))
-        default:
-          return Effect.fail(malformed("UnexpectedStatus", []))
-      }
-    }
+    (text) => classify(endpoint, response, decode, secrets, status, text)
   )
+}
+
+const classify = <A>(
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  decode: BodyDecoder<A>,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>,
+  status: number,
+  text: string
+): Effect.Effect<A, ResponseFailure> => {
+  const json = parseJson(text)
+  const oauthError = oauthErrorOf(json)
+  const ok = status >= 200 && status < 300
+  if (ok && oauthError === undefined && json._tag !== "NotJson" && !isErrorResponse(json)) {
+    // The success path reads no header: the headers below only describe failures.
+    const decoded = decode(json._tag === "Json" ? json.value : {})
+    return decoded._tag === "Right"
+      ? Effect.succeed(decoded.right)
+      : Effect.fail(malformed(endpoint, response, secrets, status, "Schema", decoded.left))
+  }
+  const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
+  if (oauthError !== undefined && status !== 410 && status !== 429 && status < 500) {
+    return Effect.fail(protocolError(endpoint, status, oauthError, ucRestError, secrets))
+  }
+  if (ok) {
+    if (json._tag === "NotJson") {
+      return Effect.fail(malformed(endpoint, response, secrets, status, "NotJson", ["body: is not JSON"]))
+    }
+    return Effect.fail(new UltraCartError({ endpoint, status, ...detailsOf(json, ucRestError, secrets) }))
+  }
+  const fields = { endpoint, status, ...detailsOf(json, ucRestError, secrets) }
+  switch (true) {
+    case status === 401:
+      return Effect.fail(new Unauthorized(fields))
+    case status === 410:
+      return Effect.fail(new AppDisabled(fields))
+    case status === 429 || status >= 500:
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const retryAfterMillis = RetryAfter.parseMillis(response.headers["retry-after"], now)
+        const withRetry = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
+        return Effect.fail(status === 429 ? new RateLimited(withRetry) : new ServerError(withRetry))
+      })
+    case status >= 400:
+      return Effect.fail(new UltraCartError(fields))
+    default:
+      return Effect.fail(malformed(endpoint, response, secrets, status, "UnexpectedStatus", []))
+  }
+}
+
+const malformed = (
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>,
+  status: number,
+  reason: MalformedResponse["reason"],
+  issues: ReadonlyArray<string>
+): MalformedResponse => {
+  const contentType = scrubOptional(response.headers["content-type"], secrets)
+  const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
+  return new MalformedResponse({
+    endpoint,
+    status,
+    reason,
+    issues,
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(ucRestError !== undefined ? { ucRestError } : {})
+  })
 }

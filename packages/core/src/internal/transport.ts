@@ -51,9 +51,33 @@ const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient 
   )
 
 /**
+ * Set to `true` on an `HttpClient` that never follows a redirect and opens its HTTP span only when a tracer is
+ * installed (the lean transports of `@ultracart-oauth/adapters` are such clients). Core then sends through it as it
+ * is, without the per-call work it needs to make another client safe and quiet.
+ */
+export const LeanTransport: unique symbol = Symbol.for("@ultracart-oauth/HttpClient/LeanTransport") as never
+
+const isLean = (client: HttpClient.HttpClient): boolean =>
+  Predicate.hasProperty(client, LeanTransport) && client[LeanTransport] === true
+
+/** The program's client prepared for UltraCart, for calls with and without a tracer installed. */
+export interface UltraCartClients {
+  /** For calls under a tracer: HTTP spans as usual, but no trace-context headers. */
+  readonly traced: HttpClient.HttpClient
+  /** For calls without a tracer: no HTTP span (it would reach nothing, and costs a quarter of a call). */
+  readonly untraced: HttpClient.HttpClient
+}
+
+/**
  * The program's client as core uses it for UltraCart: redirects are never followed (RFC 9700: a redirected POST
  * could carry a code or token elsewhere), and no trace-context headers are sent (a third-party server has no use
  * for our trace ids; a `transformClient` can opt back in with `HttpClient.withTracerPropagation(true)`).
  */
-export const forUltraCart = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
-  HttpClient.withTracerPropagation(noFetchRedirects(client), false)
+export const forUltraCart = (client: HttpClient.HttpClient): UltraCartClients => {
+  if (isLean(client)) return { traced: HttpClient.withTracerPropagation(client, false), untraced: client }
+  const safe = noFetchRedirects(client)
+  return {
+    traced: HttpClient.withTracerPropagation(safe, false),
+    untraced: HttpClient.transformResponse(safe, Effect.locally(FiberRef.currentTracerEnabled, false))
+  }
+}
