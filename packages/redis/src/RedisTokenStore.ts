@@ -6,6 +6,8 @@
  *
  * Per grant there are three keys, all in one hash slot (`{grant}` is a hash tag), so it runs on a cluster too:
  * `<prefix>{<grant>}:tokens` (a hash: `version`, `format`, `encryption`, `iv`, `data`), `…:lease` and `…:fence`.
+ * A logout (`clear`) leaves a tombstone (`cleared`) for 30 days (or `recordTtl`) instead of nothing, so that a
+ * grant Redis lost can be told apart from one that was logged out.
  *
  * **Redis away.** Every command fails at once with a `TokenStoreError` (`Io`) while there is no connection, and
  * the client reconnects in the background. A compare-and-set that failed that way is kept and repeated (still
@@ -14,6 +16,12 @@
  * is written, the grant's lease is kept too (not freed), so other processes wait for it rather than spending
  * the refresh token it replaced; the lease's TTL bounds that wait.
  *
+ * **Redis lost its data** (restarted without persistence, flushed): where a grant this process has read or
+ * written is simply gone — no record, no tombstone — the store puts back the version it knew before going on,
+ * rather than report "no tokens" (which would make the token manager drop a valid grant). That is a repair,
+ * not a guarantee: a process that knew an older version than another may put it back first. Run Redis with
+ * persistence for tokens (README).
+ *
  * **Plain text by default**, like the file store: give an `encryptionKey` (`TokenEncryption`) to seal the tokens
  * with AES-256-GCM, bound to the grant and version. A store with a key refuses a plain-text record.
  *
@@ -21,23 +29,10 @@
  */
 import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
 import type { OAuthError } from "@ultracart-oauth/core"
-import {
-  Config,
-  type ConfigError,
-  Duration,
-  Effect,
-  Encoding,
-  Layer,
-  Option,
-  ParseResult,
-  Queue,
-  type Redacted,
-  Schedule,
-  Schema,
-  type Scope
-} from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, Queue, type Redacted, Schedule, type Scope } from "effect"
 import type { Redis } from "ioredis"
 import { optional } from "./internal/optionalConfig.js"
+import { CLEAR, codec, FIELDS, RESTORE, type Stored, WRITE } from "./internal/tokenRecord.js"
 import * as RedisConnection from "./RedisConnection.js"
 import type { RedisError } from "./RedisError.js"
 import * as RedisLease from "./RedisLease.js"
@@ -70,48 +65,12 @@ export interface RedisTokenStoreOptions {
   readonly leaseTtl?: Duration.DurationInput | undefined
   /** How long a refresh waits for another process's refresh of the same grant (default 30 seconds). */
   readonly leaseTimeout?: Duration.DurationInput | undefined
-  /** Let Redis drop a grant this long after its last write (default: never). */
+  /** Let Redis drop a grant this long after its last write (default: never). Also the tombstone's life. */
   readonly recordTtl?: Duration.DurationInput | undefined
 }
 
-const FORMAT = "ultracart-oauth/token-set@1"
-const NONE = "none"
-const FIELDS = ["version", "format", "encryption", "iv", "data"] as const
 const SAVE_ATTEMPTS = 5
-
-/** The tokens as written in `data` (or sealed into it). `Schema.Redacted` encodes to plain text: on purpose here. */
-const SecretsJson = Schema.parseJson(Schema.Struct({
-  accessToken: Schema.Redacted(Schema.String),
-  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.String)),
-  expiresAt: Schema.DateTimeUtc,
-  issuedAt: Schema.DateTimeUtc,
-  scope: Schema.OptionFromNullOr(Schema.String)
-}))
-const encodeSecrets = Schema.encodeSync(SecretsJson)
-const decodeSecrets = Schema.decodeUnknownEither(SecretsJson)
-
-/**
- * Compare-and-set. `ARGV`: expected version, format, encryption, iv, data, TTL in ms (0: none). Answers the new
- * version, or the current record's fields when the version did not match.
- */
-const WRITE = RedisConnection.script(
-  "token-write",
-  `local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if current ~= tonumber(ARGV[1]) then
-  return redis.call('HMGET', KEYS[1], '${FIELDS.join("', '")}')
-end
-redis.call('HSET', KEYS[1], 'version', current + 1, 'format', ARGV[2], 'encryption', ARGV[3], 'iv', ARGV[4], 'data', ARGV[5])
-if tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) else redis.call('PERSIST', KEYS[1]) end
-return current + 1`
-)
-
-/** Paths and kinds only: ParseResult's messages quote values, and a value here may be a token. */
-const issuesOf = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${["data", ...issue.path].join(".")}: ${issue._tag}`)
-    .join("; ")
-
-const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
+const TOMBSTONE_TTL = Duration.days(30)
 
 /** A failed compare-and-set kept to be written again once Redis is back. */
 interface PendingWrite {
@@ -130,9 +89,9 @@ export const make = (
   options: RedisTokenStoreOptions = {}
 ): Effect.Effect<Store.TokenStore.Service, RedisError | OAuthError.InvalidInput, Scope.Scope> =>
   Effect.gen(function*() {
-    const cipher = options.encryptionKey === undefined
-      ? Option.none()
-      : Option.some(yield* TokenEncryption.make(options.encryptionKey))
+    const { decode, encode, fail } = codec(
+      options.encryptionKey === undefined ? Option.none() : Option.some(yield* TokenEncryption.make(options.encryptionKey))
+    )
     const client = options.client ?? (yield* RedisConnection.make(options.connection))
     const prefix = options.prefix ?? "ultracart-oauth:"
     const leaseOptions: RedisLease.LeaseOptions = {
@@ -140,72 +99,76 @@ export const make = (
       timeout: options.leaseTimeout ?? Duration.seconds(30)
     }
     const recordTtlMillis = options.recordTtl === undefined ? 0 : Math.ceil(Duration.toMillis(options.recordTtl))
+    const tombstoneTtlMillis = recordTtlMillis > 0 ? recordTtlMillis : Duration.toMillis(TOMBSTONE_TTL)
 
+    /** The last record this process read or wrote per grant: what it puts back if Redis loses it. */
+    const known = new Map<string, TokenSet>()
     const pending = new Map<string, PendingWrite>()
     const keptLeases = new Map<string, RedisLease.Lease>()
 
     const keyOf = (key: string, part: "tokens" | "lease" | "fence") => `${prefix}{${key}}:${part}`
 
-    const fail = (operation: Operation, key: string, reason: Store.TokenStoreError["reason"], detail: string) =>
-      new Store.TokenStoreError({ operation, key, reason, detail })
-
     const fromRedis = (operation: Operation, key: string) => (error: RedisError) =>
       fail(operation, key, "Io", `Redis ${error.reason.toLowerCase()} (${error.command}): ${error.detail}`)
 
-    const associatedData = (key: string, version: number) => utf8(`${FORMAT}\n${key}\n${version}`)
+    const io = <A>(operation: Operation, key: string, effect: Effect.Effect<A, RedisError | Store.TokenStoreError>) =>
+      Effect.catchTag(effect, "RedisError", (error) => Effect.fail(fromRedis(operation, key)(error)))
 
-    /** The hash's fields as Redis answered them (`null` for an absent field). */
-    const parse = (operation: Operation, key: string, fields: ReadonlyArray<unknown>) =>
-      Effect.gen(function*() {
-        const [version, format, encryption, iv, data] = fields.map((f) => (typeof f === "string" ? f : undefined))
-        if (version === undefined) return Option.none<TokenSet>()
-        const number = Number(version)
-        if (!Number.isSafeInteger(number) || number < 1 || format !== FORMAT || data === undefined) {
-          return yield* fail(operation, key, "Corrupt", `not a ${FORMAT} record (version, format or data)`)
-        }
-        let json = data
-        if (encryption === NONE) {
-          if (Option.isSome(cipher)) {
-            return yield* fail(operation, key, "Decrypt", "the record is in plain text but the store requires encryption")
-          }
-        } else {
-          if (Option.isNone(cipher)) {
-            return yield* fail(operation, key, "Decrypt", "the record is encrypted and no encryption key is configured")
-          }
-          const nonce = Encoding.decodeBase64(iv ?? "")
-          const sealed = Encoding.decodeBase64(data)
-          if (encryption !== cipher.value.algorithm || nonce._tag === "Left" || sealed._tag === "Left") {
-            return yield* fail(operation, key, "Corrupt", "unknown encryption, or iv or data not base64")
-          }
-          const opened = yield* cipher.value.open(
-            { iv: new Uint8Array(nonce.right), ciphertext: new Uint8Array(sealed.right) },
-            associatedData(key, number)
-          )
-          if (Option.isNone(opened)) {
-            return yield* fail(operation, key, "Decrypt", "the record does not decrypt with this key (wrong key or altered)")
-          }
-          json = new TextDecoder().decode(opened.value)
-        }
-        const secrets = decodeSecrets(json)
-        if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
-        return Option.some(Store.withVersion(secrets.right, number))
+    /** Keeps `known` in step with what Redis answered. */
+    const remember = (key: string, stored: Stored): Option.Option<TokenSet> => {
+      if (stored._tag === "Record") {
+        known.set(key, stored.tokens)
+        return Option.some(stored.tokens)
+      }
+      known.delete(key)
+      return Option.none()
+    }
+
+    /** Redis has nothing for a grant this process knew (lost data): puts that version back. True if it did. */
+    const restore = (key: string): Effect.Effect<boolean, RedisError> =>
+      Effect.suspend(() => {
+        const lost = known.get(key)
+        if (lost === undefined) return Effect.succeed(false)
+        return Effect.flatMap(encode(key, lost.version, lost), (fields) =>
+          RedisConnection.evaluate(client, RESTORE, [keyOf(key, "tokens")], [lost.version, ...fields, recordTtlMillis])
+        ).pipe(
+          Effect.tap((reply) =>
+            reply === 1
+              ? Effect.logWarning("Redis had lost the grant's tokens (restarted without persistence?); put back the version this process knew").pipe(
+                Effect.annotateLogs({ "ultracart.grant": key, "token.version": lost.version })
+              )
+              : Effect.void
+          ),
+          Effect.as(true)
+        )
       })
 
-    /** `[encryption, iv, data]` for a record that will be stored as `version`. */
-    const seal = (key: string, version: number, tokens: TokenSetInput): Effect.Effect<ReadonlyArray<string>> =>
-      Option.match(cipher, {
-        onNone: () => Effect.succeed([NONE, "", encodeSecrets(tokens)]),
-        onSome: (c) =>
-          Effect.map(
-            c.seal(utf8(encodeSecrets(tokens)), associatedData(key, version)),
-            (sealed) => [c.algorithm, Encoding.encodeBase64(sealed.iv), Encoding.encodeBase64(sealed.ciphertext)]
-          )
-      })
+    /** Runs `attempt` again once after putting back a record Redis lost. */
+    const orRestored = <A>(
+      key: string,
+      attempt: Effect.Effect<A, RedisError | Store.TokenStoreError>,
+      lost: (a: A) => boolean
+    ) =>
+      Effect.flatMap(attempt, (a) =>
+        lost(a) ? Effect.flatMap(restore(key), (restored) => (restored ? attempt : Effect.succeed(a))) : Effect.succeed(a))
 
-    const read = (operation: Operation, key: string) =>
+    const fetch = (operation: Operation, key: string) =>
       RedisConnection.command("HMGET", () => client.hmget(keyOf(key, "tokens"), ...FIELDS)).pipe(
-        Effect.mapError(fromRedis(operation, key)),
-        Effect.flatMap((fields) => parse(operation, key, fields))
+        Effect.flatMap((fields) => decode(operation, key, fields))
+      )
+
+    const read = (operation: Operation, key: string): Effect.Effect<Option.Option<TokenSet>, Store.TokenStoreError> =>
+      io(operation, key, orRestored(key, fetch(operation, key), (s) => s._tag === "Missing")).pipe(
+        Effect.map((stored) => remember(key, stored))
+      )
+
+    const attemptWrite = (operation: Operation, key: string, expected: number, tokens: TokenSetInput) =>
+      Effect.flatMap(encode(key, expected + 1, tokens), (fields) =>
+        RedisConnection.evaluate(client, WRITE, [keyOf(key, "tokens")], [expected, ...fields, recordTtlMillis])
+      ).pipe(
+        Effect.flatMap((reply): Effect.Effect<Stored | number, Store.TokenStoreError> =>
+          typeof reply === "number" ? Effect.succeed(reply) : decode(operation, key, Array.isArray(reply) ? reply : [])
+        )
       )
 
     const write = (
@@ -214,18 +177,13 @@ export const make = (
       expected: number,
       tokens: TokenSetInput
     ): Effect.Effect<CompareAndSetResult, RedisError | Store.TokenStoreError> =>
-      Effect.flatMap(seal(key, expected + 1, tokens), (sealed) =>
-        RedisConnection.evaluate(client, WRITE, [keyOf(key, "tokens")], [expected, FORMAT, ...sealed, recordTtlMillis])
-      ).pipe(
-        Effect.flatMap((reply): Effect.Effect<CompareAndSetResult, Store.TokenStoreError> =>
-          typeof reply === "number"
-            ? Effect.succeed({ _tag: "Written", tokens: Store.withVersion(tokens, reply) })
-            : Effect.map(parse(operation, key, Array.isArray(reply) ? reply : []), (current) => ({
-              _tag: "Conflict",
-              current
-            }))
-        )
-      )
+      orRestored(key, attemptWrite(operation, key, expected, tokens), (r) => typeof r !== "number" && r._tag === "Missing")
+        .pipe(Effect.map((reply): CompareAndSetResult => {
+          if (typeof reply !== "number") return { _tag: "Conflict", current: remember(key, reply) }
+          const written = Store.withVersion(tokens, reply)
+          known.set(key, written)
+          return { _tag: "Written", tokens: written }
+        }))
 
     /** Frees a lease kept for a pending write, once that write is settled. */
     const freeKeptLease = (key: string) =>
@@ -240,8 +198,7 @@ export const make = (
       Effect.suspend(() => {
         const entry = pending.get(key)
         if (entry === undefined) return Effect.void
-        return write(operation, key, entry.expected, entry.tokens).pipe(
-          Effect.catchTag("RedisError", (error) => Effect.fail(fromRedis(operation, key)(error))),
+        return io(operation, key, write(operation, key, entry.expected, entry.tokens)).pipe(
           Effect.flatMap((result) => {
             if (pending.get(key) === entry) pending.delete(key)
             return Effect.logInfo(
@@ -286,22 +243,26 @@ export const make = (
         )
       )
 
-    /** A new grant supersedes whatever the old one had pending. */
-    const forget = (key: string) =>
-      Effect.zipRight(Effect.sync(() => pending.delete(key)), freeKeptLease(key))
+    /** A new grant or a logout supersedes whatever the old one had pending. */
+    const forget = (key: string) => Effect.zipRight(Effect.sync(() => pending.delete(key)), freeKeptLease(key))
 
     const save = (key: string, tokens: TokenSetInput): Effect.Effect<TokenSet, Store.TokenStoreError> =>
       Effect.gen(function*() {
         yield* forget(key)
         let expected = Option.match(yield* read("save", key), { onNone: () => 0, onSome: (t) => t.version })
         for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
-          const result = yield* Effect.mapError(write("save", key, expected, tokens), (error) =>
-            error._tag === "RedisError" ? fromRedis("save", key)(error) : error)
+          const result = yield* io("save", key, write("save", key, expected, tokens))
           if (result._tag === "Written") return result.tokens
           expected = Option.match(result.current, { onNone: () => 0, onSome: (t) => t.version })
         }
         return yield* fail("save", key, "Locked", `other writers changed the grant ${SAVE_ATTEMPTS} times in a row`)
       })
+
+    const clear = (key: string): Effect.Effect<void, Store.TokenStoreError> =>
+      Effect.zipRight(
+        forget(key),
+        io("clear", key, RedisConnection.evaluate(client, CLEAR, [keyOf(key, "tokens")], [tombstoneTtlMillis]))
+      ).pipe(Effect.zipRight(Effect.sync(() => void known.delete(key))))
 
     const lease = (key: string): Effect.Effect<void, Store.TokenStoreError, Scope.Scope> =>
       RedisLease.acquire(client, { lease: keyOf(key, "lease"), fence: keyOf(key, "fence") }, leaseOptions).pipe(
@@ -326,11 +287,7 @@ export const make = (
       load: (key) => Effect.zipRight(settle("load", key), read("load", key)),
       save,
       compareAndSet,
-      clear: (key) =>
-        Effect.zipRight(
-          forget(key),
-          Effect.mapError(RedisConnection.command("DEL", () => client.del(keyOf(key, "tokens"))), fromRedis("clear", key))
-        ),
+      clear,
       lease
     }
     return service

@@ -134,13 +134,13 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
         yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))
       }), { timeout: 30_000 })
 
-    it.scoped("Redis stopped and restarted mid-run, across a refresh point: every call served, no token lost", () =>
+    const restartMidRun = (wipe: boolean) =>
       Effect.gen(function*() {
         const server = yield* RedisServer.RedisServer
         yield* Effect.addFinalizer(() => server.start)
         const { env, fake, store } = yield* setUp("4 seconds")
         const startAt = Date.now() + 1_500
-        const until = startAt + 8_000
+        const until = startAt + 7_000
         const running = yield* Effect.fork(runCallers(env, 3, startAt, until))
         // Right after a rotation, take Redis away from 1.5 s to 2.5 s into the new token's 4 s life: its refresh
         // point (2 s) falls in the outage, its expiry does not.
@@ -148,6 +148,7 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
         const issuedAt = DateTime.toEpochMillis(Option.getOrThrow(rotated).issuedAt)
         yield* Effect.sleep(Math.max(0, issuedAt + 1_500 - Date.now()))
         yield* server.stop
+        if (wipe) yield* server.wipe
         yield* Effect.sleep("1 second")
         yield* server.start
         const results = expectAllServed(yield* Fiber.join(running))
@@ -157,6 +158,12 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
         expect(results.reduce((sum, r) => sum + r.refreshes, 0)).toBe(refreshes)
         expect(refreshes).toBeGreaterThanOrEqual(3)
         yield* expectGrantAlive(fake, stored)
-      }), { timeout: 30_000 })
+      })
+
+    it.scoped("Redis stopped and restarted mid-run, across a refresh point: every call served, no token lost", () =>
+      restartMidRun(false), { timeout: 30_000 })
+
+    it.scoped("Redis restarted empty (as without persistence): the processes put the grant back, none is lost", () =>
+      restartMidRun(true), { timeout: 30_000 })
   })
 })

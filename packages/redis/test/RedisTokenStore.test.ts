@@ -123,6 +123,46 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       }))
   })
 
+  describe("Redis losing its data (a restart without persistence, a flush)", () => {
+    it.scoped("a grant this process knew is put back at its version, and compare-and-set goes on from it", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix })
+        const newcomer = yield* storeOn({ prefix })
+        yield* a.save("m", input(1))
+        yield* a.compareAndSet("m", 1, input(2))
+        // Everything gone, scripts included, as after a restart of a Redis without persistence.
+        yield* Effect.promise(() => raw.flushall().then(() => raw.script("FLUSH")))
+        // A process that never saw the grant cannot tell: for it there is none.
+        expect(Option.isNone(yield* newcomer.load("m"))).toBe(true)
+        const back = yield* a.load("m")
+        expect(Option.map(back, (t) => [plain(t), t.version])).toEqual(Option.some(["access-2", 2]))
+        expect(yield* Effect.promise(() => raw.hget(`${prefix}{m}:tokens`, "version"))).toBe("2")
+        yield* Effect.promise(() => raw.flushall())
+        const next = yield* a.compareAndSet("m", 2, input(3))
+        expect(next._tag === "Written" && next.tokens.version).toBe(3)
+      }))
+
+    it.scoped("a grant logged out by another process stays logged out (its tombstone says so)", () =>
+      Effect.gen(function*() {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix })
+        const b = yield* storeOn({ prefix })
+        yield* a.save("m", input(1))
+        yield* b.clear("m")
+        expect(Option.isNone(yield* a.load("m"))).toBe(true)
+        expect(yield* a.compareAndSet("m", 1, input(2))).toEqual({ _tag: "Conflict", current: Option.none() })
+        expect(yield* Effect.promise(() => raw.hgetall(`${prefix}{m}:tokens`))).toEqual({ cleared: "1" })
+        expect(yield* Effect.promise(() => raw.pttl(`${prefix}{m}:tokens`))).toBeGreaterThan(29 * 86_400_000)
+        // A new grant after the logout starts again at version 1 (a tombstone counts as no record).
+        const fresh = yield* a.compareAndSet("m", 0, input(3))
+        expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
+        expect(yield* Effect.promise(() => raw.hget(`${prefix}{m}:tokens`, "cleared"))).toBe(null)
+      }))
+  })
+
   describe("encryption at rest (the adapters' TokenEncryption)", () => {
     it.scoped("tokens are sealed: Redis never sees them; the same key reads them back", () =>
       Effect.gen(function*() {

@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer, Redacted } from "effect"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -23,8 +23,8 @@ export interface RedisServerService {
   readonly stop: Effect.Effect<void>
   /** Starts it again on the same port (nothing if it runs). */
   readonly start: Effect.Effect<void>
-  /** The process id of the running server. */
-  readonly pid: Effect.Effect<number | undefined>
+  /** Deletes the data files (call it stopped): the next start is an empty Redis, as without persistence. */
+  readonly wipe: Effect.Effect<void>
 }
 
 export class RedisServer extends Context.Tag("test/RedisServer")<RedisServer, RedisServerService>() {}
@@ -128,7 +128,9 @@ export const make = (options: RedisServerOptions = {}) =>
       url: Redacted.make(`redis://127.0.0.1:${port}`),
       stop,
       start,
-      pid: Effect.sync(() => child?.pid)
+      wipe: Effect.sync(() => {
+        for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true })
+      })
     }
     return service
   })

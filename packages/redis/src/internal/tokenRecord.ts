@@ -1,0 +1,141 @@
+/**
+ * How a grant's tokens are laid out in Redis: one hash per grant (`version`, `format`, `encryption`, `iv`,
+ * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
+ */
+import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
+import { Effect, Encoding, Option, ParseResult, Schema } from "effect"
+import { script } from "../RedisConnection.js"
+
+type TokenSet = Store.TokenSet
+type TokenSetInput = Store.TokenSetInput
+type Operation = Store.TokenStoreError["operation"]
+
+export const FORMAT = "ultracart-oauth/token-set@1"
+const NONE = "none"
+
+/** The fields read back, in this order, by `HMGET` and by a conflicting write. */
+export const FIELDS = ["version", "format", "encryption", "iv", "data", "cleared"] as const
+
+const SET_FIELDS = `'format', ARGV[2], 'encryption', ARGV[3], 'iv', ARGV[4], 'data', ARGV[5])
+if tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end`
+
+/**
+ * Compare-and-set. `ARGV`: expected version (a tombstone or no record counts as 0), format, encryption, iv,
+ * data, TTL in ms (0: none). Answers the new version, or the current fields when the version did not match.
+ */
+export const WRITE = script(
+  "token-write",
+  `local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then
+  return redis.call('HMGET', KEYS[1], '${FIELDS.join("', '")}')
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', current + 1, ${SET_FIELDS}
+return current + 1`
+)
+
+/** Puts a record back at its own version (`ARGV[1]`), only where there is nothing at all (not even a tombstone). */
+export const RESTORE = script(
+  "token-restore",
+  `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], ${SET_FIELDS}
+return 1`
+)
+
+/** Replaces the record by a tombstone (`ARGV[1]`: its TTL in ms), so that a logout is told apart from lost data. */
+export const CLEAR = script(
+  "token-clear",
+  `redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'cleared', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`
+)
+
+/**
+ * What Redis holds for a grant: a record, a logout's tombstone, or nothing at all (never stored — or lost).
+ */
+export type Stored =
+  | { readonly _tag: "Record"; readonly tokens: TokenSet }
+  | { readonly _tag: "Cleared" }
+  | { readonly _tag: "Missing" }
+
+/** The tokens as written in `data` (or sealed into it). `Schema.Redacted` encodes to plain text: on purpose here. */
+const SecretsJson = Schema.parseJson(Schema.Struct({
+  accessToken: Schema.Redacted(Schema.String),
+  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.String)),
+  expiresAt: Schema.DateTimeUtc,
+  issuedAt: Schema.DateTimeUtc,
+  scope: Schema.OptionFromNullOr(Schema.String)
+}))
+const encodeSecrets = Schema.encodeSync(SecretsJson)
+const decodeSecrets = Schema.decodeUnknownEither(SecretsJson)
+
+/** Paths and kinds only: ParseResult's messages quote values, and a value here may be a token. */
+const issuesOf = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${["data", ...issue.path].join(".")}: ${issue._tag}`)
+    .join("; ")
+
+const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
+
+/** Binds a sealed record to its grant and version: it cannot be moved or replayed as another unnoticed. */
+const associatedData = (key: string, version: number) => utf8(`${FORMAT}\n${key}\n${version}`)
+
+const MISSING: Stored = { _tag: "Missing" }
+const CLEARED: Stored = { _tag: "Cleared" }
+
+/** Reads and writes records, sealed with `cipher` when there is one (and then only sealed ones are accepted). */
+export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
+  const fail = (operation: Operation, key: string, reason: Store.TokenStoreError["reason"], detail: string) =>
+    new Store.TokenStoreError({ operation, key, reason, detail })
+
+  /** The fields (`FIELDS` order) as Redis answered them; `null` for an absent one. */
+  const decode = (operation: Operation, key: string, fields: ReadonlyArray<unknown>): Effect.Effect<Stored, Store.TokenStoreError> =>
+    Effect.gen(function*() {
+      const [version, format, encryption, iv, data, cleared] = fields.map((f) => (typeof f === "string" ? f : undefined))
+      if (version === undefined) return cleared === undefined ? MISSING : CLEARED
+      const number = Number(version)
+      if (!Number.isSafeInteger(number) || number < 1 || format !== FORMAT || data === undefined) {
+        return yield* fail(operation, key, "Corrupt", `not a ${FORMAT} record (version, format or data)`)
+      }
+      let json = data
+      if (encryption === NONE) {
+        if (Option.isSome(cipher)) {
+          return yield* fail(operation, key, "Decrypt", "the record is in plain text but the store requires encryption")
+        }
+      } else {
+        if (Option.isNone(cipher)) {
+          return yield* fail(operation, key, "Decrypt", "the record is encrypted and no encryption key is configured")
+        }
+        const nonce = Encoding.decodeBase64(iv ?? "")
+        const sealed = Encoding.decodeBase64(data)
+        if (encryption !== cipher.value.algorithm || nonce._tag === "Left" || sealed._tag === "Left") {
+          return yield* fail(operation, key, "Corrupt", "unknown encryption, or iv or data not base64")
+        }
+        const opened = yield* cipher.value.open(
+          { iv: new Uint8Array(nonce.right), ciphertext: new Uint8Array(sealed.right) },
+          associatedData(key, number)
+        )
+        if (Option.isNone(opened)) {
+          return yield* fail(operation, key, "Decrypt", "the record does not decrypt with this key (wrong key or altered)")
+        }
+        json = new TextDecoder().decode(opened.value)
+      }
+      const secrets = decodeSecrets(json)
+      if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
+      return { _tag: "Record", tokens: Store.withVersion(secrets.right, number) } as const
+    })
+
+  /** `[format, encryption, iv, data]` for a record stored as `version`. */
+  const encode = (key: string, version: number, tokens: TokenSetInput): Effect.Effect<ReadonlyArray<string>> =>
+    Option.match(cipher, {
+      onNone: () => Effect.succeed([FORMAT, NONE, "", encodeSecrets(tokens)]),
+      onSome: (c) =>
+        Effect.map(
+          c.seal(utf8(encodeSecrets(tokens)), associatedData(key, version)),
+          (sealed) => [FORMAT, c.algorithm, Encoding.encodeBase64(sealed.iv), Encoding.encodeBase64(sealed.ciphertext)]
+        )
+    })
+
+  return { decode, encode, fail }
+}
