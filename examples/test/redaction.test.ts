@@ -1,6 +1,7 @@
 /**
  * Redaction end to end: every example runs in this process with logging at the most verbose level
- * (`LogLevel.All`), and everything it could print is captured — the console, every log line in string, logfmt
+ * (`LogLevel.All`) — the programs, the merchant-connections module, and the adapters' paths no example takes
+ * (device flow outcomes, a grant lost to refresh-token reuse) — and everything it could print is captured — the console, every log line in string, logfmt
  * and JSON form (annotations, spans and causes included), raw writes to stdout and stderr, and every span's
  * name, attributes, events and failure. The test fails if a secret appears anywhere in that.
  *
@@ -13,8 +14,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { DeviceFlow, TokenManager, TokenStore } from "@ultracart-oauth/adapters"
 import { OAuthClient } from "@ultracart-oauth/core"
 import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
-import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock, Tracer } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, TestClock, Tracer } from "effect"
 import { vi } from "vitest"
+import * as MerchantConnections from "../src/merchant-connections.js"
 
 const runtime = vi.hoisted(() => ({ programs: [] as Array<unknown> }))
 vi.mock("@effect/platform-node/NodeRuntime", () => ({
@@ -237,6 +239,26 @@ const adapterPaths: Program = Effect.gen(function*() {
   ))
 )
 
+/** The merchant-connections example (a module, not a program): connect, a forged callback, a failed revoke. */
+const merchantConnections: Program = Effect.gen(function*() {
+  const connections = yield* MerchantConnections.MerchantConnections
+  const client = yield* OAuthClient.OAuthClient
+  const fake = yield* FakeUltraCart.FakeUltraCart
+  const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0] ?? ""
+  const { state, url } = yield* client.authorizationUrl({ redirectUri })
+  const callback = yield* fake.approve(url)
+  const forged = yield* Effect.flip(connections.connect(callback, Redacted.make("forged-state-0123456789"), redirectUri))
+  expect(forged._tag).toBe("StateMismatch")
+  yield* connections.connect(callback, state, redirectUri)
+  yield* fake.injectFault(Fault.serverError({ status: 503 }), { endpoint: "revoke" })
+  yield* connections.disconnect("DEMO1")
+}).pipe(
+  Effect.provide(MerchantConnections.layer.pipe(
+    Layer.provideMerge(FakeUltraCart.clientLayer()),
+    Layer.provideMerge(FakeUltraCart.layer({ merchantId: "DEMO1" }))
+  ))
+)
+
 describe("no example prints a secret, with every log level on", () => {
   it.live("lifecycle: authorize, callback, exchange, refresh, me, revoke, refresh after revoke", () =>
     Effect.gen(function*() {
@@ -273,6 +295,14 @@ describe("no example prints a secret, with every log level on", () => {
       const { output, secrets } = yield* runExample(adapterPaths)
       for (const kind of ["uc_dc_", "uc_at_", "uc_rt_"]) expect(secrets.some((s) => s.startsWith(kind)), kind).toBe(true)
       expect(output).toContain("ReauthorizationRequired")
+    }))
+
+  it.effect("merchant-connections: connect, a forged callback, disconnect with a failing revoke", () =>
+    Effect.gen(function*() {
+      const { output, secrets } = yield* runExample(merchantConnections)
+      expect(secrets).toEqual(expect.arrayContaining(["forged-state-0123456789"]))
+      for (const kind of ["uc_code_", "uc_at_", "uc_rt_"]) expect(secrets.some((s) => s.startsWith(kind)), kind).toBe(true)
+      expect(output).toContain("ServerError")
     }))
 
   it.live("the fake UltraCart's loopback server puts no secret in its own spans", () =>
