@@ -166,7 +166,8 @@ export const command = <A>(name: string, run: () => Promise<A>): Effect.Effect<A
 
 /**
  * Connection options from configuration: `ULTRACART_REDIS_URL` (redacted; default `redis://127.0.0.1:6379`),
- * `ULTRACART_REDIS_CONNECT_TIMEOUT` and `ULTRACART_REDIS_COMMAND_TIMEOUT` (durations such as `2 seconds`).
+ * `ULTRACART_REDIS_CONNECT_TIMEOUT`, `ULTRACART_REDIS_COMMAND_TIMEOUT` and `ULTRACART_REDIS_MAX_RECONNECT_DELAY`
+ * (durations such as `2 seconds`).
  *
  * @since 0.1.0
  * @category config
@@ -174,5 +175,6 @@ export const command = <A>(name: string, run: () => Promise<A>): Effect.Effect<A
 export const config: Config.Config<RedisConnectionOptions> = Config.all({
   url: Config.withDefault(Config.redacted("ULTRACART_REDIS_URL"), Redacted.make("redis://127.0.0.1:6379")),
   connectTimeout: optional(Config.duration("ULTRACART_REDIS_CONNECT_TIMEOUT")),
-  commandTimeout: optional(Config.duration("ULTRACART_REDIS_COMMAND_TIMEOUT"))
+  commandTimeout: optional(Config.duration("ULTRACART_REDIS_COMMAND_TIMEOUT")),
+  maxReconnectDelay: optional(Config.duration("ULTRACART_REDIS_MAX_RECONNECT_DELAY"))
 })

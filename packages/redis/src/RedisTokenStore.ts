@@ -304,8 +304,8 @@ export const layer = (
 ): Layer.Layer<Store.TokenStore, RedisError | OAuthError.InvalidInput> => Layer.scoped(Store.TokenStore, make(options))
 
 /**
- * Options from configuration: the connection (`ULTRACART_REDIS_URL`, `ULTRACART_REDIS_CONNECT_TIMEOUT`,
- * `ULTRACART_REDIS_COMMAND_TIMEOUT`), `ULTRACART_REDIS_PREFIX`, `ULTRACART_REDIS_LEASE_TTL`,
+ * Options from configuration: the connection (`RedisConnection.config`: `ULTRACART_REDIS_URL` and its
+ * timeouts), `ULTRACART_REDIS_PREFIX`, `ULTRACART_REDIS_LEASE_TTL`,
  * `ULTRACART_REDIS_LEASE_TIMEOUT`, `ULTRACART_REDIS_RECORD_TTL` and `ULTRACART_TOKEN_ENCRYPTION_KEY` (the file
  * store's key setting, read with `Config.redacted`).
  *

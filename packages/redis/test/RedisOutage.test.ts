@@ -63,7 +63,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
           Effect.flip(s.clear("m")),
           Effect.flip(Effect.scoped(s.lease!("m")))
         ])
-        expect(Date.now() - started).toBeLessThan(500)
+        expect(Date.now() - started).toBeLessThan(1_000)
         expect(errors.map((e) => [e._tag, e.operation, e.reason])).toEqual([
           ["TokenStoreError", "load", "Io"],
           ["TokenStoreError", "save", "Io"],
@@ -81,10 +81,9 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
       Effect.gen(function*() {
         const raw = yield* rawClient
         const s = yield* storeOn({ prefix: freshPrefix(), commandTimeout: "200 millis" })
+        // Redis holds every command for 700 ms; the store gives up after 200 (had it waited, the load would succeed).
         yield* Effect.promise(() => raw.call("CLIENT", "PAUSE", "700", "ALL"))
-        const started = Date.now()
         const error = yield* Effect.flip(s.load("m"))
-        expect(Date.now() - started).toBeLessThan(600)
         expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "Io" })
         expect(error.detail).toMatch(/^Redis timeout/)
         expect(Option.isNone(yield* eventually(s.load("m")))).toBe(true)

@@ -5,7 +5,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { TokenEncryption } from "@ultracart-oauth/adapters"
-import { Effect, Exit, Option, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Option, Redacted } from "effect"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import { freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
@@ -202,6 +202,31 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       Effect.gen(function*() {
         const exit = yield* Effect.exit(RedisTokenStore.make({ encryptionKey: Redacted.make("too short") }))
         expect(Exit.isFailure(exit) && exit.cause.toString()).toContain("InvalidInput")
+      }))
+  })
+
+  describe("configuration", () => {
+    it.effect("reads every setting; the URL (it may hold a password) and the key stay redacted", () =>
+      Effect.gen(function*() {
+        const options = yield* RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
+          ["ULTRACART_REDIS_URL", "redis://app:s3cret@redis.internal:6380/2"],
+          ["ULTRACART_REDIS_COMMAND_TIMEOUT", "500 millis"],
+          ["ULTRACART_REDIS_MAX_RECONNECT_DELAY", "2 seconds"],
+          ["ULTRACART_REDIS_PREFIX", "shop:"],
+          ["ULTRACART_REDIS_LEASE_TTL", "5 seconds"],
+          ["ULTRACART_REDIS_RECORD_TTL", "90 days"],
+          ["ULTRACART_TOKEN_ENCRYPTION_KEY", "k".repeat(43)]
+        ]))))
+        expect(Redacted.value(options.connection?.url ?? Redacted.make(""))).toBe("redis://app:s3cret@redis.internal:6380/2")
+        expect(String(options.connection?.url)).not.toContain("s3cret")
+        expect(Duration.toMillis(options.connection?.commandTimeout ?? 0)).toBe(500)
+        expect(Duration.toMillis(options.connection?.maxReconnectDelay ?? 0)).toBe(2_000)
+        expect([options.prefix, Duration.toMillis(options.leaseTtl ?? 0), options.leaseTimeout]).toEqual(["shop:", 5_000, undefined])
+        expect(Duration.toDays(options.recordTtl ?? 0)).toBe(90)
+        expect(String(options.encryptionKey)).not.toContain("kkk")
+        const defaults = yield* RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+        expect(Redacted.value(defaults.connection?.url ?? Redacted.make(""))).toBe("redis://127.0.0.1:6379")
+        expect([defaults.prefix, defaults.encryptionKey, defaults.recordTtl]).toEqual([undefined, undefined, undefined])
       }))
   })
 })
