@@ -75,7 +75,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         // The client reconnects by itself; the record survived the restart.
         const loaded = yield* eventually(s.load("m"))
         expect(Option.map(loaded, (t) => [plain(t), t.version])).toEqual(Option.some(["access-1", 1]))
-      }))
+      }), { timeout: 15_000 })
 
     it.scoped("a command Redis does not answer fails with Timeout after the command timeout", () =>
       Effect.gen(function*() {
@@ -87,7 +87,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "Io" })
         expect(error.detail).toMatch(/^Redis timeout/)
         expect(Option.isNone(yield* eventually(s.load("m")))).toBe(true)
-      }))
+      }), { timeout: 15_000 })
 
     it.scoped("a compare-and-set that failed while Redis was down is written when it is back, lease kept till then", () =>
       Effect.gen(function*() {
@@ -111,7 +111,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         expect(Option.map(seen, (t) => [plain(t), t.version])).toEqual(Option.some(["access-2", 2]))
         // a's own next compare-and-set starts from there.
         expect((yield* a.compareAndSet(KEY, 2, input(3)))._tag).toBe("Written")
-      }))
+      }), { timeout: 15_000 })
   })
 
   describe("the token manager over Redis while Redis is away", () => {
@@ -141,7 +141,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         expect(yield* fake.requestCount(REFRESHES)).toBe(1)
         const stored = Option.getOrThrow(yield* (yield* storeOn({ prefix })).load(KEY))
         expect([plain(stored), stored.version]).toEqual([plain(renewed), 2])
-      }))
+      }), { timeout: 15_000 })
 
     it.scoped("a rotation that could not be stored is stored when Redis is back; another process uses it as is", () =>
       Effect.gen(function*() {
@@ -170,6 +170,6 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         // And b can go on rotating from it: the grant is alive.
         const next = yield* b.refresh
         expect(next.version).toBe(3)
-      }))
+      }), { timeout: 15_000 })
   })
 })
