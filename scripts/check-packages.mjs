@@ -34,6 +34,12 @@ const APPLICATIONS = new Set(["cli"])
 const RUNTIME_NEUTRAL_INDEX = new Set(["core", "adapters", "testing"])
 
 const failures = []
+let stageStarted = Date.now()
+/** Prints how long the stage that just ended took (the whole check should stay well under a minute). */
+const stageDone = (what) => {
+  console.log(`  · ${what} in ${((Date.now() - stageStarted) / 1000).toFixed(1)}s`)
+  stageStarted = Date.now()
+}
 const ok = (what) => console.log(`  ok    ${what}`)
 const fail = (what, detail = "") => {
   failures.push(what)
@@ -52,6 +58,7 @@ if (build) {
   }
 }
 
+stageStarted = Date.now()
 const work = mkdtempSync(join(tmpdir(), "ultracart-oauth-packages-"))
 const tarballs = join(work, "tarballs")
 const project = join(work, "project")
@@ -76,6 +83,8 @@ for (const name of packages) {
   const manifest = JSON.parse(readFileSync(join(target, "package.json"), "utf8"))
   packed.set(name, { manifest, files: new Set(files), dir: target, tarball })
 }
+
+stageDone(`packed ${packed.size} packages`)
 
 const publicModules = (files) =>
   [...files].filter((f) => /^dist\/[^/]+\.js$/.test(f) && f !== "dist/index.js").map((f) => f.slice(5, -3)).sort()
@@ -131,6 +140,9 @@ for (const [name, { dir, files, manifest }] of packed) {
   const js = [...files].filter((f) => f.startsWith("dist/") && f.endsWith(".js"))
   const missing = js.flatMap((f) => [`${f.slice(0, -3)}.d.ts`, `${f.slice(0, -3)}.d.ts.map`, `${f}.map`]).filter((f) => !files.has(f))
   check(js.length > 0 && missing.length === 0, `${name}: ${js.length} modules in dist/, each with .d.ts, declaration map and source map`, missing.join("\n"))
+  const sources = [...files].filter((f) => f.startsWith("src/") && f.endsWith(".ts")).map((f) => `dist/${f.slice(4, -3)}.js`)
+  const unmatched = [...sources.filter((f) => !files.has(f)), ...js.filter((f) => !sources.includes(f)).map((f) => `${f} (no source)`)]
+  check(unmatched.length === 0, `${name}: dist/ is built from the src/ shipped beside it, module for module`, unmatched.join("\n"))
   const maps = [...files].filter((f) => f.endsWith(".map"))
   const unshippedSources = maps.flatMap((map) => {
     const { sources } = JSON.parse(readFileSync(join(dir, map), "utf8"))
@@ -170,6 +182,8 @@ for (const [name, { dir, files, manifest }] of packed) {
   }
 }
 
+stageDone("manifests and files checked")
+
 // publint and attw, on the tarballs.
 const attw = join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js")
 for (const [name, { files, tarball }] of packed) {
@@ -183,6 +197,8 @@ for (const [name, { files, tarball }] of packed) {
   const types = run(process.execPath, [attw, tarball, "--profile", "esm-only", "--format", "table-flipped", "--no-color", "--no-emoji", "--entrypoints", ...entrypoints])
   check(types.status === 0, `${name}: @arethetypeswrong/cli on ${entrypoints.length} entry points (esm-only profile)`, output(types))
 }
+
+stageDone("publint and attw")
 
 // The fresh project: the tarballs (extracted above) and links to the workspace's installed dependencies.
 console.log(`a fresh project with the tarballs (${project})`)
@@ -224,6 +240,7 @@ writeFileSync(join(project, "tsconfig.json"), `${JSON.stringify({
 }, null, 2)}\n`)
 const tsc = run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: project })
 check(tsc.status === 0, "fresh project: a consumer type-checks against the shipped .d.ts (strict, NodeNext, skipLibCheck off)", output(tsc))
+stageDone("consumer type-checked")
 const inMemory = run(process.execPath, ["in-memory.mjs"], { cwd: project })
 check(inMemory.status === 0, `fresh project on node ${process.version}: ${inMemory.status === 0 ? inMemory.stdout.trim() : "in-memory smoke"}`, output(inMemory))
 const cli = packed.get("cli")
@@ -289,6 +306,7 @@ if (baseUrl !== undefined) {
     if (passed) ranOn.push(runtime.label)
   }
 }
+stageDone(`Fetch smoke on ${runtimes.length} runtimes`)
 server.stdin.end()
 await new Promise((resolve) => {
   const timer = setTimeout(() => {
