@@ -29,7 +29,7 @@
  */
 import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
 import type { OAuthError } from "@ultracart-oauth/core"
-import { Config, type ConfigError, Duration, Effect, Layer, Option, Queue, type Redacted, Schedule, type Scope } from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, Queue, Redacted, Schedule, type Scope } from "effect"
 import type { Redis } from "ioredis"
 import { optional } from "./internal/optionalConfig.js"
 import { CLEAR, codec, FIELDS, RESTORE, type Stored, WRITE } from "./internal/tokenRecord.js"
@@ -201,10 +201,14 @@ export const make = (
         return io(operation, key, write(operation, key, entry.expected, entry.tokens)).pipe(
           Effect.flatMap((result) => {
             if (pending.get(key) === entry) pending.delete(key)
+            // A write that timed out may have landed after all: then Redis holds these very tokens.
+            const landed = result._tag === "Written" || Option.exists(result.current, (current) =>
+              current.version === entry.expected + 1 &&
+              Redacted.value(current.accessToken) === Redacted.value(entry.tokens.accessToken))
             return Effect.logInfo(
-              result._tag === "Written"
-                ? "Redis is back: stored the tokens it missed"
-                : "Redis is back: the tokens it missed were superseded by another writer"
+              landed
+                ? "stored the tokens Redis missed"
+                : "the tokens Redis missed were superseded by another writer"
             ).pipe(Effect.annotateLogs({ "ultracart.grant": key }))
           }),
           Effect.zipRight(freeKeptLease(key))
@@ -215,14 +219,15 @@ export const make = (
       Effect.forEach([...pending.keys()], (key) => settle("compareAndSet", key), { discard: true })
     )
 
-    // Each (re)connection wakes the settler; it retries while Redis answers with errors (LOADING after a restart).
-    const ready = yield* Queue.sliding<void>(1)
-    const onReady = () => Queue.unsafeOffer(ready, undefined)
+    // A failed compare-and-set and each (re)connection wake the settler; it retries for a while (Redis may be
+    // restarting, or loading its data) and then waits for the next connection.
+    const wake = yield* Queue.sliding<void>(1)
+    const wakeSettler = () => Queue.unsafeOffer(wake, undefined)
     yield* Effect.acquireRelease(
-      Effect.sync(() => client.on("ready", onReady)),
-      () => Effect.sync(() => client.off("ready", onReady))
+      Effect.sync(() => client.on("ready", wakeSettler)),
+      () => Effect.sync(() => client.off("ready", wakeSettler))
     )
-    yield* Queue.take(ready).pipe(
+    yield* Queue.take(wake).pipe(
       Effect.zipRight(settleAll.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))), Effect.ignore)),
       Effect.forever,
       Effect.forkScoped
@@ -234,7 +239,10 @@ export const make = (
         write("compareAndSet", key, expected, tokens).pipe(
           Effect.catchTag("RedisError", (error) =>
             Effect.zipRight(
-              Effect.sync(() => pending.set(key, { expected, tokens })),
+              Effect.sync(() => {
+                pending.set(key, { expected, tokens })
+                wakeSettler()
+              }),
               Effect.logWarning("Redis is unreachable; the tokens are kept and will be stored when it is back").pipe(
                 Effect.annotateLogs({ "ultracart.grant": key, "error.message": error.message })
               )
