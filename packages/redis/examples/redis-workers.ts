@@ -10,13 +10,12 @@
  * (on PATH) on a Unix socket in a temporary directory. `ULTRACART_EXAMPLE_SECONDS` (8) sets how long the
  * workers run. Tokens are printed as fingerprints only.
  *
- * Run: pnpm tsx examples/src/redis-workers.ts
+ * Run: pnpm tsx packages/redis/examples/redis-workers.ts
  */
-import { Command, FileSystem } from "@effect/platform"
+import { Command, FetchHttpClient, FileSystem } from "@effect/platform"
 import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { FetchHttpClient } from "@effect/platform"
 import { TokenManager } from "@ultracart-oauth/adapters"
 import { OAuthClient } from "@ultracart-oauth/core"
 import { RedisConnection, RedisTokenStore } from "@ultracart-oauth/redis"
