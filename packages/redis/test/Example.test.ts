@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url"
 import * as RedisServer from "./utils/RedisServer.js"
 import * as Workers from "./utils/Workers.js"
 
-const EXAMPLE = fileURLToPath(new URL("../examples/redis-workers.ts", import.meta.url))
+const EXAMPLE = fileURLToPath(new URL("../../../examples/src/redis-workers.ts", import.meta.url))
 
 layer(RedisServer.layer(), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
   it.scoped("two worker processes share one grant through Redis: no failure, no wasted refresh, grant alive", () =>

@@ -10,7 +10,7 @@
  * (on PATH) on a Unix socket in a temporary directory. `ULTRACART_EXAMPLE_SECONDS` (8) sets how long the
  * workers run. Tokens are printed as fingerprints only.
  *
- * Run: pnpm tsx packages/redis/examples/redis-workers.ts
+ * Run: pnpm tsx examples/src/redis-workers.ts
  */
 import { Command, FetchHttpClient, FileSystem } from "@effect/platform"
 import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
