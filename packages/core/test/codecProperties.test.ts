@@ -57,7 +57,7 @@ describe("form bodies round-trip on every endpoint", () => {
         const revoke = Effect.flatMap(client, (c) => c.revoke({ token: Redacted.make(token) }))
         expect(yield* formSent(revoke, clientId)).toEqual([["client_id", clientId], ["token", token]])
       }),
-    { fastCheck: { numRuns: 40 } }
+    { timeout: 15_000, fastCheck: { numRuns: 40 } }
   )
 
   it.effect.prop(
@@ -68,7 +68,7 @@ describe("form bodies round-trip on every endpoint", () => {
         const authorize = Effect.flatMap(client, (c) => c.authorizeDevice({ scope }))
         expect(yield* formSent(authorize)).toEqual([["client_id", CLIENT_ID], ["scope", scope]])
       }),
-    { fastCheck: { numRuns: 40 } }
+    { timeout: 15_000, fastCheck: { numRuns: 40 } }
   )
 })
 
@@ -98,7 +98,7 @@ describe("expires_in and Seconds", () => {
         expect(Redacted.value(token.accessToken)).toBe(body.access_token)
         expect(Option.map(token.refreshToken, Redacted.value)).toEqual(Option.fromNullable(body.refresh_token))
       }),
-    { fastCheck: { numRuns: 60 } }
+    { timeout: 15_000, fastCheck: { numRuns: 60 } }
   )
 
   it.effect.prop(
@@ -117,7 +117,7 @@ describe("expires_in and Seconds", () => {
         expect(device.expiresIn).toEqual(Option.some(expiresIn))
         expect(device.interval).toBe(interval)
       }),
-    { fastCheck: { numRuns: 40 } }
+    { timeout: 15_000, fastCheck: { numRuns: 40 } }
   )
 
   it.prop("Seconds round-trips: decode ∘ encode is the identity, from either wire form", [seconds], ([n]) => {
@@ -202,7 +202,7 @@ describe("any answer from the server", () => {
           expect(JSON.stringify(decoded) ?? "").not.toContain(ANSWERED)
         }
       }),
-    { fastCheck: { numRuns: 300 } }
+    { timeout: 30_000, fastCheck: { numRuns: 250 } }
   )
 
   it.prop("the decoders never throw on any value, JSON or not", [fc.anything()], ([value]) => {
@@ -241,7 +241,7 @@ describe("callbacks with arbitrary query strings", () => {
     } else {
       expect(Redacted.isRedacted(exit.value)).toBe(true)
     }
-  }, { fastCheck: { numRuns: 300 } })
+  }, { timeout: 15_000, fastCheck: { numRuns: 300 } })
 
   it.prop(
     "a code and state placed anywhere among arbitrary other parameters are found",
