@@ -10,10 +10,11 @@ export default defineConfig({
       include: ["packages/core/src/**/*.ts", "packages/adapters/src/**/*.ts"],
       reporter: ["text", "json-summary"],
       reportsDirectory: "coverage",
-      // Per package, at or under what the suite already reaches, so a drop fails CI.
+      // Per package, under what the suite reaches (lines ≥ 90%, the aim; functions and branches with room for new
+      // code paths), so a real drop fails CI.
       thresholds: {
-        "packages/core/src/**": { lines: 90, statements: 90, functions: 90, branches: 85 },
-        "packages/adapters/src/**": { lines: 90, statements: 90, functions: 90, branches: 85 }
+        "packages/core/src/**": { lines: 90, statements: 90, functions: 80, branches: 85 },
+        "packages/adapters/src/**": { lines: 90, statements: 90, functions: 80, branches: 85 }
       }
     }
   }
