@@ -1,5 +1,6 @@
-// Run in the fresh project (Node): every public entry point of the packed packages loads from its dist/, the
-// non-public ones are refused by the exports map, and a code exchange works against the in-memory fake.
+// Run in the fresh project (Node): every public entry point of the packed libraries (and the CLI's index) loads
+// from its dist/, the non-public ones are refused by the exports map, and a code exchange works against the
+// in-memory fake.
 import * as Adapters from "@ultracart-oauth/adapters"
 import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
 import * as Core from "@ultracart-oauth/core"
@@ -21,7 +22,7 @@ const distOf = (name) => dirname(require.resolve(`${name}/package.json`))
 
 // Each module file in dist/ is importable by its subpath, and resolves to dist/, not src/.
 let subpaths = 0
-for (const name of ["@ultracart-oauth/core", "@ultracart-oauth/adapters", "@ultracart-oauth/testing"]) {
+for (const name of ["@ultracart-oauth/core", "@ultracart-oauth/adapters", "@ultracart-oauth/testing", "@ultracart-oauth/redis"]) {
   const modules = readdirSync(join(distOf(name), "dist")).filter((f) => f.endsWith(".js") && f !== "index.js")
   for (const file of modules) {
     const specifier = `${name}/${file.slice(0, -3)}`
@@ -38,6 +39,9 @@ for (const name of ["@ultracart-oauth/core", "@ultracart-oauth/adapters", "@ultr
   }
 }
 
+// The CLI's modules run the program when imported (main, bin); its index only defines the commands.
+const Cli = await import("@ultracart-oauth/cli")
+
 const expectFunction = (value, what) => {
   if (typeof value !== "function") fail(`${what} is ${typeof value}, expected a function`)
 }
@@ -47,6 +51,7 @@ expectFunction(Adapters.TokenManager.layer, "adapters TokenManager.layer")
 expectFunction(NodeTransport.layer, "adapters/NodeTransport layer")
 expectFunction(Testing.FakeUltraCart.layer, "testing FakeUltraCart.layer")
 expectFunction(FakeUltraCartServer.layer, "testing/FakeUltraCartServer layer")
+if (Object.keys(Cli).length === 0) fail("the CLI's index exports nothing")
 
 const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[1]
 const program = Effect.gen(function*() {
