@@ -9,6 +9,8 @@
  * codes, encryption keys, the made-up tokens of the error example), recorded through Effect's registry of
  * redacted values, and anything shaped like a token of the fake (`uc_at_…`, `uc_rt_…`, `uc_dc_…`, `uc_code_…`).
  * The examples' `NodeRuntime.runMain` is replaced by a recorder, so each program is run here as it would run.
+ * Not here: `redis-workers` (several processes and a redis-server of their own), which
+ * `packages/redis/test/Example.test.ts` runs.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { DeviceFlow, TokenManager, TokenStore } from "@ultracart-oauth/adapters"
