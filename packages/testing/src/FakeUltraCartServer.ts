@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
@@ -88,7 +88,9 @@ export const make = (
     const address = server.address
     const port = address._tag === "TcpAddress" ? address.port : 0
     const fake = yield* makeFake({ ...options, baseUrl: `http://${host.includes(":") ? `[${host}]` : host}:${port}/rest/v2` })
-    yield* server.serve(httpApp(fake))
+    // No server spans: the platform's would record the authorize URL's query (state) and the 302's Location (code
+    // and state) — a test tool must not be the thing that leaks what the library keeps redacted.
+    yield* server.serve(httpApp(fake)).pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
     return fake
   })
 
