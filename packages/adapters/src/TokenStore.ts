@@ -46,8 +46,17 @@ export type CompareAndSetResult =
   | { readonly _tag: "Conflict"; readonly current: Option.Option<TokenSet> }
 
 /**
- * A store could not do what was asked: I/O failed, a record does not decode or decrypt, another process held
- * the store's lock too long. Carries the grant key (not a secret) and never a token.
+ * A store could not do what was asked. Carries the grant key (not a secret) and never a token. `reason`:
+ *
+ * - `Io`: local I/O failed (a file could not be read or written: permissions, disk full…);
+ * - `Corrupt`: a record does not decode; `Decrypt`: it does not decrypt with this store's key (or lack of one);
+ * - `Locked`: another process held the store's lock or the grant's lease too long;
+ * - `Unavailable`: a store behind a connection (Redis) is unreachable, or the connection broke mid-command
+ *   (a write may then have landed or not);
+ * - `Timeout`: a store behind a connection did not answer in time (the command may still run).
+ *
+ * `Unavailable` and `Timeout` are transient by nature: the token manager backs off and keeps serving a valid
+ * access token through them, like through `Io`.
  *
  * @since 0.1.0
  * @category errors
@@ -55,7 +64,7 @@ export type CompareAndSetResult =
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
   operation: Schema.Literal("load", "save", "compareAndSet", "clear", "lease"),
   key: Schema.String,
-  reason: Schema.Literal("Io", "Corrupt", "Decrypt", "Locked"),
+  reason: Schema.Literal("Io", "Corrupt", "Decrypt", "Locked", "Unavailable", "Timeout"),
   detail: Schema.String
 }) {
   override get message(): string {

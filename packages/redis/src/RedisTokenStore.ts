@@ -108,8 +108,14 @@ export const make = (
 
     const keyOf = (key: string, part: "tokens" | "lease" | "fence") => `${prefix}{${key}}:${part}`
 
+    /** No connection or no answer: `Unavailable` / `Timeout`, so callers can branch; an error reply is `Io`. */
     const fromRedis = (operation: Operation, key: string) => (error: RedisError) =>
-      fail(operation, key, "Io", `Redis ${error.reason.toLowerCase()} (${error.command}): ${error.detail}`)
+      fail(
+        operation,
+        key,
+        error.reason === "Rejected" ? "Io" : error.reason,
+        `Redis ${error.reason.toLowerCase()} (${error.command}): ${error.detail}`
+      )
 
     const io = <A>(operation: Operation, key: string, effect: Effect.Effect<A, RedisError | Store.TokenStoreError>) =>
       Effect.catchTag(effect, "RedisError", (error) => Effect.fail(fromRedis(operation, key)(error)))

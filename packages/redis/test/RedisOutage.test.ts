@@ -65,10 +65,10 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         ])
         expect(Date.now() - started).toBeLessThan(1_000)
         expect(errors.map((e) => [e._tag, e.operation, e.reason])).toEqual([
-          ["TokenStoreError", "load", "Io"],
-          ["TokenStoreError", "save", "Io"],
-          ["TokenStoreError", "clear", "Io"],
-          ["TokenStoreError", "lease", "Io"]
+          ["TokenStoreError", "load", "Unavailable"],
+          ["TokenStoreError", "save", "Unavailable"],
+          ["TokenStoreError", "clear", "Unavailable"],
+          ["TokenStoreError", "lease", "Unavailable"]
         ])
         expect(errors[0]!.detail).toMatch(/^Redis unavailable/)
         yield* server.start
@@ -84,7 +84,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         // Redis holds every command for 700 ms; the store gives up after 200 (had it waited, the load would succeed).
         yield* Effect.promise(() => raw.call("CLIENT", "PAUSE", "700", "ALL"))
         const error = yield* Effect.flip(s.load("m"))
-        expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "Io" })
+        expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "Timeout" })
         expect(error.detail).toMatch(/^Redis timeout/)
         expect(Option.isNone(yield* eventually(s.load("m")))).toBe(true)
       }), { timeout: 15_000 })
@@ -102,7 +102,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
           Effect.gen(function*() {
             yield* a.lease!(KEY)
             yield* server.stop
-            expect(yield* Effect.flip(a.compareAndSet(KEY, 1, input(2)))).toMatchObject({ reason: "Io" })
+            expect(yield* Effect.flip(a.compareAndSet(KEY, 1, input(2)))).toMatchObject({ reason: "Unavailable" })
           })
         )
         yield* server.start
@@ -132,7 +132,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true })((i
         // Expired: a typed store error — not "re-authorize", and nothing is dropped.
         yield* Effect.sleep("1000 millis")
         const error = yield* Effect.flip(manager.tokens)
-        expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "Io" })
+        expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "Unavailable" })
         expect(yield* fake.requestCount(REFRESHES)).toBe(0)
         yield* server.start
         const renewed = yield* eventually(manager.tokens)
