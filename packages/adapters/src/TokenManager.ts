@@ -22,12 +22,12 @@ import {
   Layer,
   Metric,
   Option,
-  type Redacted,
+  Redacted,
   Schema,
   Scope
 } from "effect"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
-import { type TokenSet, type TokenSetInput, TokenStore, type TokenStoreError, withVersion } from "./TokenStore.js"
+import { type TokenSet, type TokenSetInput, TokenStore, TokenStoreError, withVersion } from "./TokenStore.js"
 
 /**
  * The grant cannot give an access token any more: the merchant must authorize the app again (browser or device
@@ -191,7 +191,7 @@ export const metrics = {
   singleFlightJoins: Metric.counter("ultracart_oauth_token_single_flight_joins", { incremental: true }),
   /** Failures recovered from, tagged `via`: `store` (a newer token was stored) or `retry` (a repeated refresh). */
   recoveries: Metric.counter("ultracart_oauth_token_recoveries", { incremental: true }),
-  /** Rotated tokens that could not be persisted (kept in memory). */
+  /** Attempts to store a rotation that failed (the rotation is kept, pending, and stored again after a back-off). */
   persistFailures: Metric.counter("ultracart_oauth_token_persist_failures", { incremental: true })
 }
 
@@ -199,6 +199,24 @@ type Trigger =
   | { readonly _tag: "Due" }
   | { readonly _tag: "Forced" }
   | { readonly _tag: "Rejected"; readonly version: number }
+  /** The persist-retry fiber: store a pending rotation (and refresh only if due). */
+  | { readonly _tag: "Persist" }
+
+/**
+ * A rotation UltraCart made that the store has not taken yet. Until it has, the manager serves its tokens, never
+ * spends the refresh token it replaced, and keeps holding the grant's lease (where the store has leases), so that
+ * other processes wait instead of reading the retired refresh token from the store and spending it.
+ */
+interface PendingRotation {
+  readonly tokens: TokenSetInput
+  /** The version the compare-and-set expects: the one refreshed from (or an older-issued one written since). */
+  readonly expected: number
+  /** The grant's lease, held since the refresh; closed once the rotation is settled. */
+  readonly lease: Scope.CloseableScope | undefined
+}
+
+/** How often in a row a pending rotation is written over older-issued tokens before the attempt counts as failed. */
+const MAX_OVERWRITES = 3
 
 /** A failed refresh whose outcome is unknown: UltraCart may have rotated the refresh token. */
 const isAmbiguous = (error: OAuthError.OAuthClientError | OutcomeUnknown): boolean =>
@@ -248,17 +266,33 @@ export const make = (
     let retryAtMillis = 0
     let lastError: TokenManagerError | undefined
     let flight: Deferred.Deferred<TokenSet, TokenManagerError> | undefined
+    let pending: PendingRotation | undefined
+    let retrying = false
 
     const lock = yield* Effect.makeSemaphore(1)
     const scope = yield* Effect.scope
     const flightScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    // Added after the flight scope, so it runs before that scope closes: an in-flight rotation gets persisted.
+    // Added after the flight scope, so it runs before that scope closes: an in-flight rotation gets persisted,
+    // and a pending one gets a last attempt (then its lease is freed, and a rotation still unstored is reported).
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() =>
         // Finalizers run uninterruptibly: the wait must be made interruptible for its timeout to end it.
         flight === undefined
           ? Effect.void
           : Effect.ignore(Effect.timeout(Effect.interruptible(Deferred.await(flight)), shutdownGrace))
+      ).pipe(
+        Effect.zipRight(Effect.suspend(() =>
+          pending === undefined ? Effect.void : Effect.ignore(Effect.timeout(Effect.interruptible(settle), shutdownGrace))
+        )),
+        Effect.zipRight(Effect.suspend(() =>
+          pending === undefined
+            ? Effect.void
+            : Effect.zipRight(
+              Effect.logError("closing with a rotation the store never took: other processes will find a spent refresh token"),
+              dropPending
+            )
+        )),
+        Effect.annotateLogs(annotations)
       )
     )
 
@@ -302,36 +336,64 @@ export const make = (
     })
 
     /**
-     * A refresh failed: back off, and keep serving the current access token while it is still valid (the margin
-     * exists for this) — except to a caller whose token the API just refused.
+     * Starts (or lengthens) the back-off: no refresh, store read or persist attempt before `retryAtMillis`. After
+     * a store failure the back-off never runs past the access token's expiry: a store that is back by then is
+     * tried before any caller is refused a token.
      */
-    const failOrServe = (trigger: Trigger, tokens: TokenSet, error: TokenManagerError, notBeforeMillis = 0) =>
+    const backOff = (now: number, error: TokenManagerError, notBeforeMillis = 0): void => {
+      failures += 1
+      retryAtMillis = Math.max(notBeforeMillis, now + Math.min(maxBackoffMillis, backoffMillis * 2 ** (failures - 1)))
+      if (error._tag === "TokenStoreError" && now < expiresAtMillis) retryAtMillis = Math.min(retryAtMillis, expiresAtMillis)
+      lastError = error
+    }
+
+    /**
+     * A refresh (or the store read or write around it) failed: back off, and keep serving the current access
+     * token while it is still valid (the margin exists for this) — except to a caller whose token the API just
+     * refused, or who asked for a refresh.
+     */
+    const failOrServe = (
+      trigger: Trigger,
+      tokens: TokenSet | undefined,
+      error: TokenManagerError,
+      notBeforeMillis = 0
+    ): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        failures += 1
-        retryAtMillis = Math.max(notBeforeMillis, now + Math.min(maxBackoffMillis, backoffMillis * 2 ** (failures - 1)))
-        lastError = error
+        backOff(now, error, notBeforeMillis)
         yield* Effect.logWarning("token refresh failed").pipe(
-          Effect.annotateLogs({ "error.tag": error._tag, "error.message": error.message, "token.version": tokens.version })
+          Effect.annotateLogs({ "error.tag": error._tag, "error.message": error.message, "token.version": tokens?.version ?? 0 })
         )
-        if (trigger._tag === "Due" && now < DateTime.toEpochMillis(tokens.expiresAt)) return tokens
+        const serves = trigger._tag === "Due" || trigger._tag === "Persist"
+        if (serves && tokens !== undefined && now < DateTime.toEpochMillis(tokens.expiresAt)) return tokens
         return yield* Effect.fail(error)
       })
 
-    const persist = (base: TokenSet, response: TokenResponse.TokenResponse, issuedAtMillis: number) =>
-      Effect.gen(function*() {
-        const next = fromResponse(response, issuedAtMillis, base)
-        const written = yield* Effect.either(store.compareAndSet(key, base.version, next))
-        if (written._tag === "Left") {
-          // The rotation happened at UltraCart: losing it from memory too would strand the grant.
-          yield* Metric.increment(metrics.persistFailures)
-          yield* Effect.logError("refreshed tokens could not be stored; keeping them in memory").pipe(
-            Effect.annotateLogs({ "error.message": written.left.message })
-          )
-          return succeeded(withVersion(next, base.version))
-        }
-        const result = written.right
+    /** Forgets the pending rotation (stored, superseded, or given up) and frees the lease it held. */
+    const dropPending: Effect.Effect<void> = Effect.suspend(() => {
+      const entry = pending
+      pending = undefined
+      return entry?.lease === undefined ? Effect.void : Scope.close(entry.lease, Exit.void)
+    })
+
+    /**
+     * Stores the pending rotation with a compare-and-set. On a conflict the rule is:
+     * - the store holds these very tokens (a write that timed out but landed, or one the store finished itself):
+     *   stored;
+     * - it holds a set whose exchange started no earlier than this rotation's (`issuedAt` ≥ ours: another
+     *   process's later refresh, or a new login): that set is newer — adopt it and drop ours;
+     * - it holds a set requested *before* this rotation (another writer's older refresh or grant landed while ours
+     *   waited): ours is the last one UltraCart issued — write it over that version (at most `MAX_OVERWRITES` times);
+     * - nothing (logged out): drop ours, `ReauthorizationRequired`.
+     * Fails with the store's error while the store cannot take it: the rotation stays pending.
+     */
+    const settle: Effect.Effect<TokenSet, TokenStoreError | ReauthorizationRequired> = Effect.gen(function*() {
+      for (let attempt = 0; attempt < MAX_OVERWRITES; attempt++) {
+        const entry = pending
+        if (entry === undefined) break
+        const result = yield* store.compareAndSet(key, entry.expected, entry.tokens)
         if (result._tag === "Written") {
+          yield* dropPending
           yield* Effect.logDebug("tokens refreshed").pipe(
             Effect.annotateLogs({
               "token.version": result.tokens.version,
@@ -341,12 +403,80 @@ export const make = (
           return succeeded(result.tokens)
         }
         if (Option.isNone(result.current)) {
+          yield* dropPending
           adopt(undefined)
           return yield* new ReauthorizationRequired({ key, reason: "NoTokens" })
         }
-        // Another process wrote first: the store is the one truth every process shares.
-        yield* Effect.logInfo("another writer stored tokens during the refresh; using the stored ones")
-        return succeeded(result.current.value)
+        const theirs = result.current.value
+        if (Redacted.value(theirs.accessToken) === Redacted.value(entry.tokens.accessToken)) {
+          yield* dropPending
+          return succeeded(theirs)
+        }
+        if (DateTime.toEpochMillis(theirs.issuedAt) >= DateTime.toEpochMillis(entry.tokens.issuedAt)) {
+          // Another process wrote a newer set: the store is the one truth every process shares.
+          yield* dropPending
+          yield* Effect.logInfo("another writer stored newer tokens meanwhile; using the stored ones").pipe(
+            Effect.annotateLogs({ "token.version": theirs.version })
+          )
+          return succeeded(theirs)
+        }
+        yield* Effect.logWarning("the store holds tokens issued before this rotation; writing the rotation over them").pipe(
+          Effect.annotateLogs({ "token.version": theirs.version })
+        )
+        pending = { ...entry, expected: theirs.version }
+      }
+      if (pending === undefined && current !== undefined) return current
+      return yield* new TokenStoreError({
+        operation: "compareAndSet",
+        key,
+        reason: "Locked",
+        detail: `other writers stored older tokens over the grant ${MAX_OVERWRITES} times in a row`
+      })
+    })
+
+    /** A persist attempt failed: counted, logged, and retried after the back-off by a fiber of the manager. */
+    const persistFailed = (error: TokenStoreError) =>
+      Effect.zipRight(
+        Metric.increment(metrics.persistFailures),
+        Effect.logError("rotated tokens could not be stored; keeping them and trying again").pipe(
+          Effect.annotateLogs({ "error.reason": error.reason, "error.message": error.message })
+        )
+      ).pipe(Effect.zipRight(startRetrier))
+
+    /** One fiber per pending rotation: at each back-off's end it runs a flight that stores it. */
+    const startRetrier: Effect.Effect<void> = Effect.suspend(() => {
+      if (retrying || pending === undefined) return Effect.void
+      retrying = true
+      const loop = Effect.gen(function*() {
+        while (pending !== undefined) {
+          const now = yield* Clock.currentTimeMillis
+          yield* Effect.sleep(Duration.millis(Math.max(retryAtMillis - now, 0)))
+          if (pending !== undefined) yield* Effect.exit(singleFlight({ _tag: "Persist" }))
+        }
+      }).pipe(Effect.ensuring(Effect.sync(() => void (retrying = false))))
+      return Effect.asVoid(Effect.forkIn(Effect.interruptible(loop), flightScope))
+    })
+
+    /**
+     * Stores a refresh's answer. The new tokens are served at once; if the store cannot take them, they stay
+     * pending (with the lease) and are stored again after the back-off — never dropped, never refreshed past.
+     */
+    const persist = (
+      base: TokenSet,
+      response: TokenResponse.TokenResponse,
+      issuedAtMillis: number,
+      lease: Scope.CloseableScope | undefined
+    ) =>
+      Effect.gen(function*() {
+        const next = fromResponse(response, issuedAtMillis, base)
+        pending = { tokens: next, expected: base.version, lease }
+        adopt(withVersion(next, base.version + 1))
+        const stored = yield* Effect.either(settle)
+        if (stored._tag === "Right") return stored.right
+        if (stored.left._tag === "ReauthorizationRequired") return yield* stored.left
+        yield* persistFailed(stored.left)
+        backOff(yield* Clock.currentTimeMillis, stored.left)
+        return withVersion(next, base.version + 1)
       })
 
     const refreshFrom = (
@@ -354,21 +484,24 @@ export const make = (
       trigger: Trigger,
       base: TokenSet,
       refreshToken: Redacted.Redacted<string>,
-      recovering: boolean
+      recovering: boolean,
+      lease: Scope.CloseableScope | undefined
     ): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         yield* Metric.increment(metrics.refreshes)
         // Only the request can be interrupted (by closing the Layer); persisting its answer cannot.
         const exit = yield* Effect.exit(restore(oauth.refresh({ refreshToken })))
-        if (Exit.isSuccess(exit)) return yield* persist(base, exit.value, started)
+        if (Exit.isSuccess(exit)) return yield* persist(base, exit.value, started, lease)
         const failure = Cause.failureOption(exit.cause)
         if (Option.isNone(failure)) return yield* Effect.failCause(exit.cause)
         const error = asOutcomeUnknown(failure.value)
         yield* Metric.increment(Metric.tagged(metrics.refreshFailures, "error", error._tag))
 
         // Lost a race (another fiber or process rotated first) or lost the answer: the store may know better.
-        const latest = yield* store.load(key)
+        const reread = yield* Effect.either(store.load(key))
+        if (reread._tag === "Left") return yield* failOrServe(trigger, base, reread.left)
+        const latest = reread.right
         if (Option.isNone(latest)) {
           adopt(undefined)
           return yield* new ReauthorizationRequired({ key, reason: "NoTokens" })
@@ -393,7 +526,7 @@ export const make = (
           // rotated and the answer was lost: then the new token is gone for good, and a repeat either succeeds
           // (a server with a reuse grace period) or ends in invalid_grant — which re-authorization needed anyway.
           yield* Effect.logInfo("refresh outcome unknown and nothing newer stored; repeating it once")
-          const repeated = yield* refreshFrom(restore, trigger, base, refreshToken, true)
+          const repeated = yield* refreshFrom(restore, trigger, base, refreshToken, true, lease)
           if (repeated !== base) yield* Metric.increment(Metric.tagged(metrics.recoveries, "via", "retry"))
           return repeated
         }
@@ -402,7 +535,7 @@ export const make = (
         return yield* failOrServe(trigger, base, error, notBefore)
       })
 
-    /** The stored set (memory wins at the same version: it may hold a rotation the store failed to take). */
+    /** The stored set (only read with no rotation pending). */
     const loadBase: Effect.Effect<TokenSet, TokenManagerError> = Effect.flatMap(store.load(key), (loaded) => {
       if (Option.isNone(loaded)) {
         adopt(undefined)
@@ -413,35 +546,62 @@ export const make = (
       return Effect.succeed(base)
     })
 
+    /**
+     * A store that cannot be read ends the flight and shares the refresh's back-off: during an outage, callers
+     * past the refresh point do not each start a failing read (and a valid token is still served).
+     */
+    const unreadable = (trigger: Trigger) => (error: TokenManagerError) =>
+      error._tag === "TokenStoreError" ? failOrServe(trigger, current, error) : Effect.fail(error)
+
     const isDue = (trigger: Trigger, base: TokenSet): Effect.Effect<boolean> =>
       Effect.map(Clock.currentTimeMillis, (now) =>
         trigger._tag === "Forced" || now >= refreshAtMillis ||
         (trigger._tag === "Rejected" && trigger.version === base.version))
 
+    /** Closes a flight's lease, unless a pending rotation has taken it over. */
+    const closeLease = (lease: Scope.CloseableScope | undefined) =>
+      Effect.suspend(() => (lease === undefined || pending?.lease === lease ? Effect.void : Scope.close(lease, Exit.void)))
+
     /**
-     * One flight: read the store, and refresh only if what it holds is due (or was refused). Where the store is
-     * shared by processes, the grant's lease is taken first and the store read again: the process that waited
-     * finds the other's rotation instead of spending the same refresh token.
+     * One flight: store a pending rotation first (nothing else happens until the store has it), then read the
+     * store, and refresh only if what it holds is due (or was refused). Where the store is shared by processes,
+     * the grant's lease is taken first and the store read again: the process that waited finds the other's
+     * rotation instead of spending the same refresh token. A rotation the store does not take keeps the lease.
      */
     const fly = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          let base = yield* loadBase
+          if (pending !== undefined) {
+            const stored = yield* Effect.either(settle)
+            if (stored._tag === "Left") {
+              if (stored.left._tag === "ReauthorizationRequired") return yield* stored.left
+              yield* persistFailed(stored.left)
+              return yield* failOrServe(trigger, current, stored.left)
+            }
+          }
+          const loaded = yield* Effect.either(loadBase)
+          if (loaded._tag === "Left") return yield* unreadable(trigger)(loaded.left)
+          let base = loaded.right
           if (!(yield* isDue(trigger, base))) return succeeded(base)
-          if (store.lease !== undefined) {
-            const leased = yield* Effect.either(restore(store.lease(key)))
-            if (leased._tag === "Left") return yield* failOrServe(trigger, base, leased.left)
-            base = yield* loadBase
-            if (!(yield* isDue(trigger, base))) return succeeded(base)
-          }
-          if (deadVersion === base.version) {
-            return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "InvalidGrant" }))
-          }
-          if (Option.isNone(base.refreshToken)) {
-            return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "NoRefreshToken" }))
-          }
-          return yield* refreshFrom(restore, trigger, base, base.refreshToken.value, false)
-        }).pipe(Effect.scoped)
+          const lease = store.lease === undefined ? undefined : yield* Scope.make()
+          return yield* Effect.gen(function*() {
+            if (store.lease !== undefined && lease !== undefined) {
+              const leased = yield* Effect.either(restore(Scope.extend(store.lease(key), lease)))
+              if (leased._tag === "Left") return yield* failOrServe(trigger, base, leased.left)
+              const reloaded = yield* Effect.either(loadBase)
+              if (reloaded._tag === "Left") return yield* unreadable(trigger)(reloaded.left)
+              base = reloaded.right
+              if (!(yield* isDue(trigger, base))) return succeeded(base)
+            }
+            if (deadVersion === base.version) {
+              return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "InvalidGrant" }))
+            }
+            if (Option.isNone(base.refreshToken)) {
+              return yield* failOrServe(trigger, base, new ReauthorizationRequired({ key, reason: "NoRefreshToken" }))
+            }
+            return yield* refreshFrom(restore, trigger, base, base.refreshToken.value, false, lease)
+          }).pipe(Effect.ensuring(closeLease(lease)))
+        })
       ).pipe(
         lock.withPermits(1),
         Effect.withSpan("TokenManager.refresh", { attributes: { ...annotations, "ultracart.trigger": trigger._tag } }),
@@ -477,8 +637,8 @@ export const make = (
      * behind the caller, who goes on with it at once (unless `wait`). Otherwise: wait for the refresh.
      */
     const slowPath = (now: number, wait: boolean): Effect.Effect<TokenSet, TokenManagerError> => {
-      if (current !== undefined && now < retryAtMillis && lastError !== undefined) {
-        return now < expiresAtMillis ? Effect.succeed(current) : Effect.fail(lastError)
+      if (now < retryAtMillis && lastError !== undefined) {
+        return current !== undefined && now < expiresAtMillis ? Effect.succeed(current) : Effect.fail(lastError)
       }
       if (!wait && current !== undefined && now < expiresAtMillis) return Effect.as(launch({ _tag: "Due" }), current)
       return singleFlight({ _tag: "Due" })
@@ -487,7 +647,10 @@ export const make = (
     const freshTokens = (wait: boolean): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.flatMap(
         Clock.currentTimeMillis,
-        (now) => (current !== undefined && now < refreshAtMillis ? Effect.succeed(current) : slowPath(now, wait))
+        (now) =>
+          current !== undefined && now < refreshAtMillis && pending === undefined
+            ? Effect.succeed(current)
+            : slowPath(now, wait)
       )
 
     const tokens = freshTokens(false)
@@ -505,6 +668,8 @@ export const make = (
       Effect.gen(function*() {
         const issuedAtMillis = issuedAt === undefined ? yield* Clock.currentTimeMillis : DateTime.toEpochMillis(issuedAt)
         const saved = yield* store.save(key, fromResponse(response, issuedAtMillis, undefined))
+        // A new grant supersedes a rotation of the old one still waiting for the store.
+        yield* dropPending
         deadVersion = undefined
         return succeeded(saved)
       }).pipe(lock.withPermits(1))
@@ -522,12 +687,17 @@ export const make = (
 
     const logout: Effect.Effect<Logout, TokenStoreError> = Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        const stored = yield* Effect.option(store.load(key))
+        // A pending rotation is what UltraCart holds now; the store still has the refresh token it retired.
+        const stored = pending === undefined ? yield* Effect.option(store.load(key)) : Option.none()
         const tokens = Option.getOrUndefined(Option.flatten(stored)) ?? current
         const refreshToken = yield* revoke(restore, tokens?.refreshToken ?? Option.none())
         const accessToken = yield* revoke(restore, Option.fromNullable(tokens?.accessToken))
+        yield* dropPending
         adopt(undefined)
         deadVersion = undefined
+        failures = 0
+        retryAtMillis = 0
+        lastError = undefined
         yield* store.clear(key)
         yield* Effect.logInfo("logged out").pipe(
           Effect.annotateLogs({ "revocation.refresh_token": refreshToken._tag, "revocation.access_token": accessToken._tag })

@@ -16,6 +16,7 @@ import {
   TestClock
 } from "effect"
 import { DeviceFlow } from "../src/index.js"
+import { stubOAuthClient } from "./utils/StubOAuthClient.js"
 
 // A scripted OAuthClient: `exchangeDeviceCode` answers from a list of outcomes (the last one repeats) and
 // records the TestClock time of every poll. Only the two device-flow methods are used by the poller.
@@ -49,24 +50,14 @@ interface Script {
   readonly layer: Layer.Layer<OAuthClient.OAuthClient>
 }
 
-const unused = Effect.dieMessage("not used by the device flow")
-
 const script = (outcomes: ReadonlyArray<Outcome>, authorization?: {
   readonly interval?: number
   readonly expiresIn?: number | undefined
 }): Effect.Effect<Script> =>
   Effect.gen(function*() {
     const polls = yield* Ref.make<ReadonlyArray<number>>([])
-    const service: OAuthClient.OAuthClient.Service = {
+    const service = stubOAuthClient({
       clientId: "cid",
-      baseUrl: "http://127.0.0.1:1",
-      authorizationUrl: () => unused,
-      parseCallback: () => unused,
-      exchangeCode: () => unused,
-      refresh: () => unused,
-      token: () => unused,
-      revoke: () => unused,
-      me: () => unused,
       authorizeDevice: () =>
         Effect.succeed({
           deviceCode: Redacted.make("device-code-secret"),
@@ -93,7 +84,7 @@ const script = (outcomes: ReadonlyArray<Outcome>, authorization?: {
               return yield* Effect.never
           }
         })
-    }
+    }, "not used by the device flow")
     return { polls, layer: Layer.succeed(OAuthClient.OAuthClient, service) }
   })
 

@@ -6,6 +6,9 @@
 import { OAuthClient, OAuthError, type TokenResponse } from "@ultracart-oauth/core"
 import { Effect, type Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import type { Duration } from "effect"
+import { type TokenSet, TokenStore, TokenStoreError } from "../src/TokenStore.js"
+import * as TokenStoreModule from "../src/TokenStore.js"
+import { stubOAuthClient } from "./utils/StubOAuthClient.js"
 
 export type RefreshFault =
   | { readonly _tag: "LoseResponse" }
@@ -127,17 +130,9 @@ export class ScriptedServer {
   }
 
   service(): OAuthClient.OAuthClient.Service {
-    const notScripted = Effect.dieMessage("not scripted")
-    return {
+    return stubOAuthClient({
       clientId: "scripted-client",
       baseUrl: "https://ultracart.scripted.test/rest/v2",
-      authorizationUrl: () => notScripted,
-      parseCallback: () => notScripted,
-      exchangeCode: () => notScripted,
-      exchangeDeviceCode: () => notScripted,
-      token: () => notScripted,
-      authorizeDevice: () => notScripted,
-      me: () => notScripted,
       refresh: (input) => this.refresh(input.refreshToken),
       revoke: (input) =>
         Effect.suspend(() => {
@@ -146,7 +141,7 @@ export class ScriptedServer {
             ? Effect.fail(new OAuthError.ServerError({ endpoint: "revoke", status: 503 }))
             : Effect.succeed({ successful: true, message: Option.none<string>() })
         })
-    }
+    })
   }
 
   layer(): Layer.Layer<OAuthClient.OAuthClient> {
@@ -169,3 +164,70 @@ export const awaitDriving = <A, E>(fiber: Fiber.Fiber<A, E>) =>
     return yield* Effect.dieMessage("the fiber did not finish")
   })
 
+
+/**
+ * A memory store (optionally with an in-process lease, like a store shared by processes) whose loads and writes
+ * can be made to fail, counting both: for outages of the store itself.
+ */
+export class FlakyStore {
+  /** While set, `load` fails with this reason. */
+  failLoads: TokenStoreError["reason"] | undefined
+  /** While set, `compareAndSet` and `save` fail with this reason (nothing is written). */
+  failWrites: TokenStoreError["reason"] | undefined
+  loads = 0
+  writes = 0
+  leaseHeld = false
+  /** The store underneath, for "another process" writing while this one fails. */
+  readonly inner = TokenStoreModule.makeMemory()
+  private readonly leaseLock = Effect.unsafeMakeSemaphore(1)
+
+  constructor(readonly options: { readonly lease?: boolean } = {}) {}
+
+  private failing<A>(
+    operation: TokenStoreError["operation"],
+    key: string,
+    reason: TokenStoreError["reason"] | undefined,
+    effect: Effect.Effect<A, TokenStoreError>
+  ): Effect.Effect<A, TokenStoreError> {
+    return reason === undefined
+      ? effect
+      : Effect.fail(new TokenStoreError({ operation, key, reason, detail: "the test made the store fail" }))
+  }
+
+  service(): TokenStore.Service {
+    return {
+      load: (key) =>
+        Effect.suspend(() => {
+          this.loads += 1
+          return this.failing("load", key, this.failLoads, this.inner.load(key))
+        }),
+      save: (key, tokens) =>
+        Effect.suspend(() => {
+          this.writes += 1
+          return this.failing("save", key, this.failWrites, this.inner.save(key, tokens))
+        }),
+      compareAndSet: (key, expected, tokens) =>
+        Effect.suspend(() => {
+          this.writes += 1
+          return this.failing("compareAndSet", key, this.failWrites, this.inner.compareAndSet(key, expected, tokens))
+        }),
+      clear: (key) => this.inner.clear(key),
+      lease: this.options.lease === true
+        ? () =>
+          Effect.asVoid(Effect.acquireRelease(
+            Effect.zipRight(this.leaseLock.take(1), Effect.sync(() => void (this.leaseHeld = true))),
+            () => Effect.zipRight(Effect.sync(() => void (this.leaseHeld = false)), this.leaseLock.release(1))
+          ))
+        : undefined
+    }
+  }
+
+  layer(): Layer.Layer<TokenStore> {
+    return Layer.succeed(TokenStore, this.service())
+  }
+
+  /** The stored set of a grant, read past the failures. */
+  stored(key: string): Effect.Effect<TokenSet> {
+    return Effect.map(Effect.orDie(this.inner.load(key)), Option.getOrThrow)
+  }
+}
