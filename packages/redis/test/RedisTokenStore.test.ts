@@ -4,57 +4,17 @@
  * keeps its own time.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { TokenEncryption } from "@ultracart-oauth/adapters"
-import { ConfigProvider, Duration, Effect, Exit, Option, Redacted } from "effect"
+import { TokenEncryption, TokenStore } from "@ultracart-oauth/adapters"
+import { ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted } from "effect"
+import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import { freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
 
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
-  describe("the TokenStore contract on Redis", () => {
-    it.scoped("load of an unknown grant is None; clear of it succeeds", () =>
-      Effect.gen(function*() {
-        const s = yield* storeOn({ prefix: freshPrefix() })
-        expect(Option.isNone(yield* s.load("nobody"))).toBe(true)
-        yield* s.clear("nobody")
-      }))
+  tokenStoreContract(it, "Redis", () => Layer.scoped(TokenStore.TokenStore, storeOn({ prefix: freshPrefix() })))
 
-    it.scoped("save numbers versions from 1 and round-trips every field", () =>
-      Effect.gen(function*() {
-        const s = yield* storeOn({ prefix: freshPrefix() })
-        expect((yield* s.save("m1", input(2))).version).toBe(1)
-        expect((yield* s.save("m1", input(3, false))).version).toBe(2)
-        const loaded = Option.getOrThrow(yield* s.load("m1"))
-        expect(loaded.version).toBe(2)
-        expect(plain(loaded)).toBe("access-3")
-        expect(Option.isNone(loaded.refreshToken)).toBe(true)
-        expect(loaded.expiresAt).toEqual(input(3).expiresAt)
-        expect(loaded.issuedAt).toEqual(input(3).issuedAt)
-        expect(loaded.scope).toEqual(Option.none())
-        yield* s.save("m2", input(4))
-        const m2 = Option.getOrThrow(yield* s.load("m2"))
-        expect(m2.version).toBe(1)
-        expect(m2.scope).toEqual(Option.some("order_read item_read"))
-        expect(m2.refreshToken.pipe(Option.map(Redacted.value))).toEqual(Option.some("refresh-4"))
-        expect(Redacted.isRedacted(m2.accessToken)).toBe(true)
-      }))
-
-    it.scoped("compareAndSet writes only over the expected version and reports the current one otherwise", () =>
-      Effect.gen(function*() {
-        const s = yield* storeOn({ prefix: freshPrefix() })
-        expect((yield* s.compareAndSet("m", 0, input(1)))._tag).toBe("Written")
-        expect((yield* s.compareAndSet("m", 0, input(9)))._tag).toBe("Conflict")
-        const written = yield* s.compareAndSet("m", 1, input(2))
-        expect(written._tag === "Written" && written.tokens.version).toBe(2)
-        const stale = yield* s.compareAndSet("m", 1, input(3))
-        if (stale._tag !== "Conflict") return expect.fail("a stale version must conflict")
-        expect(Option.map(stale.current, (t) => [plain(t), t.version])).toEqual(Option.some(["access-2", 2]))
-        yield* s.clear("m")
-        expect(yield* s.compareAndSet("m", 2, input(4))).toEqual({ _tag: "Conflict", current: Option.none() })
-        const fresh = yield* s.compareAndSet("m", 0, input(5))
-        expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
-      }))
-
+  describe("the TokenStore contract across connections", () => {
     it.scoped("compareAndSet is atomic across connections: of 12 stores racing over one version, one wins", () =>
       Effect.gen(function*() {
         const prefix = freshPrefix()

@@ -1,19 +1,11 @@
 /** What the Redis tests share: token sets, stores on the test server, a raw client to look at the keys. */
-import type { TokenStore } from "@ultracart-oauth/adapters"
-import { DateTime, type Duration, Effect, Option, Redacted, Schedule } from "effect"
+import { type Duration, Effect, Schedule } from "effect"
 import { Redis } from "ioredis"
 import * as RedisTokenStore from "../../src/RedisTokenStore.js"
 import { RedisServer } from "./RedisServer.js"
 
-export const input = (n: number, refresh = true): TokenStore.TokenSetInput => ({
-  accessToken: Redacted.make(`access-${n}`),
-  refreshToken: refresh ? Option.some(Redacted.make(`refresh-${n}`)) : Option.none(),
-  expiresAt: DateTime.unsafeMake(1_000_000 + n * 1000),
-  issuedAt: DateTime.unsafeMake(1_000 + n),
-  scope: n % 2 === 0 ? Option.some("order_read item_read") : Option.none()
-})
-
-export const plain = (tokens: { readonly accessToken: Redacted.Redacted<string> }) => Redacted.value(tokens.accessToken)
+// The token sets of the shared TokenStore contract, so the Redis tests and the contract speak of the same sets.
+export { input, plain } from "../../../adapters/test/utils/TokenStoreContract.js"
 
 let prefixes = 0
 
