@@ -1,7 +1,7 @@
 /**
  * Hands out a valid access token for one grant: refreshes ahead of expiry, one refresh at a time however many
- * fibers ask, persists rotations before anyone sees them, and recovers from lost races and lost responses by
- * re-reading the `TokenStore`.
+ * fibers ask, persists rotations (keeping one the store could not take pending, with the grant's lease, until it
+ * can), and recovers from lost races and lost responses by re-reading the `TokenStore`.
  *
  * @since 0.1.0
  */
