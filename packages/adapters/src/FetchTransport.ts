@@ -5,10 +5,24 @@
  * Keep-alive is on by default: every runtime's `fetch` pools connections, so token calls after the first skip the
  * TCP and TLS handshakes. (This is not the `keepalive` flag of `RequestInit`, which is about outliving a page.)
  *
+ * Redirects are not followed (`redirect: "manual"`), as with the Node transports: a 3xx comes back as the response.
+ * Set `requestInit.redirect` to change that for your own requests; the OAuth client never follows one.
+ *
+ * Requests are sent straight through `fetch`, without an HTTP span when no tracer is installed and no span is
+ * open; with a tracer (or for streamed bodies and scoped requests) they go through `@effect/platform`'s
+ * `FetchHttpClient`, spans and all.
+ *
  * @since 0.1.0
  */
-import { FetchHttpClient, type HttpClient } from "@effect/platform"
-import { Layer } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Lean from "./internal/lean.js"
 
 /**
  * `RequestInit` members applied to every request. On Node, `dispatcher` takes your own undici `Agent`, `Pool` or
@@ -29,8 +43,75 @@ export type FetchRequestInit = Omit<globalThis.RequestInit, "method" | "headers"
 export interface FetchTransportOptions {
   /** The `fetch` to use; defaults to `globalThis.fetch`. */
   readonly fetch?: typeof globalThis.fetch | undefined
-  /** Applied under each request's own settings. */
+  /** Applied under each request's own settings. `redirect` defaults to `"manual"`. */
   readonly requestInit?: FetchRequestInit | undefined
+}
+
+class FetchResponse extends Lean.LeanResponse {
+  constructor(request: HttpClientRequest.HttpClientRequest, private readonly source: Response, controller: AbortController) {
+    super(request, source.status, controller, false)
+  }
+  protected readHeaders() {
+    return Headers.fromInput(this.source.headers)
+  }
+  protected readSetCookies() {
+    return this.source.headers.getSetCookie()
+  }
+  protected readText() {
+    return this.source.text()
+  }
+  protected readArrayBuffer() {
+    return this.source.arrayBuffer()
+  }
+  protected readFormData() {
+    return this.source.formData()
+  }
+  protected readStream() {
+    // The platform's response has the streaming (and its empty-body error); it reads the same `Response`.
+    return HttpClientResponse.fromWeb(this.request, this.source).stream
+  }
+}
+
+const absolute = /^https?:\/\//i
+
+/** The lean send: one `fetch` call, aborted when the caller is interrupted. */
+const sendWith = (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit): Lean.LeanSend => (request, fiber) => {
+  const body = request.body
+  let payload: BodyInit | null = null
+  switch (body._tag) {
+    case "Empty":
+      break
+    case "Raw":
+    case "Uint8Array":
+      payload = body.body as BodyInit
+      break
+    case "FormData":
+      payload = body.formData
+      break
+    case "Stream":
+      return undefined
+  }
+  // A plain absolute URL goes as it is (`fetch` parses it anyway); anything else is built as the platform does.
+  let url: string | URL = request.url
+  if (request.urlParams.length > 0 || request.hash._tag === "Some" || !absolute.test(url)) {
+    const built = Lean.urlOf(request)
+    if (!(built instanceof URL)) return Effect.fail(built)
+    url = built
+  }
+  // `fetch` sets the length itself; the platform drops the request's copy too.
+  const headers = request.headers["content-length"] === undefined
+    ? request.headers
+    : Headers.remove(request.headers, "content-length")
+  // A `RequestInit` in the caller's context (the OAuth client puts `redirect: "manual"` there) wins over defaults.
+  const callerInit: globalThis.RequestInit | undefined = fiber.currentContext.unsafeMap.get(FetchHttpClient.RequestInit.key)
+  return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+    const controller = new AbortController()
+    fetch(url, { ...defaults, ...callerInit, method: request.method, headers, body: payload, signal: controller.signal }).then(
+      (response) => resume(Effect.succeed(new FetchResponse(request, response, controller))),
+      (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+    )
+    return Effect.sync(() => controller.abort())
+  })
 }
 
 /**
@@ -39,14 +120,23 @@ export interface FetchTransportOptions {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: FetchTransportOptions = {}): Layer.Layer<HttpClient.HttpClient> => {
-  const { requestInit } = options
-  if (options.fetch === undefined && requestInit === undefined) return FetchHttpClient.layer
-  const base = options.fetch ?? globalThis.fetch
-  // Through `Fetch` rather than the `RequestInit` tag: a caller's `RequestInit` (the OAuth client sets
-  // `redirect: "manual"`) replaces the tag's value wholesale, but it is merged over these defaults here.
-  const fetch: typeof globalThis.fetch = requestInit === undefined
-    ? base
-    : (input, init) => base(input, { ...requestInit, ...init })
-  return Layer.provide(FetchHttpClient.layer, Layer.succeed(FetchHttpClient.Fetch, fetch))
-}
+export const layer = (options: FetchTransportOptions = {}): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.gen(function*() {
+      const context = yield* Effect.context<never>()
+      // What `FetchHttpClient.layer` would read from the Layer's context, when the options do not say.
+      const base: typeof globalThis.fetch = options.fetch ?? context.unsafeMap.get(FetchHttpClient.Fetch.key) ??
+        globalThis.fetch
+      const layerInit: globalThis.RequestInit | undefined = context.unsafeMap.get(FetchHttpClient.RequestInit.key)
+      const defaults: globalThis.RequestInit = { redirect: "manual", ...layerInit, ...options.requestInit }
+      // Through `Fetch` rather than the `RequestInit` tag: a caller's `RequestInit` (the OAuth client sets
+      // `redirect: "manual"`) replaces the tag's value wholesale, but it is merged over these defaults here.
+      const fetch: typeof globalThis.fetch = (input, init) => base(input, { ...defaults, ...init })
+      const fallback = yield* Effect.provide(
+        HttpClient.HttpClient,
+        Layer.provide(FetchHttpClient.layer, Layer.succeed(FetchHttpClient.Fetch, fetch))
+      )
+      return Lean.make(fallback, sendWith(base, defaults), defaults.redirect !== "follow")
+    })
+  )

@@ -1,0 +1,193 @@
+/**
+ * What the lean transports share: an `HttpClient` that sends the common request itself, with no span when nothing
+ * would record it, and a response that reads its body without the platform's per-call machinery. Everything else
+ * (tracing, scoped requests, streamed bodies) goes to the platform's own client for that transport, unchanged.
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+
+/**
+ * Core's marker for a client that never follows a redirect and opens its HTTP span only when a tracer is installed
+ * or a span is open: core then sends through it without wrapping each call (see core's `internal/transport.ts`).
+ */
+const LeanTransport = Symbol.for("@ultracart-oauth/HttpClient/LeanTransport")
+
+/** The tracer a fiber has until the program installs one: its spans reach no exporter. */
+const defaultTracer = Effect.runSync(Effect.tracer)
+
+/** Requests given an abort controller by `HttpClient.withScope`: the platform's client honours it, so they go there. */
+const scopedRequests = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
+)
+
+/** Sends a request the transport's lean way; `undefined` when it cannot (the platform's client sends it then). */
+export type LeanSend = (
+  request: HttpClientRequest.HttpClientRequest,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> | undefined
+
+/**
+ * The transport's client: `send` for the common request, the platform's `fallback` when a span would be recorded
+ * (a tracer is installed, or a span is open whose trace may be propagated), for scoped requests, and for what
+ * `send` declines. `neverFollowsRedirects` marks it for core (see {@link LeanTransport}).
+ */
+export const make = (
+  fallback: HttpClient.HttpClient,
+  send: LeanSend,
+  neverFollowsRedirects: boolean
+): HttpClient.HttpClient => {
+  const client: HttpClient.HttpClient = HttpClient.makeWith(
+    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+      Effect.flatMap(effect, (request) =>
+        Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+          const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+            (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
+          if (tracing || scopedRequests.has(request)) return fallback.execute(request)
+          return send(request, fiber) ?? fallback.execute(request)
+        })),
+    Effect.succeed
+  )
+  return neverFollowsRedirects ? Object.assign(client, { [LeanTransport]: true }) : client
+}
+
+/** The request's URL with its query parameters and fragment, or the `InvalidUrl` error. */
+export const urlOf = (request: HttpClientRequest.HttpClientRequest): URL | HttpClientError.RequestError => {
+  const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  return url._tag === "Right" ? url.right : new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+}
+
+/** A transport failure before any response. */
+export const transportError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
+  new HttpClientError.RequestError({ request, reason: "Transport", cause })
+
+/** Something that stops an exchange: an `AbortController`, or a Node request (`destroy`). */
+type Abortable = { readonly abort: () => void } | { readonly destroy: () => unknown }
+
+const stop = (exchange: Abortable): void => {
+  if ("abort" in exchange) exchange.abort()
+  else exchange.destroy()
+}
+
+/** Stops an exchange whose response was dropped unread, which would otherwise hold its connection. */
+const unread = globalValue(
+  "@ultracart-oauth/adapters/unreadResponses",
+  () => new FinalizationRegistry<Abortable>(stop)
+)
+
+/**
+ * An `HttpClientResponse` over a transport's own response. Headers are converted once; the body is read once
+ * (`text` twice gives the same text), and an interrupted read stops the exchange.
+ */
+export abstract class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  private cachedHeaders: Headers.Headers | undefined
+  private cachedCookies: Cookies.Cookies | undefined
+  private textBody: Promise<string> | undefined
+  private bytesBody: Promise<ArrayBuffer> | undefined
+  private formBody: Promise<FormData> | undefined
+
+  /**
+   * @param exchange stops the exchange. With `guard`, it also runs if the response is dropped unread (a Node
+   *   transport's unread body holds its connection; `fetch` releases one by itself).
+   */
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    readonly status: number,
+    private readonly exchange: Abortable,
+    private readonly guarded: boolean
+  ) {
+    super()
+    if (guarded) unread.register(this, exchange, this)
+  }
+
+  protected abstract readHeaders(): Headers.Headers
+  protected abstract readSetCookies(): ReadonlyArray<string>
+  protected abstract readText(): Promise<string>
+  protected abstract readArrayBuffer(): Promise<ArrayBuffer>
+  protected abstract readFormData(): Promise<FormData>
+  protected abstract readStream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+
+  get headers(): Headers.Headers {
+    return this.cachedHeaders ??= this.readHeaders()
+  }
+
+  get cookies(): Cookies.Cookies {
+    return this.cachedCookies ??= Cookies.fromSetCookie(this.readSetCookies())
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.body(() => this.textBody ??= this.readText())
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: (): unknown => text === "" ? null : JSON.parse(text),
+        catch: (cause) => this.error(cause)
+      }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.error(cause)
+      }))
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.body(() => this.bytesBody ??= this.readArrayBuffer())
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return this.body(() => this.formBody ??= this.readFormData())
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    if (this.guarded) unread.unregister(this)
+    return this.readStream()
+  }
+
+  protected error(cause: unknown): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  private body<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+      if (this.guarded) unread.unregister(this)
+      read().then(
+        (value) => resume(Effect.succeed(value)),
+        (cause) => resume(Effect.fail(this.error(cause)))
+      )
+      return Effect.sync(() => stop(this.exchange))
+    })
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
