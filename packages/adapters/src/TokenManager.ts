@@ -434,16 +434,16 @@ export const make = (
       })
     })
 
-    /** A persist attempt failed: counted, logged, and retried after the back-off by a fiber of the manager. */
+    /** A persist attempt failed: counted and logged (the caller backs off, then starts the retrier). */
     const persistFailed = (error: TokenStoreError) =>
       Effect.zipRight(
         Metric.increment(metrics.persistFailures),
         Effect.logError("rotated tokens could not be stored; keeping them and trying again").pipe(
           Effect.annotateLogs({ "error.reason": error.reason, "error.message": error.message })
         )
-      ).pipe(Effect.zipRight(startRetrier))
+      )
 
-    /** One fiber per pending rotation: at each back-off's end it runs a flight that stores it. */
+    /** One fiber per pending rotation: at each back-off's end (set before it starts) it runs a flight that stores it. */
     const startRetrier: Effect.Effect<void> = Effect.suspend(() => {
       if (retrying || pending === undefined) return Effect.void
       retrying = true
@@ -476,6 +476,7 @@ export const make = (
         if (stored.left._tag === "ReauthorizationRequired") return yield* stored.left
         yield* persistFailed(stored.left)
         backOff(yield* Clock.currentTimeMillis, stored.left)
+        yield* startRetrier
         return withVersion(next, base.version + 1)
       })
 
@@ -576,7 +577,7 @@ export const make = (
             if (stored._tag === "Left") {
               if (stored.left._tag === "ReauthorizationRequired") return yield* stored.left
               yield* persistFailed(stored.left)
-              return yield* failOrServe(trigger, current, stored.left)
+              return yield* failOrServe(trigger, current, stored.left).pipe(Effect.ensuring(startRetrier))
             }
           }
           const loaded = yield* Effect.either(loadBase)
