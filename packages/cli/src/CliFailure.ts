@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as ValidationError from "@effect/cli/ValidationError"
+import { TokenStore } from "@ultracart-oauth/adapters"
 import { Cause, Option, Predicate } from "effect"
 
 /**
@@ -103,8 +104,10 @@ const rules: Record<string, Rule> = {
   BadArgument: [ExitCode.Failure, "check the token directory's path"]
 }
 
-const storeHints: Record<string, Rule> = {
+const storeHints: Record<TokenStore.TokenStoreError["reason"], Rule> = {
   Locked: [ExitCode.Transient, "another process is using the token store; try again"],
+  Unavailable: [ExitCode.Transient, "the token store is unreachable; try again when it is back"],
+  Timeout: [ExitCode.Transient, "the token store did not answer in time; try again"],
   Io: [ExitCode.Failure, "check the token directory's permissions (--token-dir)"],
   Corrupt: [ExitCode.Failure, "the stored tokens are unreadable: remove them with `ultracart-oauth logout`, then log in"],
   Decrypt: [
@@ -135,9 +138,7 @@ export const fromError = (error: unknown): Failure => {
   if (!isTagged(error)) {
     return { exitCode: ExitCode.Failure, cause: "unexpected error", hint: "please report this" }
   }
-  const rule = error._tag === "TokenStoreError"
-    ? storeHints[String(error["reason"])]
-    : rules[error._tag]
+  const rule = error instanceof TokenStore.TokenStoreError ? storeHints[error.reason] : rules[error._tag]
   if (rule === undefined) return { exitCode: ExitCode.Failure, cause: error.message, hint: "please report this" }
   const [exitCode, hint] = rule
   return { exitCode, cause: error.message, hint: typeof hint === "string" ? hint : hint(error) }

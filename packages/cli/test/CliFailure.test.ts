@@ -36,6 +36,14 @@ describe("CliFailure", () => {
         new TokenStore.TokenStoreError({ operation: "load", key: "app", reason: "Corrupt", detail: "x" }),
         ExitCode.Failure
       ],
+      [
+        new TokenStore.TokenStoreError({ operation: "load", key: "app", reason: "Unavailable", detail: "down" }),
+        ExitCode.Transient
+      ],
+      [
+        new TokenStore.TokenStoreError({ operation: "save", key: "app", reason: "Timeout", detail: "slow" }),
+        ExitCode.Transient
+      ],
       [new OAuthError.MalformedResponse({ endpoint: "token", status: 200, reason: "NotJson", issues: [] }), ExitCode.Failure]
     ]
     for (const [error, code] of cases) {
