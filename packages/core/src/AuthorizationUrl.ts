@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import { InvalidInput } from "./OAuthError.js"
 import { randomBase64Url } from "./internal/random.js"
 import { validateRedirectUri } from "./internal/url.js"

@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import { HttpClientRequest } from "@effect/platform"
-import { type Effect, Redacted } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { withRedactedHeaderNames } from "./internal/redact.js"
 
 /**

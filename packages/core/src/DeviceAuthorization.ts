@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Either, Option, type Redacted } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type { OauthDeviceAuthorizationResponse } from "./Models.js"
 
 /**

@@ -4,7 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Either, Option, Predicate, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
 import { optional } from "./internal/schema.js"
 
 const MerchantId = Schema.String

@@ -8,7 +8,9 @@
  *
  * @since 0.1.0
  */
-import { Equivalence, Redacted, Schema } from "effect"
+import * as Equivalence from "effect/Equivalence"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { optional } from "./internal/schema.js"
 
 /**

@@ -4,8 +4,18 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Config, type ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as AuthorizationUrl from "./AuthorizationUrl.js"
 import * as Callback from "./Callback.js"
 import * as Credentials from "./Credentials.js"

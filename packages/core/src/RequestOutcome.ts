@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { HttpClientError } from "@effect/platform"
-import { Predicate } from "effect"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Predicate from "effect/Predicate"
 import type { RequestOutcome } from "./OAuthError.js"
 
 /**

@@ -1,5 +1,5 @@
-import { Headers } from "@effect/platform"
-import { Effect } from "effect"
+import * as Headers from "@effect/platform/Headers"
+import * as Effect from "effect/Effect"
 
 /** Runs an effect with header names added to those the HTTP client redacts in its spans and logs. */
 export const withRedactedHeaderNames = (names: ReadonlyArray<string>) =>

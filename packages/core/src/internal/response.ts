@@ -1,5 +1,12 @@
-import type { HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Either, Option, ParseResult, Predicate, type Redacted, Schema } from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { ErrorResponse } from "../Models.js"
 import {
   AppDisabled,

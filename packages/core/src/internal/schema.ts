@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * An optional member that may also arrive as JSON `null` (as Java serializers write absent fields): both decode to

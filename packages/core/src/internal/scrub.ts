@@ -1,4 +1,4 @@
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 
 /** The forms a secret may come back in: as sent, and form- or percent-encoded (a server echoing the raw body). */
 const formsOf = (value: string): ReadonlyArray<string> => [

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidInput } from "../OAuthError.js"
 
 const loopbackHosts = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
