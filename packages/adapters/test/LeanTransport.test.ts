@@ -1,0 +1,208 @@
+/**
+ * The lean transports against real loopback sockets: what they send and read, that an interrupted call aborts its
+ * request, and that traced, streamed and scoped requests still go through the platform's client.
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Fiber, Layer, Stream, Tracer } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as FetchTransport from "../src/FetchTransport.js"
+import * as NodeTransport from "../src/NodeTransport.js"
+
+interface Seen {
+  readonly method: string
+  readonly path: string
+  readonly headers: Http.IncomingHttpHeaders
+  readonly body: string
+}
+
+interface Server {
+  readonly url: string
+  readonly seen: Array<Seen>
+  /** Completes when a request to `/hang…` has arrived (its answer never comes, or stops half way). */
+  readonly hanging: Deferred.Deferred<void>
+  /** Completes when the connection of a `/hang…` request is closed by the client. */
+  readonly aborted: Deferred.Deferred<void>
+}
+
+/**
+ * `/echo` answers JSON with a cookie; `/redirect` answers 307 to `/echo`; `/hang` never answers; `/hang-body`
+ * sends its head and half a body, then stops.
+ */
+const server = Effect.acquireRelease(
+  Effect.gen(function*() {
+    const hanging = yield* Deferred.make<void>()
+    const aborted = yield* Deferred.make<void>()
+    const seen: Array<Seen> = []
+    const http = Http.createServer((req, res) => {
+      let body = ""
+      req.setEncoding("utf8")
+      req.on("data", (chunk: string) => {
+        body += chunk
+      })
+      req.on("end", () => {
+        const path = req.url ?? ""
+        seen.push({ method: req.method ?? "", path, headers: req.headers, body })
+        if (path.startsWith("/hang")) {
+          res.on("close", () => Deferred.unsafeDone(aborted, Effect.void))
+          if (path === "/hang-body") {
+            res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
+            res.write("half")
+          }
+          Deferred.unsafeDone(hanging, Effect.void)
+          return
+        }
+        if (path === "/redirect") {
+          res.writeHead(307, { location: "/echo" })
+          res.end()
+          return
+        }
+        res.writeHead(200, { "content-type": "application/json", "set-cookie": ["a=1", "b=2"] })
+        res.end(JSON.stringify({ method: req.method, body }))
+      })
+    })
+    yield* Effect.async<void>((resume) => {
+      http.listen(0, "127.0.0.1", () => resume(Effect.void))
+    })
+    const { port } = http.address() as AddressInfo
+    return { http, server: { url: `http://127.0.0.1:${port}`, seen, hanging, aborted } satisfies Server }
+  }),
+  ({ http }) =>
+    Effect.async<void>((resume) => {
+      http.closeAllConnections()
+      http.close(() => resume(Effect.void))
+    })
+).pipe(Effect.map(({ server }) => server))
+
+const transports: ReadonlyArray<readonly [string, () => Layer.Layer<HttpClient.HttpClient>]> = [
+  ["FetchTransport", () => FetchTransport.layer()],
+  ["NodeTransport (undici)", () => NodeTransport.layer()],
+  ["NodeTransport (node:http)", () => NodeTransport.layerNodeHttp()]
+]
+
+/** A tracer that records the names of the spans it is given. */
+const recording = () => {
+  const names: Array<string> = []
+  const layer = Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
+    Layer.setTracer(Tracer.make({
+      span: (name, ...rest) => {
+        names.push(name)
+        return native.span(name, ...rest)
+      },
+      context: (f) => f()
+    }))))
+  return { names, layer }
+}
+
+for (const [name, transport] of transports) {
+  describe(name, () => {
+    it.scopedLive("sends method, headers and body; reads status, headers, cookies and the body (twice)", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.execute(
+          HttpClientRequest.post(`${url}/echo`, { urlParams: { q: "1 2" }, headers: { "x-test": "yes" } }).pipe(
+            HttpClientRequest.bodyText("grant_type=x", "application/x-www-form-urlencoded")
+          )
+        )
+        expect(response.status).toBe(200)
+        expect(response.headers["content-type"]).toBe("application/json")
+        expect(response.cookies.cookies).toMatchObject({ a: { value: "1" }, b: { value: "2" } })
+        expect(yield* response.json).toEqual({ method: "POST", body: "grant_type=x" })
+        expect(yield* response.text).toBe(JSON.stringify({ method: "POST", body: "grant_type=x" }))
+        expect(seen[0]).toMatchObject({ method: "POST", path: "/echo?q=1+2", body: "grant_type=x" })
+        expect(seen[0]!.headers).toMatchObject({
+          "x-test": "yes",
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": "12"
+        })
+      }).pipe(Effect.provide(transport())))
+
+    it.scopedLive("streams a response body", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.get(`${url}/echo`)
+        const chunks = yield* Stream.runCollect(response.stream)
+        const text = new TextDecoder().decode(Buffer.concat(Chunk.toReadonlyArray(chunks)))
+        expect(JSON.parse(text)).toEqual({ method: "GET", body: "" })
+      }).pipe(Effect.provide(transport())))
+
+    it.scopedLive("sends a streamed request body (through the platform's client)", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const body = HttpBody.stream(Stream.make("one,", "two").pipe(Stream.encodeText), "text/plain")
+        const response = yield* client.execute(HttpClientRequest.post(`${url}/echo`, { body }))
+        expect(response.status).toBe(200)
+        expect(seen[0]?.body).toBe("one,two")
+      }).pipe(Effect.provide(transport())))
+
+    it.scopedLive("an interrupted call aborts its request", () =>
+      Effect.gen(function*() {
+        const { aborted, hanging, url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const call = yield* Effect.fork(client.get(`${url}/hang`))
+        yield* Deferred.await(hanging)
+        yield* Fiber.interrupt(call)
+        // The server sees the connection go: the request was aborted, not abandoned.
+        yield* Deferred.await(aborted)
+      }).pipe(Effect.provide(transport())))
+
+    it.scopedLive("an interrupted body read aborts the exchange", () =>
+      Effect.gen(function*() {
+        const { aborted, hanging, url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.get(`${url}/hang-body`)
+        expect(response.status).toBe(200)
+        yield* Deferred.await(hanging)
+        const read = yield* Effect.fork(response.text)
+        // Let the read start (and wait for the rest of the body) before interrupting it.
+        yield* Effect.yieldNow()
+        yield* Fiber.interrupt(read)
+        yield* Deferred.await(aborted)
+      }).pipe(Effect.provide(transport())))
+
+    it.scopedLive("does not follow a redirect", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.get(`${url}/redirect`)
+        expect(response.status).toBe(307)
+        expect(response.headers.location).toBe("/echo")
+        expect(seen.map((s) => s.path)).toEqual(["/redirect"])
+      }).pipe(Effect.provide(transport())))
+
+    it.scopedLive("under an installed tracer, requests have the platform's HTTP span", () => {
+      const { layer, names } = recording()
+      return Effect.gen(function*() {
+        const { url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        yield* client.get(`${url}/echo`)
+        expect(names).toContain("http.client GET")
+      }).pipe(Effect.provide(Layer.merge(transport(), layer)))
+    })
+
+    it.scopedLive("inside an open span (no tracer installed), trace context is propagated as before", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        yield* Effect.withSpan(client.get(`${url}/echo`), "caller")
+        expect(seen[0]?.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+      }).pipe(Effect.provide(transport())))
+  })
+}
+
+describe("FetchTransport redirects", () => {
+  it.scopedLive("a program's requestInit can ask for redirects to be followed", () =>
+    Effect.gen(function*() {
+      const { seen, url } = yield* server
+      const client = yield* HttpClient.HttpClient
+      const response = yield* client.get(`${url}/redirect`)
+      expect(response.status).toBe(200)
+      expect(seen.map((s) => s.path)).toEqual(["/redirect", "/echo"])
+    }).pipe(Effect.provide(FetchTransport.layer({ requestInit: { redirect: "follow" } }))))
+})
