@@ -202,9 +202,32 @@ interface Form {
   readonly secrets: Array<Redacted.Redacted<string>>
 }
 
+/** Text the form serializer (WHATWG URL §5.2) leaves as it is. */
+const formPlain = /^[\w*.-]*$/
+/** What `encodeURIComponent` writes differently from the form serializer. */
+const formDifferences = /%20|[!'()~]/g
+const formForms: Record<string, string> = { "%20": "+", "!": "%21", "'": "%27", "(": "%28", ")": "%29", "~": "%7E" }
+
+/**
+ * One value as `URLSearchParams` serializes it, without building one per call: `encodeURIComponent`, then the
+ * characters the form serializer treats otherwise. A lone surrogate (which `encodeURIComponent` refuses) goes
+ * through `URLSearchParams`, which writes it as U+FFFD.
+ */
+const formEncode = (text: string): string => {
+  if (formPlain.test(text)) return text
+  let encoded: string
+  try {
+    encoded = encodeURIComponent(text)
+  } catch {
+    return new URLSearchParams([["", text]]).toString().slice(1)
+  }
+  formDifferences.lastIndex = 0
+  return formDifferences.test(encoded) ? encoded.replace(formDifferences, (match) => formForms[match]!) : encoded
+}
+
 /** A form body: absent and empty values are omitted (RFC 6749 App. B); secrets are unwrapped only here. */
 const formOf = (fields: Record<string, FormValue>, credentialSecrets: ReadonlyArray<Redacted.Redacted<string>>): Form => {
-  const params = new URLSearchParams()
+  let body = ""
   const secrets = credentialSecrets.slice()
   for (const key in fields) {
     const value = fields[key]
@@ -215,9 +238,9 @@ const formOf = (fields: Record<string, FormValue>, credentialSecrets: ReadonlyAr
     } else {
       text = value
     }
-    if (text !== undefined && text !== "") params.append(key, text)
+    if (text !== undefined && text !== "") body += `${body === "" ? "" : "&"}${key}=${formEncode(text)}`
   }
-  return { body: params.toString(), secrets }
+  return { body, secrets }
 }
 
 /** Why a required value cannot be sent, if it cannot. */
