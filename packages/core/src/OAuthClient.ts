@@ -333,16 +333,13 @@ export const make = (
       decoder: BodyDecoder<A>,
       secrets: ReadonlyArray<Redacted.Redacted<string>>
     ): Effect.Effect<A, OAuthClientError> =>
-      Effect.flatMap(
-        withDeadline(
-          Effect.mapError(httpClient.execute(request), (error) => fromHttpClientError(endpoint, error, secrets)),
-          endpoint,
-          "Timeout",
-          requestTimeout
-        ),
-        (response: HttpClientResponse.HttpClientResponse) =>
+      // One `matchEffect` rather than `mapError` + `flatMap`: fewer steps on every call.
+      Effect.matchEffect(withDeadline(httpClient.execute(request), endpoint, "Timeout", requestTimeout), {
+        onFailure: (error) =>
+          Effect.fail(error._tag === "TransportError" ? error : fromHttpClientError(endpoint, error, secrets)),
+        onSuccess: (response: HttpClientResponse.HttpClientResponse) =>
           withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
-      )
+      })
 
     /**
      * One call. Under an installed tracer it has its span, and the secret headers are redacted in the HTTP span;

@@ -51,18 +51,19 @@ export const make = (
   send: LeanSend,
   neverFollowsRedirects: boolean
 ): HttpClient.HttpClient => {
+  const execute = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+      const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+        (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
+      if (tracing || scopedRequests.has(request)) return fallback.execute(request)
+      return send(request, fiber) ?? fallback.execute(request)
+    })
   const client: HttpClient.HttpClient = HttpClient.makeWith(
-    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-      Effect.flatMap(effect, (request) =>
-        Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-          const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
-            (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
-          if (tracing || scopedRequests.has(request)) return fallback.execute(request)
-          return send(request, fiber) ?? fallback.execute(request)
-        })),
+    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, execute),
     Effect.succeed
   )
-  return neverFollowsRedirects ? Object.assign(client, { [LeanTransport]: true }) : client
+  // Called directly, the client skips the steps of an identity preprocess (combinators still go through both).
+  return Object.assign(client, neverFollowsRedirects ? { execute, [LeanTransport]: true } : { execute })
 }
 
 /** The request's URL with its query parameters and fragment, or the `InvalidUrl` error. */

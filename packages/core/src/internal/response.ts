@@ -214,10 +214,10 @@ export const read = <A>(
 ): Effect.Effect<A, ResponseFailure> => {
   const status = response.status
   if (status === 0 || (status >= 300 && status < 400)) return Effect.fail(new UnexpectedRedirect({ endpoint, status }))
-  return Effect.flatMap(
-    Effect.mapError(response.text, (error) => fromHttpClientError(endpoint, error, secrets)),
-    (text) => classify(endpoint, response, decode, secrets, status, text)
-  )
+  return Effect.matchEffect(response.text, {
+    onFailure: (error) => Effect.fail(fromHttpClientError(endpoint, error, secrets)),
+    onSuccess: (text) => classify(endpoint, response, decode, secrets, status, text)
+  })
 }
 
 const classify = <A>(
