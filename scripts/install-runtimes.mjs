@@ -26,13 +26,25 @@ mkdirSync(prefix, { recursive: true })
 for (let attempt = 1; attempt <= 2; attempt++) {
   const result = spawnSync(
     "npm",
-    ["install", "--prefix", prefix, "--no-save", "--no-package-lock", "--ignore-scripts", "--no-audit", "--no-fund", ...RUNTIMES],
+    [
+      "install",
+      "--prefix",
+      prefix,
+      "--no-save",
+      "--no-package-lock",
+      "--ignore-scripts",
+      "--no-audit",
+      "--no-fund",
+      ...RUNTIMES
+    ],
     { encoding: "utf8", timeout: 300_000 }
   )
   if (result.status === 0 && binaries.every((binary) => existsSync(binary))) {
     console.log(`runtimes: ${RUNTIMES.join(", ")} in ${prefix}`)
     process.exit(0)
   }
-  console.log(`runtimes: npm install failed (attempt ${attempt}): ${(result.stderr || String(result.error ?? "")).trim().split("\n").slice(-3).join(" | ")}`)
+  console.log(
+    `runtimes: npm install failed (attempt ${attempt}): ${(result.stderr || String(result.error ?? "")).trim().split("\n").slice(-3).join(" | ")}`
+  )
 }
 console.log("runtimes: not installed; the packages' smoke test will run on this Node only and say so")

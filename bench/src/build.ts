@@ -39,7 +39,9 @@ export const buildWhole = async (entries: ReadonlyArray<string>): Promise<void> 
     platform: "node",
     format: "esm",
     target: "node20",
-    banner: { js: "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);'
+    },
     logLevel: "warning"
   })
 }

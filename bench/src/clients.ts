@@ -22,7 +22,6 @@ import * as oauth from "oauth4webapi"
 import { AuthorizationCode } from "simple-oauth2"
 import { API_VERSION, CLIENT_ID, CODE, REDIRECT_URI } from "./fixtures.js"
 
-
 export interface BenchClient {
   readonly id: string
   readonly label: string
@@ -36,20 +35,22 @@ const fail = (what: string): never => {
 }
 
 /** Runs a promise-returning call `calls` times from `inFlight` loops. */
-const promiseRunner = (call: () => Promise<unknown>) => async (calls: number, inFlight: number): Promise<void> => {
-  if (inFlight <= 1) {
-    for (let i = 0; i < calls; i++) await call()
-    return
-  }
-  let left = calls
-  const worker = async () => {
-    while (left > 0) {
-      left--
-      await call()
+const promiseRunner =
+  (call: () => Promise<unknown>) =>
+  async (calls: number, inFlight: number): Promise<void> => {
+    if (inFlight <= 1) {
+      for (let i = 0; i < calls; i++) await call()
+      return
     }
+    let left = calls
+    const worker = async () => {
+      while (left > 0) {
+        left--
+        await call()
+      }
+    }
+    await Promise.all(Array.from({ length: inFlight }, worker))
   }
-  await Promise.all(Array.from({ length: inFlight }, worker))
-}
 
 const formBody = (): string =>
   `client_id=${encodeURIComponent(CLIENT_ID)}&grant_type=authorization_code&code=${encodeURIComponent(CODE)}` +
@@ -113,12 +114,17 @@ const handFetch = (base: string, abortable: boolean): BenchClient => {
     const init: RequestInit = { method: "POST", redirect: "manual", headers, body: formBody() }
     if (abortable) init.signal = new AbortController().signal
     const response = await fetch(url, init)
-    const json = await response.json() as { access_token?: unknown }
+    const json = (await response.json()) as { access_token?: unknown }
     if (response.status !== 200 || typeof json.access_token !== "string") fail("fetch")
     return json
   }
   return abortable
-    ? { id: "fetch-signal", label: "fetch, hand-written, with an AbortSignal", run: promiseRunner(call), close: async () => {} }
+    ? {
+        id: "fetch-signal",
+        label: "fetch, hand-written, with an AbortSignal",
+        run: promiseRunner(call),
+        close: async () => {}
+      }
     : { id: "fetch", label: "fetch, hand-written (fetch floor)", run: promiseRunner(call), close: async () => {} }
 }
 
@@ -139,7 +145,15 @@ export const oauth4webapi = (base: string): BenchClient => {
   }
   const call = async () => {
     const params = oauth.validateAuthResponse(as, client, new URLSearchParams({ code: CODE }), oauth.expectNoState)
-    const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, REDIRECT_URI, oauth.nopkce, options)
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      auth,
+      params,
+      REDIRECT_URI,
+      oauth.nopkce,
+      options
+    )
     const result = await oauth.processAuthorizationCodeResponse(as, client, response)
     if (typeof result.access_token !== "string") fail("oauth4webapi")
     return result
@@ -161,7 +175,9 @@ export const simpleOAuth2 = (base: string): BenchClient => {
     http: { agents, headers: { accept: "application/json", "x-ultracart-api-version": API_VERSION } }
   })
   const call = async () => {
-    const token = await client.getToken({ code: CODE, redirect_uri: REDIRECT_URI }) as { token: { access_token?: unknown } }
+    const token = (await client.getToken({ code: CODE, redirect_uri: REDIRECT_URI })) as {
+      token: { access_token?: unknown }
+    }
     if (typeof token.token.access_token !== "string") fail("simple-oauth2")
     return token
   }
@@ -178,12 +194,7 @@ export const simpleOAuth2 = (base: string): BenchClient => {
 }
 
 /** Our client over one of our transports. */
-const ours = (
-  id: string,
-  label: string,
-  base: string,
-  transport: Layer.Layer<HttpClient.HttpClient>
-): BenchClient => {
+const ours = (id: string, label: string, base: string, transport: Layer.Layer<HttpClient.HttpClient>): BenchClient => {
   const runtime = ManagedRuntime.make(
     OAuthClient.layer({ clientId: CLIENT_ID, baseUrl: base }).pipe(Layer.provide(transport))
   )

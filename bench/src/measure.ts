@@ -52,7 +52,10 @@ const config = JSON.parse(process.argv[2] ?? "{}") as MeasureConfig
 const clients: ReadonlyArray<BenchClient> = all
   .map((make) => make(config.base))
   .filter((client) => config.only === undefined || config.only.includes(client.id))
-const modes: ReadonlyArray<readonly [Mode, number]> = [["sequential", 1], ["concurrent", config.inFlight]]
+const modes: ReadonlyArray<readonly [Mode, number]> = [
+  ["sequential", 1],
+  ["concurrent", config.inFlight]
+]
 
 const empty = <A>(): Record<Mode, Record<string, Array<A>>> => {
   const per = () => Object.fromEntries(clients.map((client) => [client.id, [] as Array<A>]))

@@ -69,7 +69,14 @@ const ratios = (samples: CpuResult["samples"][Mode], id: string, reference: stri
 
 const measureThroughput = async (baseUrl: string) => {
   const config = (phase: MeasureConfig["phase"], rounds: number): string =>
-    JSON.stringify({ phase, base: baseUrl, rounds, calls: CALLS, warm: WARM, inFlight: IN_FLIGHT } satisfies MeasureConfig)
+    JSON.stringify({
+      phase,
+      base: baseUrl,
+      rounds,
+      calls: CALLS,
+      warm: WARM,
+      inFlight: IN_FLIGHT
+    } satisfies MeasureConfig)
   log(`CPU and wall time: ${ROUNDS} interleaved rounds of ${CALLS} calls per client and mode`)
   const cpu = await runNode<CpuResult>(["--expose-gc", Path.join(distDir, "measure.js"), config("cpu", ROUNDS)])
   log("allocations (fixed 64 MB young generation)")
@@ -81,18 +88,25 @@ const measureThroughput = async (baseUrl: string) => {
     config("alloc", 1)
   ])
   const modes: ReadonlyArray<Mode> = ["sequential", "concurrent"]
-  return Object.fromEntries(modes.map((mode) => [
-    mode,
-    Object.fromEntries(cpu.clients.map(({ id, label }) => [id, {
-      label,
-      cpuMicrosPerCall: spread(cpu.samples[mode][id]!.map((s) => s.cpu)),
-      wallMicrosPerCall: spread(cpu.samples[mode][id]!.map((s) => s.wall)),
-      cpuRatioToFloor: ratios(cpu.samples[mode], id, "node-http", "cpu"),
-      cpuRatioToFetch: ratios(cpu.samples[mode], id, "fetch", "cpu"),
-      wallRatioToFloor: ratios(cpu.samples[mode], id, "node-http", "wall"),
-      allocatedBytesPerCall: spread(alloc.samples[mode][id]!).median
-    }]))
-  ])) as Record<Mode, Record<string, Row>>
+  return Object.fromEntries(
+    modes.map((mode) => [
+      mode,
+      Object.fromEntries(
+        cpu.clients.map(({ id, label }) => [
+          id,
+          {
+            label,
+            cpuMicrosPerCall: spread(cpu.samples[mode][id]!.map((s) => s.cpu)),
+            wallMicrosPerCall: spread(cpu.samples[mode][id]!.map((s) => s.wall)),
+            cpuRatioToFloor: ratios(cpu.samples[mode], id, "node-http", "cpu"),
+            cpuRatioToFetch: ratios(cpu.samples[mode], id, "fetch", "cpu"),
+            wallRatioToFloor: ratios(cpu.samples[mode], id, "node-http", "wall"),
+            allocatedBytesPerCall: spread(alloc.samples[mode][id]!).median
+          }
+        ])
+      )
+    ])
+  ) as Record<Mode, Record<string, Row>>
 }
 
 interface Row {
@@ -201,11 +215,11 @@ const throughputTable = (rows: Record<string, Row>, title: string): string => {
   ]
   for (const row of Object.values(rows)) {
     lines.push(
-      `| ${row.label} | ${fixed(row.cpuMicrosPerCall.median, 0)} | ${ratioCell(row.cpuRatioToFloor)} | ${
-        ratioCell(row.cpuRatioToFetch)
-      } | ${fixed(row.wallMicrosPerCall.median, 0)} | ${fixed(row.wallRatioToFloor.median)}× | ${
-        kb(row.allocatedBytesPerCall)
-      } |`
+      `| ${row.label} | ${fixed(row.cpuMicrosPerCall.median, 0)} | ${ratioCell(row.cpuRatioToFloor)} | ${ratioCell(
+        row.cpuRatioToFetch
+      )} | ${fixed(row.wallMicrosPerCall.median, 0)} | ${fixed(row.wallRatioToFloor.median)}× | ${kb(
+        row.allocatedBytesPerCall
+      )} |`
     )
   }
   return lines.join("\n")
@@ -226,9 +240,19 @@ const targetsOf = (throughput: Record<Mode, Record<string, Row>>): ReadonlyArray
     const fetch = rows["ours-fetch"]!.cpuRatioToFetch.median
     const cheaper = rows["oauth4webapi"]!.cpuRatioToFloor.median / undici
     return [
-      { name: `default Node transport (undici), CPU ÷ node:http floor, ${modeName}`, measured: undici, limit: "≤ 2.5×", met: undici <= 2.5 },
+      {
+        name: `default Node transport (undici), CPU ÷ node:http floor, ${modeName}`,
+        measured: undici,
+        limit: "≤ 2.5×",
+        met: undici <= 2.5
+      },
       { name: `Fetch transport, CPU ÷ raw fetch, ${modeName}`, measured: fetch, limit: "≤ 1.2×", met: fetch <= 1.2 },
-      { name: `oauth4webapi CPU ÷ ours (default Node transport), ${modeName}`, measured: cheaper, limit: "≥ 1.6×", met: cheaper >= 1.6 }
+      {
+        name: `oauth4webapi CPU ÷ ours (default Node transport), ${modeName}`,
+        measured: cheaper,
+        limit: "≥ 1.6×",
+        met: cheaper >= 1.6
+      }
     ]
   })
 
@@ -245,9 +269,9 @@ const report = (results: {
   const tm = results.tokenManager
   const heapMiB = tm.heapSamplesBytes.map((b) => fixed(b / 2 ** 20, 1)).join(", ")
   return [
-    `Measured ${results.date} on ${m.cpu} (${m.cores} cores, shared with other work; load average ${
-      m.loadAverageAtStart.join(" / ")
-    } at the start), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. ${ROUNDS} rounds of ${CALLS} timed calls per client and mode${
+    `Measured ${results.date} on ${m.cpu} (${m.cores} cores, shared with other work; load average ${m.loadAverageAtStart.join(
+      " / "
+    )} at the start), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. ${ROUNDS} rounds of ${CALLS} timed calls per client and mode${
       quick ? " (**--quick**: a smoke run, not a measurement)" : ""
     }. Ratios are medians of per-round ratios (range in brackets).`,
     "",
@@ -267,28 +291,33 @@ const report = (results: {
     "",
     "| program | packages | import | import → first token | process start → first token |",
     "|---|---|---:|---:|---:|",
-    ...results.coldStart.map((c) =>
-      `| ${c.program} | ${c.variant} | ${fixed(c.importMs.median, 1)} | ${fixed(c.firstTokenMs.median, 1)} | ${
-        fixed(c.sinceProcessStartMs.median, 1)
-      } |`
+    ...results.coldStart.map(
+      (c) =>
+        `| ${c.program} | ${c.variant} | ${fixed(c.importMs.median, 1)} | ${fixed(c.firstTokenMs.median, 1)} | ${fixed(
+          c.sinceProcessStartMs.median,
+          1
+        )} |`
     ),
     "",
     "### Bundle size: a program that only exchanges a code (esbuild, browser, minified)",
     "",
     "| program | minified | gzip -9 |",
     "|---|---:|---:|",
-    ...Object.entries(results.bundleSize).map(([name, s]) => `| ${name} | ${kb(s.minifiedBytes)} | ${kb(s.gzipBytes)} |`),
+    ...Object.entries(results.bundleSize).map(
+      ([name, s]) => `| ${name} | ${kb(s.minifiedBytes)} | ${kb(s.gzipBytes)} |`
+    ),
     "",
     "### Token manager under load",
     "",
-    `- ${tm.callers.toLocaleString("en")} concurrent callers on an expired token: **${tm.refreshRequests}** refresh request(s) reached the server; ${tm.callersWithNewToken.toLocaleString("en")} callers got the new token; ${
-      fixed(tm.concurrentMs, 0)
-    } ms in all.`,
-    `- ${tm.calls.toLocaleString("en")} sequential \`accessToken\` calls: ${fixed(tm.cpuMicrosPerCall)} µs CPU and ${
-      fixed(tm.wallMicrosPerCall)
-    } µs wall per call; used heap after a full GC every 100,000 calls: ${heapMiB} MiB (growth from the first 100,000 to the end: ${
-      kb(tm.heapGrowthBytes)
-    }).`
+    `- ${tm.callers.toLocaleString("en")} concurrent callers on an expired token: **${tm.refreshRequests}** refresh request(s) reached the server; ${tm.callersWithNewToken.toLocaleString("en")} callers got the new token; ${fixed(
+      tm.concurrentMs,
+      0
+    )} ms in all.`,
+    `- ${tm.calls.toLocaleString("en")} sequential \`accessToken\` calls: ${fixed(tm.cpuMicrosPerCall)} µs CPU and ${fixed(
+      tm.wallMicrosPerCall
+    )} µs wall per call; used heap after a full GC every 100,000 calls: ${heapMiB} MiB (growth from the first 100,000 to the end: ${kb(
+      tm.heapGrowthBytes
+    )}).`
   ].join("\n")
 }
 
@@ -322,7 +351,11 @@ const main = async () => {
     const coldStart = await measureColdStart(baseUrl)
     const bundleSize = await measureBundleSize()
     log("token manager: 10,000 concurrent callers, then 1,000,000 calls")
-    const tokenManager = await runNode<TokenManagerResult>(["--expose-gc", Path.join(distDir, "tokenManager.js"), baseUrl])
+    const tokenManager = await runNode<TokenManagerResult>([
+      "--expose-gc",
+      Path.join(distDir, "tokenManager.js"),
+      baseUrl
+    ])
     const results = {
       date,
       machine: host,
@@ -337,13 +370,14 @@ const main = async () => {
     Fs.writeFileSync(Path.join(benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`)
     writeReadme(report(results))
     log(`done in ${results.durationSeconds} s: bench/results.json, bench/README.md`)
-    for (const t of results.targets) log(`  ${t.met ? "met    " : "NOT MET"} ${t.name}: ${fixed(t.measured)}× (${t.limit})`)
+    for (const t of results.targets)
+      log(`  ${t.met ? "met    " : "NOT MET"} ${t.name}: ${fixed(t.measured)}× (${t.limit})`)
   } finally {
     child.kill()
   }
 }
 
 main().catch((error) => {
-  log(error instanceof Error ? error.stack ?? error.message : String(error))
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error))
   process.exit(1)
 })

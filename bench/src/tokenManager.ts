@@ -33,12 +33,14 @@ const baseUrl = process.argv[2] ?? ""
 let requests = 0
 const store = TokenStore.makeMemory()
 const live = TokenManager.layer().pipe(
-  Layer.provide(OAuthClient.layer({
-    clientId: CLIENT_ID,
-    baseUrl,
-    // Counts what leaves for the server (a refresh is the only request this program can make).
-    transformClient: HttpClient.tapRequest(() => Effect.sync(() => requests++))
-  })),
+  Layer.provide(
+    OAuthClient.layer({
+      clientId: CLIENT_ID,
+      baseUrl,
+      // Counts what leaves for the server (a refresh is the only request this program can make).
+      transformClient: HttpClient.tapRequest(() => Effect.sync(() => requests++))
+    })
+  ),
   Layer.provide(Layer.succeed(TokenStore.TokenStore, store)),
   Layer.provide(NodeTransport.layer())
 )
@@ -48,7 +50,7 @@ const usedHeap = () => {
   return V8.getHeapStatistics().used_heap_size
 }
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   // A grant whose access token expired a minute ago, with a refresh token.
   const now = DateTime.unsafeNow()
   yield* store.save(CLIENT_ID, {
@@ -61,9 +63,12 @@ const program = Effect.gen(function*() {
   const manager = yield* TokenManager.TokenManager
 
   const t0 = performance.now()
-  const tokens = yield* Effect.all(Array.from({ length: CALLERS }, () => manager.accessToken), {
-    concurrency: "unbounded"
-  })
+  const tokens = yield* Effect.all(
+    Array.from({ length: CALLERS }, () => manager.accessToken),
+    {
+      concurrency: "unbounded"
+    }
+  )
   const concurrentMs = performance.now() - t0
   const fresh = tokens.filter((token) => Redacted.value(token) === served).length
 

@@ -43,7 +43,7 @@ const attempt = <A>(title: string, effect: Effect.Effect<A, OAuthError.OAuthClie
     })
   )
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const fake = yield* FakeUltraCart.FakeUltraCart
   const client = yield* OAuthClient.OAuthClient
   const clientId = client.clientId
@@ -58,12 +58,18 @@ const program = Effect.gen(function*() {
 
   const tokens = yield* fresh()
   yield* fake.injectFault(Fault.rateLimited({ retryAfter: "30 seconds" }), { times: 1 })
-  yield* attempt("refresh while rate limited (429, Retry-After: 30)", client.refresh({ refreshToken: tokens.refreshToken }))
+  yield* attempt(
+    "refresh while rate limited (429, Retry-After: 30)",
+    client.refresh({ refreshToken: tokens.refreshToken })
+  )
 
   yield* fake.injectFault(Fault.serverError({ status: 503, retryAfter: "5 seconds", retryAfterFormat: "http-date" }), {
     times: 1
   })
-  yield* attempt("revoke during an outage (503, Retry-After as HTTP-date)", client.revoke({ token: tokens.accessToken }))
+  yield* attempt(
+    "revoke during an outage (503, Retry-After as HTTP-date)",
+    client.revoke({ token: tokens.accessToken })
+  )
 
   yield* fake.injectFault(Fault.dropBeforeProcessing, { times: 1 })
   yield* attempt("/oauth/me when the connection drops", client.me({ accessToken: tokens.accessToken }))

@@ -19,7 +19,7 @@ import { fingerprint, fingerprintOption, loadRealServer, show, step } from "./su
 
 /** From an authorization code to a revoked grant: the part that is the same against any server. */
 const fromCode = (code: Redacted.Redacted<string>, redirectUri: string, firstStep: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     let n = firstStep
 
@@ -28,7 +28,10 @@ const fromCode = (code: Redacted.Redacted<string>, redirectUri: string, firstSte
     yield* show("access token", fingerprint(tokens.accessToken))
     yield* show("refresh token", fingerprintOption(tokens.refreshToken))
     yield* show("expires in", Option.match(tokens.expiresIn, { onNone: () => "not said", onSome: (s) => `${s}s` }))
-    yield* show("scope", Option.getOrElse(tokens.scope, () => "—"))
+    yield* show(
+      "scope",
+      Option.getOrElse(tokens.scope, () => "—")
+    )
 
     yield* step(n++, "Refresh (grant_type=refresh_token); a rotated refresh token replaces the old one")
     const refreshToken = yield* Option.match(tokens.refreshToken, {
@@ -39,11 +42,17 @@ const fromCode = (code: Redacted.Redacted<string>, redirectUri: string, firstSte
     // RFC 6749 §6: no refresh_token in the answer means "keep the one you have".
     const currentRefresh = Option.getOrElse(refreshed.refreshToken, () => refreshToken)
     yield* show("access token", fingerprint(refreshed.accessToken))
-    yield* show("refresh token", `${fingerprint(currentRefresh)}${Option.isSome(refreshed.refreshToken) ? " (rotated)" : " (kept)"}`)
+    yield* show(
+      "refresh token",
+      `${fingerprint(currentRefresh)}${Option.isSome(refreshed.refreshToken) ? " (rotated)" : " (kept)"}`
+    )
 
     yield* step(n++, "Who is this? (GET /oauth/me with the bearer token)")
     const me = yield* client.me({ accessToken: refreshed.accessToken })
-    yield* show("merchant", Option.getOrElse(me.merchantId, () => "not said"))
+    yield* show(
+      "merchant",
+      Option.getOrElse(me.merchantId, () => "not said")
+    )
     yield* show("permissions", me.permissions.join(", ") || "none listed")
 
     yield* step(n++, "Revoke when the merchant disconnects the app (POST /oauth/revoke), refresh token first")
@@ -59,7 +68,7 @@ const fromCode = (code: Redacted.Redacted<string>, redirectUri: string, firstSte
   })
 
 /** Against the embedded fake: the browser leg too. */
-const embedded = Effect.gen(function*() {
+const embedded = Effect.gen(function* () {
   const client = yield* OAuthClient.OAuthClient
   const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0] ?? "http://127.0.0.1:8976/callback"
   yield* Console.log(`Fake UltraCart on ${client.baseUrl} (client ${client.clientId})`)
@@ -89,12 +98,12 @@ const real = (server: {
   readonly redirectUri: string
   readonly baseUrl: string
 }) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Console.log(`UltraCart at ${server.baseUrl}; starting from the authorization code given`)
     yield* fromCode(server.authCode, server.redirectUri, 1)
   })
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const server = yield* loadRealServer
   const transport = NodeTransport.layer()
   if (Option.isSome(server)) {

@@ -33,7 +33,7 @@ const WORKERS = 3
 
 /** The program's dependencies: the fake on loopback, a real transport, retries, the file store, the manager. */
 const layers = Layer.unwrapScoped(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const directory = yield* fs.makeTempDirectoryScoped({ prefix: "ultracart-long-running-" })
     const encryptionKey = yield* TokenEncryption.generateKey
@@ -54,7 +54,7 @@ const layers = Layer.unwrapScoped(
 ).pipe(Layer.provide(NodeFileSystem.layer))
 
 /** The browser leg against the fake, then the code exchange; the manager stores the grant. */
-const connectMerchant = Effect.gen(function*() {
+const connectMerchant = Effect.gen(function* () {
   const oauth = yield* OAuthClient.OAuthClient
   const fake = yield* FakeUltraCart.FakeUltraCart
   const manager = yield* TokenManager.TokenManager
@@ -77,7 +77,7 @@ interface Tally {
 
 /** One worker: `GET /oauth/me` through the authenticated client, over and over. */
 const worker = (tally: Tally) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* Auth.UltraCartHttpClient
     const outcome = yield* Effect.either(Effect.flatMap(client.get("/oauth/me"), (r) => Effect.as(r.text, r.status)))
     tally.calls += 1
@@ -89,7 +89,7 @@ const worker = (tally: Tally) =>
   }).pipe(Effect.repeat(Schedule.spaced("150 millis")))
 
 /** UltraCart misbehaving on a timetable (seconds after the start). */
-const trouble = Effect.gen(function*() {
+const trouble = Effect.gen(function* () {
   const fake = yield* FakeUltraCart.FakeUltraCart
   const note = (text: string) => Console.log(`  !! ${text}`)
   yield* Effect.sleep("4 seconds")
@@ -97,7 +97,9 @@ const trouble = Effect.gen(function*() {
   yield* note("the next refresh loses its connection (outcome unknown: the manager checks the store, repeats once)")
   yield* Effect.sleep("4 seconds")
   yield* fake.setClockOffset(5_000)
-  yield* note("UltraCart's clock jumps 5 s ahead: it refuses tokens the client still trusts (401 → one refresh, replay)")
+  yield* note(
+    "UltraCart's clock jumps 5 s ahead: it refuses tokens the client still trusts (401 → one refresh, replay)"
+  )
   yield* Effect.sleep("4 seconds")
   yield* fake.injectFault(Fault.rateLimited({ retryAfter: "1 second" }), REFRESH)
   yield* note("the next refresh is rate limited (the token still valid is kept; retried after the back-off)")
@@ -105,25 +107,26 @@ const trouble = Effect.gen(function*() {
 
 /** A line per second: calls, the current token's version and fingerprint, refreshes so far. */
 const report = (tally: Tally, started: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const manager = yield* TokenManager.TokenManager
     const fake = yield* FakeUltraCart.FakeUltraCart
     const tokens = yield* Effect.either(manager.tokens)
     const elapsed = Math.round((Date.now() - started) / 1000)
-    const token = tokens._tag === "Right"
-      ? `v${tokens.right.version} access ${fingerprint(tokens.right.accessToken)} refresh ${
-        fingerprintOption(tokens.right.refreshToken)
-      }`
-      : tokens.left._tag
+    const token =
+      tokens._tag === "Right"
+        ? `v${tokens.right.version} access ${fingerprint(tokens.right.accessToken)} refresh ${fingerprintOption(
+            tokens.right.refreshToken
+          )}`
+        : tokens.left._tag
     const failures = [...tally.failures].map(([what, n]) => `${what}×${n}`).join(" ") || "none"
     yield* Console.log(
-      `[${String(elapsed).padStart(3)}s] calls ${String(tally.calls).padStart(4)} ok ${
-        String(tally.ok).padStart(4)
-      } failed: ${failures} · refreshes ${yield* fake.requestCount(REFRESH)} · ${token}`
+      `[${String(elapsed).padStart(3)}s] calls ${String(tally.calls).padStart(4)} ok ${String(tally.ok).padStart(
+        4
+      )} failed: ${failures} · refreshes ${yield* fake.requestCount(REFRESH)} · ${token}`
     )
   }).pipe(Effect.repeat(Schedule.spaced("1 second")))
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const seconds = yield* Config.integer("ULTRACART_EXAMPLE_SECONDS").pipe(Config.withDefault(16))
   const duration = Duration.seconds(Math.min(Math.max(seconds, 2), 300))
   yield* connectMerchant
@@ -131,9 +134,10 @@ const program = Effect.gen(function*() {
   const started = Date.now()
   const reporter = yield* Effect.fork(report(tally, started))
   const troubleFiber = yield* Effect.fork(trouble)
-  yield* Effect.all(Array.from({ length: WORKERS }, () => worker(tally)), { concurrency: "unbounded" }).pipe(
-    Effect.timeoutOption(duration)
-  )
+  yield* Effect.all(
+    Array.from({ length: WORKERS }, () => worker(tally)),
+    { concurrency: "unbounded" }
+  ).pipe(Effect.timeoutOption(duration))
   yield* Fiber.interrupt(reporter)
   yield* Fiber.interrupt(troubleFiber)
 

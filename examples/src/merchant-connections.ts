@@ -23,24 +23,27 @@ export interface Disconnected {
   readonly revokeError: Option.Option<OAuthError.OAuthClientError>
 }
 
-export class MerchantConnections extends Context.Tag("examples/MerchantConnections")<MerchantConnections, {
-  readonly connect: (
-    callbackUrl: string,
-    expectedState: Redacted.Redacted<string>,
-    redirectUri: string
-  ) => Effect.Effect<Connection, OAuthError.OAuthClientError | Callback.CallbackError>
-  readonly disconnect: (merchantId: string) => Effect.Effect<Option.Option<Disconnected>>
-  readonly connected: Effect.Effect<ReadonlyArray<string>>
-}>() {}
+export class MerchantConnections extends Context.Tag("examples/MerchantConnections")<
+  MerchantConnections,
+  {
+    readonly connect: (
+      callbackUrl: string,
+      expectedState: Redacted.Redacted<string>,
+      redirectUri: string
+    ) => Effect.Effect<Connection, OAuthError.OAuthClientError | Callback.CallbackError>
+    readonly disconnect: (merchantId: string) => Effect.Effect<Option.Option<Disconnected>>
+    readonly connected: Effect.Effect<ReadonlyArray<string>>
+  }
+>() {}
 
 export const layer = Layer.effect(
   MerchantConnections,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     const connections = yield* Ref.make(new Map<string, Connection>())
 
     const revokeAll = (tokens: TokenResponse.TokenResponse) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         // Refresh token first: once it is gone no new access token can be minted from this grant.
         if (Option.isSome(tokens.refreshToken)) yield* client.revoke({ token: tokens.refreshToken.value })
         yield* client.revoke({ token: tokens.accessToken })
@@ -48,7 +51,7 @@ export const layer = Layer.effect(
 
     return {
       connect: (callbackUrl, expectedState, redirectUri) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const code = yield* client.parseCallback(callbackUrl, expectedState)
           const tokens = yield* client.exchangeCode({ code, redirectUri })
           const me = yield* client.me({ accessToken: tokens.accessToken })
@@ -57,7 +60,7 @@ export const layer = Layer.effect(
           return connection
         }),
       disconnect: (merchantId) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const connection = (yield* Ref.get(connections)).get(merchantId)
           if (connection === undefined) return Option.none()
           const result = yield* Effect.either(revokeAll(connection.tokens))

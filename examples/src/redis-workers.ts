@@ -27,14 +27,24 @@ import * as Worker from "./redis/worker.js"
 const GRANT = "merchant-DEMO"
 
 /** The Redis to use: the configured one, or a throwaway server stopped with the scope. */
-const redisUrl = Effect.gen(function*() {
+const redisUrl = Effect.gen(function* () {
   const configured = yield* Config.option(Config.redacted("ULTRACART_REDIS_URL"))
   if (Option.isSome(configured)) return configured.value
   const fs = yield* FileSystem.FileSystem
   const dir = yield* fs.makeTempDirectoryScoped({ prefix: "ultracart-redis-example-" })
   const socket = `${dir}/redis.sock`
   yield* Command.make(
-    "redis-server", "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--logfile", `${dir}/redis.log`
+    "redis-server",
+    "--port",
+    "0",
+    "--unixsocket",
+    socket,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--logfile",
+    `${dir}/redis.log`
   ).pipe(
     Command.start,
     Effect.catchAll(() => Effect.dieMessage("redis-server is not on PATH: install it, or set ULTRACART_REDIS_URL"))
@@ -57,7 +67,7 @@ const startWorker = (name: string, env: Record<string, string>) =>
     Effect.filterOrDieMessage((code) => code === 0, `${name} failed`)
   )
 
-const parent = Effect.gen(function*() {
+const parent = Effect.gen(function* () {
   const url = yield* redisUrl
   const prefix = `ultracart-oauth-example-${Date.now()}:`
   const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime: "3 seconds" })
@@ -66,7 +76,7 @@ const parent = Effect.gen(function*() {
   // This process connects the merchant (browser leg against the fake, code exchange) and stores the grant.
   const store = RedisTokenStore.layer({ connection: { url }, prefix })
   const oauth = OAuthClient.layer({ clientId, baseUrl: fake.baseUrl }).pipe(Layer.provide(FetchHttpClient.layer))
-  const connected = yield* Effect.gen(function*() {
+  const connected = yield* Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     const manager = yield* TokenManager.TokenManager
     const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0] ?? ""
@@ -74,7 +84,9 @@ const parent = Effect.gen(function*() {
     const code = yield* client.parseCallback(yield* fake.approve(authorizeUrl), state)
     return yield* manager.login(client.exchangeCode({ code, redirectUri }))
   }).pipe(Effect.provide(TokenManager.layer({ key: GRANT }).pipe(Layer.provideMerge(Layer.merge(store, oauth)))))
-  yield* Console.log(`Merchant connected on the fake UltraCart (${fake.baseUrl}); grant stored in Redis as v${connected.version}`)
+  yield* Console.log(
+    `Merchant connected on the fake UltraCart (${fake.baseUrl}); grant stored in Redis as v${connected.version}`
+  )
 
   const env = {
     ULTRACART_BASE_URL: fake.baseUrl,
@@ -92,11 +104,17 @@ const parent = Effect.gen(function*() {
   const latest = Option.getOrThrow(stored)
   const status = yield* fake.inspectToken(Option.getOrThrow(latest.refreshToken))
   yield* Console.log(`UltraCart received ${refreshes} refresh requests for ${latest.version - 1} new token versions`)
-  yield* Console.log(`The grant's refresh token at UltraCart: ${Option.match(status, { onNone: () => "unknown", onSome: (s) => s.status })}`)
+  yield* Console.log(
+    `The grant's refresh token at UltraCart: ${Option.match(status, { onNone: () => "unknown", onSome: (s) => s.status })}`
+  )
 })
 
-const main = process.argv[2] === "worker"
-  ? Worker.run.pipe(Effect.provide(Worker.layer), Logger.withMinimumLogLevel(LogLevel.Warning))
-  : parent.pipe(Effect.scoped, Effect.provide(NodeCommandExecutor.layer.pipe(Layer.provideMerge(NodeFileSystem.layer))))
+const main =
+  process.argv[2] === "worker"
+    ? Worker.run.pipe(Effect.provide(Worker.layer), Logger.withMinimumLogLevel(LogLevel.Warning))
+    : parent.pipe(
+        Effect.scoped,
+        Effect.provide(NodeCommandExecutor.layer.pipe(Layer.provideMerge(NodeFileSystem.layer)))
+      )
 
 NodeRuntime.runMain(main)

@@ -37,7 +37,7 @@ export interface RealServer {
 
 /** `Some` when `ULTRACART_BASE_URL` is set (and then the rest is required), `None` for the embedded fake. */
 export const loadRealServer: Effect.Effect<Option.Option<RealServer>, ConfigError.ConfigError> = Effect.gen(
-  function*() {
+  function* () {
     const baseUrl = yield* Config.option(Config.nonEmptyString("ULTRACART_BASE_URL"))
     if (Option.isNone(baseUrl)) return Option.none()
     const rest = yield* Config.all({

@@ -17,7 +17,7 @@ const TestLayer = MerchantConnections.layer.pipe(
 const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0] ?? ""
 
 /** Sends the merchant through the fake consent page and returns the callback URL and the state we expect. */
-const consent = Effect.gen(function*() {
+const consent = Effect.gen(function* () {
   const client = yield* OAuthClient.OAuthClient
   const fake = yield* FakeUltraCart.FakeUltraCart
   const { state, url } = yield* client.authorizationUrl({ redirectUri })
@@ -27,7 +27,7 @@ const consent = Effect.gen(function*() {
 
 describe("MerchantConnections (your code) against the fake UltraCart", () => {
   it.effect("connect exchanges the code and identifies the merchant", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const connections = yield* MerchantConnections.MerchantConnections
       const fake = yield* FakeUltraCart.FakeUltraCart
       const { callback, state } = yield* consent
@@ -36,20 +36,22 @@ describe("MerchantConnections (your code) against the fake UltraCart", () => {
       expect(yield* connections.connected).toEqual(["DEMO1"])
       const info = yield* fake.inspectToken(connection.tokens.accessToken)
       expect(Option.map(info, (i) => i.status)).toEqual(Option.some("active"))
-    }).pipe(Effect.provide(TestLayer)))
+    }).pipe(Effect.provide(TestLayer))
+  )
 
   it.effect("a forged callback is refused before any token request", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const connections = yield* MerchantConnections.MerchantConnections
       const fake = yield* FakeUltraCart.FakeUltraCart
       const { callback } = yield* consent
       const error = yield* Effect.flip(connections.connect(callback, Redacted.make("x".repeat(43)), redirectUri))
       expect(error._tag).toBe("StateMismatch")
       expect(yield* fake.requestCount({ endpoint: "token" })).toBe(0)
-    }).pipe(Effect.provide(TestLayer)))
+    }).pipe(Effect.provide(TestLayer))
+  )
 
   it.effect("disconnect revokes the refresh token first, then the access token", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const connections = yield* MerchantConnections.MerchantConnections
       const fake = yield* FakeUltraCart.FakeUltraCart
       const { callback, state } = yield* consent
@@ -64,10 +66,11 @@ describe("MerchantConnections (your code) against the fake UltraCart", () => {
       const refreshInfo = yield* fake.inspectToken(Option.getOrThrow(tokens.refreshToken))
       expect(Option.map(refreshInfo, (i) => i.status)).toEqual(Option.some("revoked"))
       expect(yield* connections.connected).toEqual([])
-    }).pipe(Effect.provide(TestLayer)))
+    }).pipe(Effect.provide(TestLayer))
+  )
 
   it.effect("disconnect forgets the merchant even when UltraCart is down", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const connections = yield* MerchantConnections.MerchantConnections
       const fake = yield* FakeUltraCart.FakeUltraCart
       const { callback, state } = yield* consent
@@ -75,7 +78,10 @@ describe("MerchantConnections (your code) against the fake UltraCart", () => {
       yield* fake.injectFault(Fault.serverError({ status: 503 }), { endpoint: "revoke", times: 1 })
       const result = yield* connections.disconnect("DEMO1")
       expect(Option.map(result, (r) => r.revoked)).toEqual(Option.some(false))
-      expect(Option.flatMap(result, (r) => Option.map(r.revokeError, (e) => e._tag))).toEqual(Option.some("ServerError"))
+      expect(Option.flatMap(result, (r) => Option.map(r.revokeError, (e) => e._tag))).toEqual(
+        Option.some("ServerError")
+      )
       expect(yield* connections.connected).toEqual([])
-    }).pipe(Effect.provide(TestLayer)))
+    }).pipe(Effect.provide(TestLayer))
+  )
 })

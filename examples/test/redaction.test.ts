@@ -56,7 +56,7 @@ const recordRedactedValues = (): { readonly values: Set<string>; readonly stop: 
   if (!(registry instanceof WeakMap)) throw new Error("Effect's registry of redacted values was not found")
   const values = new Set<string>()
   const set = registry.set
-  registry.set = function(this: WeakMap<object, unknown>, key: object, value: unknown) {
+  registry.set = function (this: WeakMap<object, unknown>, key: object, value: unknown) {
     if (typeof value === "string") values.add(value)
     return set.call(this, key, value)
   }
@@ -120,26 +120,39 @@ const recordingTracer = (captured: Captured): Tracer.Tracer => {
  * given, runs beside it (to move the TestClock).
  */
 const runCaptured = (program: Program, drive?: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Effect.Effect<void>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const captured: Captured = { texts: [], fakeServerSpans: [], levels: new Set() }
     const logger = Logger.make((options) => {
       captured.levels.add(options.logLevel.label)
-      captured.texts.push(Logger.stringLogger.log(options), Logger.logfmtLogger.log(options), Logger.jsonLogger.log(options))
+      captured.texts.push(
+        Logger.stringLogger.log(options),
+        Logger.logfmtLogger.log(options),
+        Logger.jsonLogger.log(options)
+      )
     })
-    const print = (...args: Array<unknown>) => void captured.texts.push(args.map((a) => typeof a === "string" ? a : JSON.stringify(a) ?? String(a)).join(" "))
+    const print = (...args: Array<unknown>) =>
+      void captured.texts.push(
+        args.map((a) => (typeof a === "string" ? a : (JSON.stringify(a) ?? String(a)))).join(" ")
+      )
     const spies = [
-      ...(["log", "info", "warn", "error", "debug", "trace", "dir"] as const).map((method) => vi.spyOn(console, method).mockImplementation(print)),
+      ...(["log", "info", "warn", "error", "debug", "trace", "dir"] as const).map((method) =>
+        vi.spyOn(console, method).mockImplementation(print)
+      ),
       vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (print(String(chunk)), true)),
       vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (print(String(chunk)), true))
     ]
-    const exit = yield* Effect.gen(function*() {
+    const exit = yield* Effect.gen(function* () {
       const fiber = yield* Effect.fork(program)
       if (drive !== undefined) yield* drive(fiber)
       return yield* Fiber.await(fiber)
     }).pipe(
       Effect.provide(Layer.merge(Logger.add(logger), Logger.minimumLogLevel(LogLevel.All))),
       Effect.withTracer(recordingTracer(captured)),
-      Effect.ensuring(Effect.sync(() => spies.forEach((spy) => spy.mockRestore())))
+      Effect.ensuring(
+        Effect.sync(() => {
+          for (const spy of spies) spy.mockRestore()
+        })
+      )
     )
     if (Exit.isFailure(exit)) captured.texts.push(Cause.pretty(exit.cause))
     return { captured, exit }
@@ -151,10 +164,13 @@ const fakeSecretShape = /uc_(?:at|rt|dc|code)_[A-Za-z0-9_-]{6,}/
 /** Each secret found in the texts, with the text it appeared in (cut short); and each text with a fake token. */
 const leaksIn = (texts: ReadonlyArray<string>, secrets: ReadonlyArray<string>): ReadonlyArray<string> => [
   ...secrets.flatMap((secret) =>
-    texts.filter((text) => text.includes(secret)).slice(0, 2).map((text) => {
-      const at = text.indexOf(secret)
-      return `${secret} in: …${text.slice(Math.max(0, at - 200), at + secret.length + 100)}…`
-    })
+    texts
+      .filter((text) => text.includes(secret))
+      .slice(0, 2)
+      .map((text) => {
+        const at = text.indexOf(secret)
+        return `${secret} in: …${text.slice(Math.max(0, at - 200), at + secret.length + 100)}…`
+      })
   ),
   ...texts.filter((text) => fakeSecretShape.test(text)).map((text) => `a fake token in: ${text.slice(0, 400)}`)
 ]
@@ -167,7 +183,7 @@ const runExample = (
   example: keyof typeof examples | Program,
   drive?: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Effect.Effect<void>
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const program = typeof example === "string" ? yield* programOf(example) : example
     const redacted = recordRedactedValues()
     const { captured, exit } = yield* runCaptured(program, drive).pipe(Effect.ensuring(Effect.sync(redacted.stop)))
@@ -186,7 +202,7 @@ const runExample = (
 
 /** Moves the TestClock in small steps while the program's real sockets and files get time to work. */
 const driveClock = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     while (Option.isNone(yield* Fiber.poll(fiber))) {
       yield* TestClock.adjust("50 millis")
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
@@ -198,7 +214,7 @@ const driveClock = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<
  * pending, slow_down and a 503 to approval, one denied and one expired; then the token manager's grant dying
  * (its refresh token replayed elsewhere, so UltraCart revokes the family) and a logout.
  */
-const adapterPaths: Program = Effect.gen(function*() {
+const adapterPaths: Program = Effect.gen(function* () {
   const fake = yield* FakeUltraCart.FakeUltraCart
   const slowDown = Fault.respond({
     status: 400,
@@ -234,82 +250,127 @@ const adapterPaths: Program = Effect.gen(function*() {
   expect(lost._tag).toBe("ReauthorizationRequired")
   yield* manager.logout
 }).pipe(
-  Effect.provide(TokenManager.layer({ key: "DEMO" }).pipe(
-    Layer.provideMerge(TokenStore.layerMemory),
-    Layer.provideMerge(FakeUltraCart.clientLayer()),
-    Layer.provideMerge(FakeUltraCart.layer({ deviceInterval: "5 seconds" }))
-  ))
+  Effect.provide(
+    TokenManager.layer({ key: "DEMO" }).pipe(
+      Layer.provideMerge(TokenStore.layerMemory),
+      Layer.provideMerge(FakeUltraCart.clientLayer()),
+      Layer.provideMerge(FakeUltraCart.layer({ deviceInterval: "5 seconds" }))
+    )
+  )
 )
 
 /** The merchant-connections example (a module, not a program): connect, a forged callback, a failed revoke. */
-const merchantConnections: Program = Effect.gen(function*() {
+const merchantConnections: Program = Effect.gen(function* () {
   const connections = yield* MerchantConnections.MerchantConnections
   const client = yield* OAuthClient.OAuthClient
   const fake = yield* FakeUltraCart.FakeUltraCart
   const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0] ?? ""
   const { state, url } = yield* client.authorizationUrl({ redirectUri })
   const callback = yield* fake.approve(url)
-  const forged = yield* Effect.flip(connections.connect(callback, Redacted.make("forged-state-0123456789"), redirectUri))
+  const forged = yield* Effect.flip(
+    connections.connect(callback, Redacted.make("forged-state-0123456789"), redirectUri)
+  )
   expect(forged._tag).toBe("StateMismatch")
   yield* connections.connect(callback, state, redirectUri)
   yield* fake.injectFault(Fault.serverError({ status: 503 }), { endpoint: "revoke" })
   yield* connections.disconnect("DEMO1")
 }).pipe(
-  Effect.provide(MerchantConnections.layer.pipe(
-    Layer.provideMerge(FakeUltraCart.clientLayer()),
-    Layer.provideMerge(FakeUltraCart.layer({ merchantId: "DEMO1" }))
-  ))
+  Effect.provide(
+    MerchantConnections.layer.pipe(
+      Layer.provideMerge(FakeUltraCart.clientLayer()),
+      Layer.provideMerge(FakeUltraCart.layer({ merchantId: "DEMO1" }))
+    )
+  )
 )
 
 describe("no example prints a secret, with every log level on", () => {
   it.live("lifecycle: authorize, callback, exchange, refresh, me, revoke, refresh after revoke", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { secrets } = yield* runExample("lifecycle")
       // The recorder saw the secrets it is meant to guard: the fake's code and tokens, and the state.
-      for (const kind of ["uc_code_", "uc_at_", "uc_rt_"]) expect(secrets.some((s) => s.startsWith(kind)), kind).toBe(true)
-      expect(secrets.some((s) => /^[A-Za-z0-9_-]{43}$/.test(s)), "a state").toBe(true)
-    }))
+      for (const kind of ["uc_code_", "uc_at_", "uc_rt_"])
+        expect(
+          secrets.some((s) => s.startsWith(kind)),
+          kind
+        ).toBe(true)
+      expect(
+        secrets.some((s) => /^[A-Za-z0-9_-]{43}$/.test(s)),
+        "a state"
+      ).toBe(true)
+    })
+  )
 
-  it.live("errors: each typed failure (reused code, 429, 503, dropped connection, bad JSON, forged and denied callbacks)", () =>
-    Effect.gen(function*() {
-      const { output, secrets } = yield* runExample("errors")
-      expect(secrets).toEqual(expect.arrayContaining(["not-a-token"]))
-      for (const kind of ["uc_code_", "uc_at_", "uc_rt_"]) expect(secrets.some((s) => s.startsWith(kind)), kind).toBe(true)
-      for (const tag of ["InvalidGrant", "RateLimited", "ServerError", "TransportError", "MalformedResponse", "InvalidInput", "Unauthorized", "StateMismatch", "AuthorizationDenied"]) {
-        expect(output).toContain(tag)
-      }
-    }))
+  it.live(
+    "errors: each typed failure (reused code, 429, 503, dropped connection, bad JSON, forged and denied callbacks)",
+    () =>
+      Effect.gen(function* () {
+        const { output, secrets } = yield* runExample("errors")
+        expect(secrets).toEqual(expect.arrayContaining(["not-a-token"]))
+        for (const kind of ["uc_code_", "uc_at_", "uc_rt_"])
+          expect(
+            secrets.some((s) => s.startsWith(kind)),
+            kind
+          ).toBe(true)
+        for (const tag of [
+          "InvalidGrant",
+          "RateLimited",
+          "ServerError",
+          "TransportError",
+          "MalformedResponse",
+          "InvalidInput",
+          "Unauthorized",
+          "StateMismatch",
+          "AuthorizationDenied"
+        ]) {
+          expect(output).toContain(tag)
+        }
+      })
+  )
 
   it.effect(
     "long-running: token manager, file store, dropped refresh, clock skew, rate limit and logout (on the TestClock)",
     () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { output, secrets } = yield* runExample("long-running", driveClock)
         // Tokens rotated several times, the store's key was guarded too, and every trouble was played.
         expect(secrets.filter((s) => s.startsWith("uc_rt_")).length).toBeGreaterThan(2)
-        for (const trouble of ["loses its connection", "clock jumps", "rate limited", "Logged out"]) expect(output).toContain(trouble)
+        for (const trouble of ["loses its connection", "clock jumps", "rate limited", "Logged out"])
+          expect(output).toContain(trouble)
       }),
     30_000
   )
 
-  it.effect("adapters: device flow (slow_down, 503, approval, denial, expiry), a grant lost to refresh-token reuse, logout", () =>
-    Effect.gen(function*() {
-      const { output, secrets } = yield* runExample(adapterPaths)
-      for (const kind of ["uc_dc_", "uc_at_", "uc_rt_"]) expect(secrets.some((s) => s.startsWith(kind)), kind).toBe(true)
-      expect(output).toContain("ReauthorizationRequired")
-    }))
+  it.effect(
+    "adapters: device flow (slow_down, 503, approval, denial, expiry), a grant lost to refresh-token reuse, logout",
+    () =>
+      Effect.gen(function* () {
+        const { output, secrets } = yield* runExample(adapterPaths)
+        for (const kind of ["uc_dc_", "uc_at_", "uc_rt_"])
+          expect(
+            secrets.some((s) => s.startsWith(kind)),
+            kind
+          ).toBe(true)
+        expect(output).toContain("ReauthorizationRequired")
+      })
+  )
 
   it.effect("merchant-connections: connect, a forged callback, disconnect with a failing revoke", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { output, secrets } = yield* runExample(merchantConnections)
       expect(secrets).toEqual(expect.arrayContaining(["forged-state-0123456789"]))
-      for (const kind of ["uc_code_", "uc_at_", "uc_rt_"]) expect(secrets.some((s) => s.startsWith(kind)), kind).toBe(true)
+      for (const kind of ["uc_code_", "uc_at_", "uc_rt_"])
+        expect(
+          secrets.some((s) => s.startsWith(kind)),
+          kind
+        ).toBe(true)
       expect(output).toContain("ServerError")
-    }))
+    })
+  )
 
   it.live("the fake UltraCart's loopback server puts no secret in its own spans", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { captured, secrets } = yield* runExample("lifecycle")
       expect(leaksIn(captured.fakeServerSpans, secrets)).toEqual([])
-    }))
+    })
+  )
 })

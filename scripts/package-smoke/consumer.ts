@@ -2,16 +2,17 @@
 // program compiles from the published types alone, subpaths included.
 import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
 import { FetchTransport, TokenManager } from "@ultracart-oauth/adapters"
-import { OAuthClient, OAuthError, type TokenResponse } from "@ultracart-oauth/core"
+import { OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
 import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
 import { Effect, Layer, type Redacted } from "effect"
 
-const exchange = (code: Redacted.Redacted<string>): Effect.Effect<
-  TokenResponse.TokenResponse,
-  OAuthError.OAuthClientError,
-  OAuthClient.OAuthClient
-> => Effect.flatMap(OAuthClient.OAuthClient, (client) => client.exchangeCode({ code, redirectUri: "https://app.example.test/cb" }))
+const exchange = (
+  code: Redacted.Redacted<string>
+): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError, OAuthClient.OAuthClient> =>
+  Effect.flatMap(OAuthClient.OAuthClient, (client) =>
+    client.exchangeCode({ code, redirectUri: "https://app.example.test/cb" })
+  )
 
 export const recovered = (code: Redacted.Redacted<string>) =>
   exchange(code).pipe(Effect.catchTag("InvalidGrant", (e) => Effect.succeed(e.message)))

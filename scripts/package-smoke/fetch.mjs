@@ -7,14 +7,15 @@ import { FakeUltraCart } from "@ultracart-oauth/testing"
 import { Effect, Exit, Option } from "effect"
 
 const baseUrl = (globalThis.Deno?.args ?? globalThis.process?.argv.slice(2) ?? [])[0]
-const runtime = globalThis.Deno !== undefined
-  ? `deno ${globalThis.Deno.version.deno}`
-  : globalThis.Bun !== undefined
-  ? `bun ${globalThis.Bun.version}`
-  : `node ${globalThis.process.version}`
+const runtime =
+  globalThis.Deno !== undefined
+    ? `deno ${globalThis.Deno.version.deno}`
+    : globalThis.Bun !== undefined
+      ? `bun ${globalThis.Bun.version}`
+      : `node ${globalThis.process.version}`
 const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0]
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const client = yield* OAuthClient.OAuthClient
   const { state, url } = yield* client.authorizationUrl({ redirectUri })
   // The merchant's browser: the fake approves and redirects; the redirect is read, not followed.
@@ -25,7 +26,9 @@ const program = Effect.gen(function*() {
   const refreshed = yield* client.refresh({ refreshToken })
   const me = yield* client.me({ accessToken: refreshed.accessToken })
   const revoked = yield* client.revoke({ token: Option.getOrElse(refreshed.refreshToken, () => refreshToken) })
-  const after = yield* Effect.exit(client.refresh({ refreshToken: Option.getOrElse(refreshed.refreshToken, () => refreshToken) }))
+  const after = yield* Effect.exit(
+    client.refresh({ refreshToken: Option.getOrElse(refreshed.refreshToken, () => refreshToken) })
+  )
   return { me, revoked, after }
 })
 
@@ -34,10 +37,12 @@ const check = (ok, message) => {
 }
 try {
   if (baseUrl === undefined) throw new Error("usage: fetch.mjs <baseUrl>")
-  const { after, me, revoked } = await Effect.runPromise(program.pipe(
-    Effect.provide(OAuthClient.layer({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId, baseUrl })),
-    Effect.provide(FetchTransport.layer())
-  ))
+  const { after, me, revoked } = await Effect.runPromise(
+    program.pipe(
+      Effect.provide(OAuthClient.layer({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId, baseUrl })),
+      Effect.provide(FetchTransport.layer())
+    )
+  )
   check(Option.isSome(me.merchantId), "/oauth/me named no merchant")
   check(revoked.successful === true, "the revocation was not successful")
   check(

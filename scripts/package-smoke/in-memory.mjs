@@ -22,7 +22,12 @@ const distOf = (name) => dirname(require.resolve(`${name}/package.json`))
 
 // Each module file in dist/ is importable by its subpath, and resolves to dist/, not src/.
 let subpaths = 0
-for (const name of ["@ultracart-oauth/core", "@ultracart-oauth/adapters", "@ultracart-oauth/testing", "@ultracart-oauth/redis"]) {
+for (const name of [
+  "@ultracart-oauth/core",
+  "@ultracart-oauth/adapters",
+  "@ultracart-oauth/testing",
+  "@ultracart-oauth/redis"
+]) {
   const modules = readdirSync(join(distOf(name), "dist")).filter((f) => f.endsWith(".js") && f !== "index.js")
   for (const file of modules) {
     const specifier = `${name}/${file.slice(0, -3)}`
@@ -54,7 +59,7 @@ expectFunction(FakeUltraCartServer.layer, "testing/FakeUltraCartServer layer")
 if (Object.keys(Cli).length === 0) fail("the CLI's index exports nothing")
 
 const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[1]
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const client = yield* OAuthClient.OAuthClient
   const fake = yield* FakeUltraCart.FakeUltraCart
   const { state, url } = yield* client.authorizationUrl({ redirectUri })

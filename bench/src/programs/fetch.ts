@@ -10,6 +10,6 @@ export const run = async (baseUrl: string): Promise<string> => {
       redirect_uri: "https://app.example.com/oauth/callback"
     })
   })
-  const tokens = await response.json() as { token_type?: unknown }
+  const tokens = (await response.json()) as { token_type?: unknown }
   return String(tokens.token_type)
 }

@@ -8,8 +8,9 @@ import * as Redacted from "effect/Redacted"
 export const exchangeOver = (baseUrl: string, transport: Layer.Layer<HttpClient.HttpClient>): Promise<string> =>
   Effect.runPromise(
     Effect.flatMap(OAuthClient.OAuthClient, (client) =>
-      client.exchangeCode({ code: Redacted.make("c0de-1"), redirectUri: "https://app.example.com/oauth/callback" })).pipe(
-        Effect.map((tokens) => tokens.tokenType),
-        Effect.provide(OAuthClient.layer({ clientId: "bench-client", baseUrl }).pipe(Layer.provide(transport)))
-      )
+      client.exchangeCode({ code: Redacted.make("c0de-1"), redirectUri: "https://app.example.com/oauth/callback" })
+    ).pipe(
+      Effect.map((tokens) => tokens.tokenType),
+      Effect.provide(OAuthClient.layer({ clientId: "bench-client", baseUrl }).pipe(Layer.provide(transport)))
+    )
   )

@@ -16,7 +16,7 @@ import { Config, Console, Effect, Layer, Metric, Schedule } from "effect"
 const refreshesSent = Effect.map(Metric.value(TokenManager.metrics.refreshes), (state) => state.count)
 
 /** The worker's program: `callers` fibers for `seconds`, then a tally. */
-export const run = Effect.gen(function*() {
+export const run = Effect.gen(function* () {
   const name = yield* Config.withDefault(Config.string("WORKER_NAME"), `pid ${process.pid}`)
   const seconds = yield* Config.withDefault(Config.integer("ULTRACART_EXAMPLE_SECONDS"), 8)
   const manager = yield* TokenManager.TokenManager
@@ -27,10 +27,10 @@ export const run = Effect.gen(function*() {
   let lastVersion = 0
   let lastRefreshes = 0
 
-  const call = Effect.gen(function*() {
-    const outcome = yield* Effect.either(manager.tokens.pipe(
-      Effect.tap((tokens) => oauth.me({ accessToken: tokens.accessToken }))
-    ))
+  const call = Effect.gen(function* () {
+    const outcome = yield* Effect.either(
+      manager.tokens.pipe(Effect.tap((tokens) => oauth.me({ accessToken: tokens.accessToken })))
+    )
     calls++
     if (outcome._tag === "Left") {
       failures++
@@ -55,8 +55,7 @@ export const run = Effect.gen(function*() {
 
 /** Everything from configuration, as in a deployed worker. */
 export const layer = TokenManager.layerConfig().pipe(
-  Layer.provideMerge(Layer.merge(
-    RedisTokenStore.layerConfig(),
-    OAuthClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
-  ))
+  Layer.provideMerge(
+    Layer.merge(RedisTokenStore.layerConfig(), OAuthClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer)))
+  )
 )

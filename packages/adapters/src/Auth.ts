@@ -93,7 +93,9 @@ export const transformClient = <E = never, R = never>(
   credential: Credentials.Credentials | Effect.Effect<Credentials.Credentials, E, R>,
   options: AuthOptions = {}
 ): Either.Either<
-  <E0, R0>(client: HttpClient.HttpClient.With<E0, R0>) => HttpClient.HttpClient.With<E0 | CredentialUnavailable, R0 | R>,
+  <E0, R0>(
+    client: HttpClient.HttpClient.With<E0, R0>
+  ) => HttpClient.HttpClient.With<E0 | CredentialUnavailable, R0 | R>,
   ConfigError.ConfigError
 > =>
   Either.map(checkBaseUrl(options.baseUrl ?? OAuthClient.DEFAULT_BASE_URL), (baseUrl) => {
@@ -106,10 +108,11 @@ export const transformClient = <E = never, R = never>(
     return <E0, R0>(client: HttpClient.HttpClient.With<E0, R0>) => {
       const authenticated: HttpClient.HttpClient.With<E0 | CredentialUnavailable, R0 | R> = Effect.isEffect(credential)
         ? HttpClient.mapRequestEffect(client, (request) =>
-          Effect.mapBoth(credential, {
-            onFailure: (cause) => new CredentialUnavailable({ cause }),
-            onSuccess: (c) => Credentials.apply(prepare(request), c)
-          }))
+            Effect.mapBoth(credential, {
+              onFailure: (cause) => new CredentialUnavailable({ cause }),
+              onSuccess: (c) => Credentials.apply(prepare(request), c)
+            })
+          )
         : HttpClient.mapRequest(client, (request) => Credentials.apply(prepare(request), credential))
       // Outermost, so that the span the client opens for each request sees the redacted names.
       return HttpClient.transformResponse(authenticated, Credentials.withRedactedHeaders)
@@ -148,7 +151,7 @@ const layerWith = <E, R>(
   Layer.provideMerge(
     Layer.effect(
       UltraCartHttpClient,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const source = yield* credential
         const transform = yield* transformClient(source, options)
         return transform(yield* HttpClient.HttpClient)
@@ -242,10 +245,14 @@ export const credentialsConfig: Config.Config<Credentials.Credentials> = Config.
 export const optionsConfig: Config.Config<AuthOptions> = Config.all({
   baseUrl: Config.option(Config.nonEmptyString("ULTRACART_BASE_URL")),
   apiVersion: Config.option(Config.nonEmptyString("ULTRACART_API_VERSION"))
-}).pipe(Config.map((o): AuthOptions => ({
-  baseUrl: Option.getOrUndefined(o.baseUrl),
-  apiVersion: Option.getOrUndefined(o.apiVersion)
-})))
+}).pipe(
+  Config.map(
+    (o): AuthOptions => ({
+      baseUrl: Option.getOrUndefined(o.baseUrl),
+      apiVersion: Option.getOrUndefined(o.apiVersion)
+    })
+  )
+)
 
 /**
  * The API client from configuration: {@link credentialsConfig} and {@link optionsConfig}.
@@ -253,8 +260,9 @@ export const optionsConfig: Config.Config<AuthOptions> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<UltraCartHttpClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer
-  .unwrapEffect(
+export const layerConfig: Layer.Layer<UltraCartHttpClient, ConfigError.ConfigError, HttpClient.HttpClient> =
+  Layer.unwrapEffect(
     Effect.map(Config.all([credentialsConfig, optionsConfig]), ([credential, options]) =>
-      layerWith(Effect.succeed(credential), options))
+      layerWith(Effect.succeed(credential), options)
+    )
   )

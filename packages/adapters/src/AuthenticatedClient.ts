@@ -43,7 +43,7 @@ export const make = (
   ConfigError.ConfigError,
   HttpClient.HttpClient | TokenManager
 > =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const manager = yield* TokenManager
     const transform = yield* Auth.transformClient(
       Effect.map(manager.tokens, (tokens) => Credentials.bearer(tokens.accessToken)),
@@ -59,7 +59,7 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest,
       refused: HttpClientResponse.HttpClientResponse
     ) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const current = yield* unavailable(manager.tokens)
         if (refused.request.headers["authorization"] === `Bearer ${Redacted.value(current.accessToken)}`) {
           yield* unavailable(manager.invalidate(current))
@@ -73,7 +73,9 @@ export const make = (
       (prepared: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
         Effect.flatMap(prepared, (request) =>
           Effect.flatMap(authenticated.execute(request), (response) =>
-            response.status === 401 ? afterUnauthorized(request, response) : Effect.succeed(response))),
+            response.status === 401 ? afterUnauthorized(request, response) : Effect.succeed(response)
+          )
+        ),
       Effect.succeed
     )
   })

@@ -10,12 +10,7 @@
  *
  * @since 0.1.0
  */
-import {
-  type DeviceAuthorization,
-  OAuthClient,
-  type OAuthError,
-  type TokenResponse
-} from "@ultracart-oauth/core"
+import { type DeviceAuthorization, OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
 import {
   Clock,
   Data,
@@ -216,13 +211,11 @@ export const pollSchedule = (
   const initial: PollPlan = { interval: start, delay: start, failures: 0 }
   return Schedule.makeWithState(initial, (now, input: PollInput, plan: PollPlan) => {
     const next = nextPlan(plan, input, maxBackoff)
-    return Effect.succeed(
-      [
-        next,
-        next,
-        ScheduleDecision.continueWith(ScheduleInterval.after(now + Duration.toMillis(next.delay)))
-      ] as const
-    )
+    return Effect.succeed([
+      next,
+      next,
+      ScheduleDecision.continueWith(ScheduleInterval.after(now + Duration.toMillis(next.delay)))
+    ] as const)
   })
 }
 
@@ -441,7 +434,7 @@ const isTransient = (error: DevicePollError): error is TransientPollError => {
  * or steps the schedule with what the server said.
  */
 const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     const schedule = pollSchedule(flow.interval, options)
 
@@ -455,7 +448,8 @@ const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
             // The schedule never ends; a finished decision would mean "now", and the deadline still rules.
             pollAt: ScheduleDecision.isDone(decision) ? now : ScheduleIntervals.start(decision.intervals)
           }
-        })))
+        }))
+      )
 
     /** Steps the schedule with what the poll said; the state reports the poll count and the next poll's time. */
     const proceed = (
@@ -467,21 +461,27 @@ const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
         plan: PollPlan
       ) => ProgressState
     ): Effect.Effect<Step> =>
-      Effect.map(plan(polls, input, cursor.scheduleState), (next): Step => ({
-        _tag: "Continue",
-        state: toState({ polls, nextPollAt: next.cursor.pollAt, expiresAt: flow.expiresAt }, next.plan),
-        cursor: next.cursor
-      }))
+      Effect.map(
+        plan(polls, input, cursor.scheduleState),
+        (next): Step => ({
+          _tag: "Continue",
+          state: toState({ polls, nextPollAt: next.cursor.pollAt, expiresAt: flow.expiresAt }, next.plan),
+          cursor: next.cursor
+        })
+      )
 
     const pollOnce = (cursor: Cursor): Effect.Effect<Step, DevicePollError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         if (cursor.pollAt > now) yield* Effect.sleep(Duration.millis(cursor.pollAt - now))
         const polls = cursor.polls + 1
         const polledAt = yield* Clock.currentTimeMillis
         const outcome = yield* Effect.either(client.exchangeDeviceCode({ deviceCode: flow.deviceCode }))
         if (outcome._tag === "Right") {
-          return { _tag: "Done", state: DeviceFlowState.Authorized({ polls, tokens: outcome.right, polledAt }) } as const
+          return {
+            _tag: "Done",
+            state: DeviceFlowState.Authorized({ polls, tokens: outcome.right, polledAt })
+          } as const
         }
         const error = outcome.left
         switch (error._tag) {
@@ -502,22 +502,17 @@ const makeStepper = (flow: DeviceFlow, options: PollOptions | undefined) =>
           case "AuthorizationPending":
             return yield* proceed(cursor, polls, PollInput.Pending(), (at) => DeviceFlowState.Pending(at))
           case "SlowDown":
-            return yield* proceed(
-              cursor,
-              polls,
-              PollInput.SlowDown(),
-              (at, plan) => DeviceFlowState.SlowedDown({ ...at, interval: plan.interval })
+            return yield* proceed(cursor, polls, PollInput.SlowDown(), (at, plan) =>
+              DeviceFlowState.SlowedDown({ ...at, interval: plan.interval })
             )
           default: {
             if (!isTransient(error)) return yield* Effect.fail(error)
-            const retryAfter = error._tag === "TransportError" || error.retryAfterMillis === undefined
-              ? Option.none()
-              : Option.some(Duration.millis(error.retryAfterMillis))
-            return yield* proceed(
-              cursor,
-              polls,
-              PollInput.Unavailable({ retryAfter }),
-              (at) => DeviceFlowState.Retrying({ ...at, error })
+            const retryAfter =
+              error._tag === "TransportError" || error.retryAfterMillis === undefined
+                ? Option.none()
+                : Option.some(Duration.millis(error.retryAfterMillis))
+            return yield* proceed(cursor, polls, PollInput.Unavailable({ retryAfter }), (at) =>
+              DeviceFlowState.Retrying({ ...at, error })
             )
           }
         }
@@ -559,12 +554,12 @@ export const states = (
 ): Stream.Stream<DeviceFlowState, DevicePollError, OAuthClient.OAuthClient> =>
   Stream.unwrap(
     Effect.map(makeStepper(flow, options), ({ first, step }) =>
-      Stream.paginateEffect(
-        first,
-        (cursor) =>
-          Effect.map(step(cursor), (s): readonly [DeviceFlowState, Option.Option<Cursor>] =>
-            s._tag === "Continue" ? [s.state, Option.some(s.cursor)] : [s.state, Option.none()])
-      ))
+      Stream.paginateEffect(first, (cursor) =>
+        Effect.map(step(cursor), (s): readonly [DeviceFlowState, Option.Option<Cursor>] =>
+          s._tag === "Continue" ? [s.state, Option.some(s.cursor)] : [s.state, Option.none()]
+        )
+      )
+    )
   )
 
 /**
@@ -586,7 +581,10 @@ export const poll = <R = never>(
       Effect.flatMap(step(cursor), (s) => {
         const notified = onState === undefined ? Effect.void : onState(s.state)
         return s._tag === "Continue"
-          ? Effect.zipRight(notified, Effect.suspend(() => loop(s.cursor)))
+          ? Effect.zipRight(
+              notified,
+              Effect.suspend(() => loop(s.cursor))
+            )
           : Effect.zipRight(notified, toResult(s.state))
       })
     return loop(first)
@@ -600,13 +598,13 @@ export const poll = <R = never>(
  * @category polling
  */
 export const authorize = <E = never, R = never>(
-  options: StartOptions & PollOptions & {
-    readonly onPrompt: (flow: DeviceFlow) => Effect.Effect<void, E, R>
-    readonly onState?: ((state: DeviceFlowState) => Effect.Effect<void, never, R>) | undefined
-  }
+  options: StartOptions &
+    PollOptions & {
+      readonly onPrompt: (flow: DeviceFlow) => Effect.Effect<void, E, R>
+      readonly onState?: ((state: DeviceFlowState) => Effect.Effect<void, never, R>) | undefined
+    }
 ): Effect.Effect<
   TokenResponse.TokenResponse,
   OAuthError.OAuthClientError | DeviceFlowError | E,
   OAuthClient.OAuthClient | R
-> =>
-  Effect.flatMap(start(options), (flow) => Effect.zipRight(options.onPrompt(flow), poll(flow, options)))
+> => Effect.flatMap(start(options), (flow) => Effect.zipRight(options.onPrompt(flow), poll(flow, options)))

@@ -48,7 +48,11 @@ export interface FetchTransportOptions {
 }
 
 class FetchResponse extends Lean.LeanResponse {
-  constructor(request: HttpClientRequest.HttpClientRequest, private readonly source: Response, controller: AbortController) {
+  constructor(
+    request: HttpClientRequest.HttpClientRequest,
+    private readonly source: Response,
+    controller: AbortController
+  ) {
     super(request, source.status, controller, false)
   }
   protected readHeaders() {
@@ -75,44 +79,56 @@ class FetchResponse extends Lean.LeanResponse {
 const absolute = /^https?:\/\//i
 
 /** The lean send: one `fetch` call, aborted when the caller is interrupted. */
-const sendWith = (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit): Lean.LeanSend => (request, fiber) => {
-  const body = request.body
-  let payload: BodyInit | null = null
-  switch (body._tag) {
-    case "Empty":
-      break
-    case "Raw":
-    case "Uint8Array":
-      payload = body.body as BodyInit
-      break
-    case "FormData":
-      payload = body.formData
-      break
-    case "Stream":
-      return undefined
-  }
-  // A plain absolute URL goes as it is (`fetch` parses it anyway); anything else is built as the platform does.
-  let url: string | URL = request.url
-  if (request.urlParams.length > 0 || request.hash._tag === "Some" || !absolute.test(url)) {
-    const built = Lean.urlOf(request)
-    if (!(built instanceof URL)) return Effect.fail(built)
-    url = built
-  }
-  // `fetch` sets the length itself; the platform drops the request's copy too.
-  const headers = request.headers["content-length"] === undefined
-    ? request.headers
-    : Headers.remove(request.headers, "content-length")
-  // A `RequestInit` in the caller's context (the OAuth client puts `redirect: "manual"` there) wins over defaults.
-  const callerInit: globalThis.RequestInit | undefined = fiber.currentContext.unsafeMap.get(FetchHttpClient.RequestInit.key)
-  return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-    const controller = new AbortController()
-    fetch(url, { ...defaults, ...callerInit, method: request.method, headers, body: payload, signal: controller.signal }).then(
-      (response) => resume(Effect.succeed(new FetchResponse(request, response, controller))),
-      (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+const sendWith =
+  (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit): Lean.LeanSend =>
+  (request, fiber) => {
+    const body = request.body
+    let payload: BodyInit | null = null
+    switch (body._tag) {
+      case "Empty":
+        break
+      case "Raw":
+      case "Uint8Array":
+        payload = body.body as BodyInit
+        break
+      case "FormData":
+        payload = body.formData
+        break
+      case "Stream":
+        return undefined
+    }
+    // A plain absolute URL goes as it is (`fetch` parses it anyway); anything else is built as the platform does.
+    let url: string | URL = request.url
+    if (request.urlParams.length > 0 || request.hash._tag === "Some" || !absolute.test(url)) {
+      const built = Lean.urlOf(request)
+      if (!(built instanceof URL)) return Effect.fail(built)
+      url = built
+    }
+    // `fetch` sets the length itself; the platform drops the request's copy too.
+    const headers =
+      request.headers["content-length"] === undefined
+        ? request.headers
+        : Headers.remove(request.headers, "content-length")
+    // A `RequestInit` in the caller's context (the OAuth client puts `redirect: "manual"` there) wins over defaults.
+    const callerInit: globalThis.RequestInit | undefined = fiber.currentContext.unsafeMap.get(
+      FetchHttpClient.RequestInit.key
     )
-    return Effect.sync(() => controller.abort())
-  })
-}
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+      const controller = new AbortController()
+      fetch(url, {
+        ...defaults,
+        ...callerInit,
+        method: request.method,
+        headers,
+        body: payload,
+        signal: controller.signal
+      }).then(
+        (response) => resume(Effect.succeed(new FetchResponse(request, response, controller))),
+        (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+      )
+      return Effect.sync(() => controller.abort())
+    })
+  }
 
 /**
  * The `HttpClient` over `fetch`.
@@ -123,11 +139,11 @@ const sendWith = (fetch: typeof globalThis.fetch, defaults: globalThis.RequestIn
 export const layer = (options: FetchTransportOptions = {}): Layer.Layer<HttpClient.HttpClient> =>
   Layer.effect(
     HttpClient.HttpClient,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const context = yield* Effect.context<never>()
       // What `FetchHttpClient.layer` would read from the Layer's context, when the options do not say.
-      const base: typeof globalThis.fetch = options.fetch ?? context.unsafeMap.get(FetchHttpClient.Fetch.key) ??
-        globalThis.fetch
+      const base: typeof globalThis.fetch =
+        options.fetch ?? context.unsafeMap.get(FetchHttpClient.Fetch.key) ?? globalThis.fetch
       const layerInit: globalThis.RequestInit | undefined = context.unsafeMap.get(FetchHttpClient.RequestInit.key)
       const defaults: globalThis.RequestInit = { redirect: "manual", ...layerInit, ...options.requestInit }
       // Through `Fetch` rather than the `RequestInit` tag: a caller's `RequestInit` (the OAuth client sets

@@ -18,7 +18,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { OAuthError } from "@ultracart-oauth/core"
+import type { OAuthError } from "@ultracart-oauth/core"
 import {
   Clock,
   Config,
@@ -137,8 +137,7 @@ const fileNameOf = (key: string): string => {
 
 const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
 
-const randomSuffix = (): string =>
-  Encoding.encodeHex(globalThis.crypto.getRandomValues(new Uint8Array(8)))
+const randomSuffix = (): string => Encoding.encodeHex(globalThis.crypto.getRandomValues(new Uint8Array(8)))
 
 type Operation = TokenStoreError["operation"]
 
@@ -152,12 +151,13 @@ type Operation = TokenStoreError["operation"]
 export const make = (
   options: FileTokenStoreOptions
 ): Effect.Effect<TokenStore.Service, OAuthError.InvalidInput | PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const directory = options.directory.replace(/[\\/]+$/, "") || "/"
-    const cipher = options.encryptionKey === undefined
-      ? Option.none()
-      : Option.some(yield* TokenEncryption.make(options.encryptionKey))
+    const cipher =
+      options.encryptionKey === undefined
+        ? Option.none()
+        : Option.some(yield* TokenEncryption.make(options.encryptionKey))
     const lockTimeout = Duration.decode(options.lockTimeout ?? Duration.seconds(5))
     const leaseTimeout = Duration.decode(options.leaseTimeout ?? Duration.seconds(30))
     const staleLockMillis = Duration.toMillis(options.staleLockAfter ?? Duration.seconds(30))
@@ -170,7 +170,8 @@ export const make = (
     const fail = (operation: Operation, key: string, reason: TokenStoreError["reason"], detail: string) =>
       new TokenStoreError({ operation, key, reason, detail })
 
-    const io = (operation: Operation, key: string) => (error: PlatformError) => fail(operation, key, "Io", error.message)
+    const io = (operation: Operation, key: string) => (error: PlatformError) =>
+      fail(operation, key, "Io", error.message)
 
     const associatedData = (key: string, version: number) => utf8(`${FORMAT}\n${key}\n${version}`)
 
@@ -182,20 +183,27 @@ export const make = (
           () => Effect.succeed(Option.none<string>())
         ),
         Effect.mapError(io(operation, key)),
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.succeed(Option.none()),
-          onSome: (text) => Effect.map(parse(operation, key, text), Option.some)
-        }))
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.succeed(Option.none()),
+            onSome: (text) => Effect.map(parse(operation, key, text), Option.some)
+          })
+        )
       )
 
     const parse = (operation: Operation, key: string, text: string): Effect.Effect<TokenSet, TokenStoreError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const decoded = decodeRecord(text)
         if (decoded._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(decoded.left))
         const record = decoded.right
         if (record.encryption === "none") {
           if (Option.isSome(cipher)) {
-            return yield* fail(operation, key, "Decrypt", "the record is in plain text but the store requires encryption")
+            return yield* fail(
+              operation,
+              key,
+              "Decrypt",
+              "the record is in plain text but the store requires encryption"
+            )
           }
           return fromSecrets(record.tokens, record.version)
         }
@@ -212,7 +220,12 @@ export const make = (
           associatedData(key, record.version)
         )
         if (Option.isNone(opened)) {
-          return yield* fail(operation, key, "Decrypt", "the record does not decrypt with this key (wrong key or altered)")
+          return yield* fail(
+            operation,
+            key,
+            "Decrypt",
+            "the record does not decrypt with this key (wrong key or altered)"
+          )
         }
         const secrets = decodeSecrets(new TextDecoder().decode(opened.value))
         if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
@@ -222,12 +235,14 @@ export const make = (
     const serialize = (key: string, tokens: TokenSet): Effect.Effect<string> =>
       Option.match(cipher, {
         onNone: () =>
-          Effect.succeed(encodeRecord({
-            format: FORMAT,
-            version: tokens.version,
-            encryption: "none",
-            tokens: toSecrets(tokens)
-          })),
+          Effect.succeed(
+            encodeRecord({
+              format: FORMAT,
+              version: tokens.version,
+              encryption: "none",
+              tokens: toSecrets(tokens)
+            })
+          ),
         onSome: (c) =>
           c.seal(utf8(encodeSecrets(toSecrets(tokens))), associatedData(key, tokens.version)).pipe(
             Effect.map((sealed) =>
@@ -244,13 +259,14 @@ export const make = (
 
     /** Temp file (0600, `O_EXCL`), synced, renamed over the record; the temp file is removed if anything fails. */
     const writeAtomically = (operation: Operation, key: string, tokens: TokenSet) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const target = pathOf(key)
         const temp = `${target}.${randomSuffix()}.tmp`
         const bytes = utf8(yield* serialize(key, tokens))
         yield* Effect.scoped(
           Effect.flatMap(fs.open(temp, { flag: "wx", mode: 0o600 }), (file) =>
-            Effect.zipRight(file.writeAll(bytes), file.sync))
+            Effect.zipRight(file.writeAll(bytes), file.sync)
+          )
         ).pipe(
           Effect.zipRight(fs.rename(temp, target)),
           Effect.onError(() => Effect.ignore(fs.remove(temp, { force: true }))),
@@ -288,7 +304,7 @@ export const make = (
     }
 
     const removeIfStale = (lockPath: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const info = yield* fs.stat(lockPath)
         const now = yield* Clock.currentTimeMillis
         const age = Option.match(info.mtime, { onNone: () => 0, onSome: (mtime) => now - mtime.getTime() })
@@ -302,7 +318,9 @@ export const make = (
       body: Effect.Effect<A, TokenStoreError>
     ): Effect.Effect<A, TokenStoreError> =>
       mutex.withPermits(1)(
-        Effect.scoped(Effect.zipRight(takeLock(operation, key, `${pathOf(key)}.lock`, lockTimeout), Effect.uninterruptible(body)))
+        Effect.scoped(
+          Effect.zipRight(takeLock(operation, key, `${pathOf(key)}.lock`, lockTimeout), Effect.uninterruptible(body))
+        )
       )
 
     /** Keeps a held lease fresh (so it never looks stale) until its scope closes. */
@@ -321,24 +339,33 @@ export const make = (
     const service: TokenStore.Service = {
       load: (key) => read("load", key),
       save: (key, tokens) =>
-        locked("save", key, Effect.flatMap(read("save", key), (previous) => writeNext("save", key, previous, tokens))),
+        locked(
+          "save",
+          key,
+          Effect.flatMap(read("save", key), (previous) => writeNext("save", key, previous, tokens))
+        ),
       compareAndSet: (key, expectedVersion, tokens) =>
         locked(
           "compareAndSet",
           key,
-          Effect.flatMap(read("compareAndSet", key), (current): Effect.Effect<CompareAndSetResult, TokenStoreError> =>
-            Option.match(current, { onNone: () => 0, onSome: (c) => c.version }) === expectedVersion
-              ? Effect.map(writeNext("compareAndSet", key, current, tokens), (written) => ({
-                _tag: "Written",
-                tokens: written
-              }))
-              : Effect.succeed({ _tag: "Conflict", current }))
+          Effect.flatMap(
+            read("compareAndSet", key),
+            (current): Effect.Effect<CompareAndSetResult, TokenStoreError> =>
+              Option.match(current, { onNone: () => 0, onSome: (c) => c.version }) === expectedVersion
+                ? Effect.map(writeNext("compareAndSet", key, current, tokens), (written) => ({
+                    _tag: "Written",
+                    tokens: written
+                  }))
+                : Effect.succeed({ _tag: "Conflict", current })
+          )
         ),
-      clear: (key) =>
-        locked("clear", key, Effect.mapError(fs.remove(pathOf(key), { force: true }), io("clear", key))),
+      clear: (key) => locked("clear", key, Effect.mapError(fs.remove(pathOf(key), { force: true }), io("clear", key))),
       lease: (key) => {
         const leasePath = `${pathOf(key)}.lease`
-        return Effect.zipRight(takeLock("lease", key, leasePath, leaseTimeout), Effect.asVoid(Effect.forkScoped(Effect.interruptible(heartbeat(leasePath)))))
+        return Effect.zipRight(
+          takeLock("lease", key, leasePath, leaseTimeout),
+          Effect.asVoid(Effect.forkScoped(Effect.interruptible(heartbeat(leasePath))))
+        )
       }
     }
     return service
@@ -365,7 +392,9 @@ export const layer = (
 export const config: Config.Config<FileTokenStoreOptions> = Config.all({
   directory: Config.nonEmptyString("ULTRACART_TOKEN_DIR"),
   encryptionKey: Config.option(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
-}).pipe(Config.map(({ directory, encryptionKey }) => ({ directory, encryptionKey: Option.getOrUndefined(encryptionKey) })))
+}).pipe(
+  Config.map(({ directory, encryptionKey }) => ({ directory, encryptionKey: Option.getOrUndefined(encryptionKey) }))
+)
 
 /**
  * The file store as a Layer, from configuration ({@link config} unless another is given).

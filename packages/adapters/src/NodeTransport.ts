@@ -81,40 +81,47 @@ class UndiciResponse extends Lean.LeanResponse {
     return this.source.body.formData() as Promise<FormData>
   }
   protected readStream() {
-    return NodeStream.fromReadable(() => this.source.body, (cause) => this.error(cause))
+    return NodeStream.fromReadable(
+      () => this.source.body,
+      (cause) => this.error(cause)
+    )
   }
 }
 
 /** The lean undici send: one `dispatcher.request`, aborted when the caller is interrupted. */
-const sendUndici = (dispatcher: Undici.Dispatcher): Lean.LeanSend => (request, fiber) => {
-  const body = plainBody(request)
-  if (body === undefined) return undefined
-  const url = Lean.urlOf(request)
-  if (!(url instanceof URL)) return Effect.fail(url)
-  // Per-request options a program provides, as the platform's undici client reads them.
-  const options: Undici.Dispatcher.RequestOptions | undefined = fiber.currentContext.unsafeMap.get(
-    NodeHttpClient.UndiciRequestOptions.key
-  )
-  return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-    const controller = new UndiciAbort()
-    dispatcher.request({
-      ...options,
-      signal: controller,
-      method: request.method,
-      headers: request.headers,
-      origin: url.origin,
-      path: url.pathname + url.search + url.hash,
-      body,
-      // Deadlines belong to the caller (`Effect.timeout`, the OAuth client's `requestTimeout`), as on the platform.
-      headersTimeout: 60 * 60 * 1000,
-      bodyTimeout: 0
-    }).then(
-      (response) => resume(Effect.succeed(new UndiciResponse(request, response, controller))),
-      (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+const sendUndici =
+  (dispatcher: Undici.Dispatcher): Lean.LeanSend =>
+  (request, fiber) => {
+    const body = plainBody(request)
+    if (body === undefined) return undefined
+    const url = Lean.urlOf(request)
+    if (!(url instanceof URL)) return Effect.fail(url)
+    // Per-request options a program provides, as the platform's undici client reads them.
+    const options: Undici.Dispatcher.RequestOptions | undefined = fiber.currentContext.unsafeMap.get(
+      NodeHttpClient.UndiciRequestOptions.key
     )
-    return Effect.sync(() => controller.abort())
-  })
-}
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+      const controller = new UndiciAbort()
+      dispatcher
+        .request({
+          ...options,
+          signal: controller,
+          method: request.method,
+          headers: request.headers,
+          origin: url.origin,
+          path: url.pathname + url.search + url.hash,
+          body,
+          // Deadlines belong to the caller (`Effect.timeout`, the OAuth client's `requestTimeout`), as on the platform.
+          headersTimeout: 60 * 60 * 1000,
+          bodyTimeout: 0
+        })
+        .then(
+          (response) => resume(Effect.succeed(new UndiciResponse(request, response, controller))),
+          (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+        )
+      return Effect.sync(() => controller.abort())
+    })
+  }
 
 class NodeHttpResponse extends Lean.LeanResponse {
   constructor(
@@ -142,7 +149,10 @@ class NodeHttpResponse extends Lean.LeanResponse {
     return new Response(Readable.toWeb(this.source) as ReadableStream<Uint8Array>, init).formData()
   }
   protected readStream() {
-    return NodeStream.fromReadable(() => this.source, (cause) => this.error(cause))
+    return NodeStream.fromReadable(
+      () => this.source,
+      (cause) => this.error(cause)
+    )
   }
   private readBytes(): Promise<Buffer> {
     return new Promise((resolve, reject) => {
@@ -158,25 +168,29 @@ class NodeHttpResponse extends Lean.LeanResponse {
  * The lean `node:http` send: the body written and the response awaited in one callback-driven step (the platform
  * forks a fiber for each), the request destroyed when the caller is interrupted.
  */
-const sendNodeHttp = (agent: NodeHttpClient.HttpAgent): Lean.LeanSend => (request) => {
-  const body = plainBody(request)
-  if (body === undefined) return undefined
-  const url = Lean.urlOf(request)
-  if (!(url instanceof URL)) return Effect.fail(url)
-  return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-    const secure = url.protocol === "https:"
-    const options = { agent: secure ? agent.https : agent.http, method: request.method, headers: request.headers }
-    const nodeRequest = secure ? Https.request(url, options) : Http.request(url, options)
-    // Errors after the response belong to its body (they surface when it is read); `resume` takes the first only.
-    nodeRequest.on("error", (cause) => resume(Effect.fail(Lean.transportError(request, cause))))
-    nodeRequest.once("response", (response) => resume(Effect.succeed(new NodeHttpResponse(request, response, nodeRequest))))
-    if (body === null) nodeRequest.end()
-    else nodeRequest.end(body)
-    return Effect.sync(() => {
-      nodeRequest.destroy()
+const sendNodeHttp =
+  (agent: NodeHttpClient.HttpAgent): Lean.LeanSend =>
+  (request) => {
+    const body = plainBody(request)
+    if (body === undefined) return undefined
+    const url = Lean.urlOf(request)
+    if (!(url instanceof URL)) return Effect.fail(url)
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+      const secure = url.protocol === "https:"
+      const options = { agent: secure ? agent.https : agent.http, method: request.method, headers: request.headers }
+      const nodeRequest = secure ? Https.request(url, options) : Http.request(url, options)
+      // Errors after the response belong to its body (they surface when it is read); `resume` takes the first only.
+      nodeRequest.on("error", (cause) => resume(Effect.fail(Lean.transportError(request, cause))))
+      nodeRequest.once("response", (response) =>
+        resume(Effect.succeed(new NodeHttpResponse(request, response, nodeRequest)))
+      )
+      if (body === null) nodeRequest.end()
+      else nodeRequest.end(body)
+      return Effect.sync(() => {
+        nodeRequest.destroy()
+      })
     })
-  })
-}
+  }
 
 /**
  * @since 0.1.0
@@ -198,19 +212,21 @@ export interface UndiciOptions {
  */
 export const layer = (options: UndiciOptions = {}): Layer.Layer<HttpClient.HttpClient> => {
   const { agent, dispatcher } = options
-  const dispatcherLayer = dispatcher !== undefined
-    ? Layer.succeed(NodeHttpClient.Dispatcher, dispatcher)
-    : Layer.scoped(
-      NodeHttpClient.Dispatcher,
-      Effect.acquireRelease(
-        Effect.sync((): Undici.Dispatcher => new Undici.Agent(agent)),
-        (created) => Effect.promise(() => created.destroy())
-      )
-    )
+  const dispatcherLayer =
+    dispatcher !== undefined
+      ? Layer.succeed(NodeHttpClient.Dispatcher, dispatcher)
+      : Layer.scoped(
+          NodeHttpClient.Dispatcher,
+          Effect.acquireRelease(
+            Effect.sync((): Undici.Dispatcher => new Undici.Agent(agent)),
+            (created) => Effect.promise(() => created.destroy())
+          )
+        )
   const lean = Layer.effect(
     HttpClient.HttpClient,
     Effect.zipWith(HttpClient.HttpClient, NodeHttpClient.Dispatcher, (fallback, dispatcher) =>
-      Lean.make(fallback, sendUndici(dispatcher), true))
+      Lean.make(fallback, sendUndici(dispatcher), true)
+    )
   )
   return lean.pipe(Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher), Layer.provide(dispatcherLayer))
 }
@@ -234,13 +250,18 @@ export interface NodeHttpOptions {
  */
 export const layerNodeHttp = (options: NodeHttpOptions = {}): Layer.Layer<HttpClient.HttpClient> => {
   const { agent, agents } = options
-  const agentLayer = agents !== undefined
-    ? Layer.succeed(NodeHttpClient.HttpAgent, { [NodeHttpClient.HttpAgentTypeId]: NodeHttpClient.HttpAgentTypeId, ...agents })
-    : NodeHttpClient.makeAgentLayer({ keepAlive: true, ...agent })
+  const agentLayer =
+    agents !== undefined
+      ? Layer.succeed(NodeHttpClient.HttpAgent, {
+          [NodeHttpClient.HttpAgentTypeId]: NodeHttpClient.HttpAgentTypeId,
+          ...agents
+        })
+      : NodeHttpClient.makeAgentLayer({ keepAlive: true, ...agent })
   const lean = Layer.effect(
     HttpClient.HttpClient,
     Effect.zipWith(HttpClient.HttpClient, NodeHttpClient.HttpAgent, (fallback, httpAgent) =>
-      Lean.make(fallback, sendNodeHttp(httpAgent), true))
+      Lean.make(fallback, sendNodeHttp(httpAgent), true)
+    )
   )
   return lean.pipe(Layer.provide(NodeHttpClient.layerWithoutAgent), Layer.provide(agentLayer))
 }

@@ -23,7 +23,9 @@ export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("Outcom
   detail: Schema.String
 }) {
   override get message(): string {
-    return `The ${this.grantType} exchange may or may not have reached UltraCart (${this.reason}: ${this.detail}); ` +
+    return (
+      `The ${this.grantType} exchange may or may not have reached UltraCart (${this.reason}: ${this.detail}); ` +
       "it was not retried because the grant is single-use"
+    )
   }
 }

@@ -40,15 +40,15 @@ export const oauthFailure = (error: OAuthError.OAuthClientError): RetryPolicy.Fa
   }
 }
 
-const retriedWith = (policy: RetryPolicy.RetryPolicy) =>
-<E>(
-  verdictOf: (error: E, nowMillis: number) => RetryPolicy.Verdict
-) =>
-<A>(call: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  policy.maxAttempts <= 1
-    ? call
-    : Effect.flatMap(Clock.currentTimeMillis, (start) =>
-      Effect.retry(call, RetryPolicy.schedule(policy, start, verdictOf)))
+const retriedWith =
+  (policy: RetryPolicy.RetryPolicy) =>
+  <E>(verdictOf: (error: E, nowMillis: number) => RetryPolicy.Verdict) =>
+  <A>(call: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    policy.maxAttempts <= 1
+      ? call
+      : Effect.flatMap(Clock.currentTimeMillis, (start) =>
+          Effect.retry(call, RetryPolicy.schedule(policy, start, verdictOf))
+        )
 
 /**
  * A token request spends its grant unless it is a device-code poll (RFC 8628 polls repeat by design). Any grant
@@ -102,9 +102,7 @@ export declare namespace RetryingOAuthClient {
    * @since 0.1.0
    * @category models
    */
-  export interface Service
-    extends Omit<OAuthClient.OAuthClient.Service, "exchangeCode" | "refresh" | "token">
-  {
+  export interface Service extends Omit<OAuthClient.OAuthClient.Service, "exchangeCode" | "refresh" | "token"> {
     readonly exchangeCode: (
       input: Parameters<OAuthClient.OAuthClient.Service["exchangeCode"]>[0]
     ) => Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError | OutcomeUnknown>
@@ -140,7 +138,8 @@ const surfaceOutcome = <A>(
   call: Effect.Effect<A, OAuthError.OAuthClientError>
 ): Effect.Effect<A, OAuthError.OAuthClientError | OutcomeUnknown> =>
   Effect.catchIf(call, isUnknownOutcome, (error) =>
-    Effect.fail(new OutcomeUnknown({ grantType, reason: error.reason, detail: error.detail })))
+    Effect.fail(new OutcomeUnknown({ grantType, reason: error.reason, detail: error.detail }))
+  )
 
 /**
  * Turns the unknown-outcome failures of the single-use exchanges into `OutcomeUnknown`. Nothing is retried here:
@@ -205,7 +204,10 @@ const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"
 /** A response the policy may retry, carried through `Effect.retry` as a failure and handed back if not retried. */
 class RetryableResponse {
   readonly _tag = "RetryableResponse"
-  constructor(readonly response: HttpClientResponse.HttpClientResponse, readonly failure: RetryPolicy.Failure) {}
+  constructor(
+    readonly response: HttpClientResponse.HttpClientResponse,
+    readonly failure: RetryPolicy.Failure
+  ) {}
 }
 
 /**
@@ -244,40 +246,45 @@ const discard = (error: unknown): Effect.Effect<void> =>
  * @since 0.1.0
  * @category http client
  */
-export const transformClient = (policy: RetryPolicy.RetryPolicy) =>
-<E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-  policy.maxAttempts <= 1 ? client : HttpClient.transform(client, (effect, request) => {
-    const kind: RetryPolicy.CallKind = idempotentMethods.has(request.method) ? "Repeatable" : "SingleUse"
-    const attempt = Effect.flatMap(
-      effect,
-      (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RetryableResponse> =>
-        RetryPolicy.RETRYABLE_STATUSES.has(response.status)
-          ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.fail(
-              new RetryableResponse(
-                response,
-                RetryPolicy.statusFailure(response.status, response.headers["retry-after"], now)
+export const transformClient =
+  (policy: RetryPolicy.RetryPolicy) =>
+  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+    policy.maxAttempts <= 1
+      ? client
+      : HttpClient.transform(client, (effect, request) => {
+          const kind: RetryPolicy.CallKind = idempotentMethods.has(request.method) ? "Repeatable" : "SingleUse"
+          const attempt = Effect.flatMap(
+            effect,
+            (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RetryableResponse> =>
+              RetryPolicy.RETRYABLE_STATUSES.has(response.status)
+                ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                    Effect.fail(
+                      new RetryableResponse(
+                        response,
+                        RetryPolicy.statusFailure(response.status, response.headers["retry-after"], now)
+                      )
+                    )
+                  )
+                : Effect.succeed(response)
+          )
+          return Effect.flatMap(Clock.currentTimeMillis, (start) =>
+            Effect.retry(
+              attempt,
+              RetryPolicy.schedule<E | RetryableResponse>(
+                policy,
+                start,
+                (error, now) => RetryPolicy.decide(kind, httpFailure(error, now)),
+                discard
               )
-            ))
-          : Effect.succeed(response)
-    )
-    return Effect.flatMap(Clock.currentTimeMillis, (start) =>
-      Effect.retry(
-        attempt,
-        RetryPolicy.schedule<E | RetryableResponse>(
-          policy,
-          start,
-          (error, now) => RetryPolicy.decide(kind, httpFailure(error, now)),
-          discard
-        )
-      )).pipe(
-        // A retryable status that ran out of retries is still the server's answer: hand it back.
-        Effect.catchIf(
-          (error): error is RetryableResponse => error instanceof RetryableResponse,
-          (error) => Effect.succeed(error.response)
-        )
-      )
-  })
+            )
+          ).pipe(
+            // A retryable status that ran out of retries is still the server's answer: hand it back.
+            Effect.catchIf(
+              (error): error is RetryableResponse => error instanceof RetryableResponse,
+              (error) => Effect.succeed(error.response)
+            )
+          )
+        })
 
 /**
  * Replaces the `HttpClient` in context with {@link transformClient} applied. Provide it to the layer that builds

@@ -178,10 +178,11 @@ export const decide = (kind: CallKind, failure: Failure): Verdict => {
       return kind === "Repeatable" || failure.outcome === "NotSent" ? retryNow : unknownOutcome
     case "Status": {
       const { retryAfterMillis, status } = failure
-      const retryable = kind === "Repeatable"
-        ? RETRYABLE_STATUSES.has(status)
-        // The server said it did not act and when to come back: the only answer that makes a spent-once call safe.
-        : (status === 429 || status === 503) && retryAfterMillis !== undefined
+      const retryable =
+        kind === "Repeatable"
+          ? RETRYABLE_STATUSES.has(status)
+          : // The server said it did not act and when to come back: the only answer that makes a spent-once call safe.
+            (status === 429 || status === 503) && retryAfterMillis !== undefined
       return retryable ? { _tag: "Retry", retryAfterMillis } : stop
     }
   }
@@ -236,18 +237,17 @@ export const schedule = <E>(
     const serverDelay = verdict.retryAfterMillis
     if (serverDelay !== undefined && serverDelay > maxRetryAfter) return done(retries)
     const backoff = backoffMillis(policy, retry)
-    const jittered = policy.jitter === 0
-      ? Effect.succeed(backoff)
-      : Effect.map(Random.next, (r) => Math.round(backoff * (1 - policy.jitter * r)))
+    const jittered =
+      policy.jitter === 0
+        ? Effect.succeed(backoff)
+        : Effect.map(Random.next, (r) => Math.round(backoff * (1 - policy.jitter * r)))
     return Effect.flatMap(jittered, (delay) => {
       const wait = serverDelay === undefined ? delay : Math.max(delay, serverDelay)
       if (now + wait - startMillis > maxElapsed) return done(retries)
       const tag = Predicate.hasProperty(error, "_tag") ? String(error._tag) : "unknown"
       return onRetry(error).pipe(
         Effect.zipRight(
-          Effect.logDebug("retrying UltraCart call").pipe(
-            Effect.annotateLogs({ error: tag, retry, delayMillis: wait })
-          )
+          Effect.logDebug("retrying UltraCart call").pipe(Effect.annotateLogs({ error: tag, retry, delayMillis: wait }))
         ),
         Effect.as([retry, retry, ScheduleDecision.continueWith(ScheduleInterval.after(now + wait))] as const)
       )

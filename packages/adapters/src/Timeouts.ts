@@ -38,11 +38,14 @@ export const defaults: Timeouts = { requestTimeout: Duration.seconds(10), bodyTi
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: {
-  readonly requestTimeout?: Duration.DurationInput | undefined
-  readonly bodyTimeout?: Duration.DurationInput | undefined
-} = {}): Timeouts => ({
-  requestTimeout: options.requestTimeout === undefined ? defaults.requestTimeout : Duration.decode(options.requestTimeout),
+export const make = (
+  options: {
+    readonly requestTimeout?: Duration.DurationInput | undefined
+    readonly bodyTimeout?: Duration.DurationInput | undefined
+  } = {}
+): Timeouts => ({
+  requestTimeout:
+    options.requestTimeout === undefined ? defaults.requestTimeout : Duration.decode(options.requestTimeout),
   bodyTimeout: options.bodyTimeout === undefined ? defaults.bodyTimeout : Duration.decode(options.bodyTimeout)
 })
 
@@ -98,9 +101,9 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
   timeoutMillis: Schema.Number
 }) {
   override get message(): string {
-    return `no ${this.phase === "Response" ? "response" : "complete body"} within ${
-      Duration.format(Duration.millis(this.timeoutMillis))
-    }`
+    return `no ${this.phase === "Response" ? "response" : "complete body"} within ${Duration.format(
+      Duration.millis(this.timeoutMillis)
+    )}`
   }
 }
 
@@ -116,49 +119,61 @@ const nullBodyStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
  * @since 0.1.0
  * @category http client
  */
-export const transformClient = (timeouts: Timeouts) =>
-<E, R>(
-  client: HttpClient.HttpClient.With<E, R>
-): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
-  const { bodyTimeout, requestTimeout } = timeouts
-  const bufferBody = Duration.isFinite(bodyTimeout)
-  const limitHead = Duration.isFinite(requestTimeout)
-  return HttpClient.transform(client, (effect, request) => {
-    const head = !limitHead ? effect : Effect.timeoutFail(effect, {
-      duration: requestTimeout,
-      onTimeout: () => {
-        const cause = new DeadlineExceeded({ phase: "Response", timeoutMillis: Duration.toMillis(requestTimeout) })
-        return new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.message })
-      }
-    })
-    if (!bufferBody) return head
-    return Effect.flatMap(head, (response) =>
-      response.arrayBuffer.pipe(
-        Effect.timeoutFail({
-          duration: bodyTimeout,
-          onTimeout: () => {
-            const cause = new DeadlineExceeded({ phase: "Body", timeoutMillis: Duration.toMillis(bodyTimeout) })
-            return new HttpClientError.ResponseError({
+export const transformClient =
+  (timeouts: Timeouts) =>
+  <E, R>(
+    client: HttpClient.HttpClient.With<E, R>
+  ): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
+    const { bodyTimeout, requestTimeout } = timeouts
+    const bufferBody = Duration.isFinite(bodyTimeout)
+    const limitHead = Duration.isFinite(requestTimeout)
+    return HttpClient.transform(client, (effect, request) => {
+      const head = !limitHead
+        ? effect
+        : Effect.timeoutFail(effect, {
+            duration: requestTimeout,
+            onTimeout: () => {
+              const cause = new DeadlineExceeded({
+                phase: "Response",
+                timeoutMillis: Duration.toMillis(requestTimeout)
+              })
+              return new HttpClientError.RequestError({
+                request,
+                reason: "Transport",
+                cause,
+                description: cause.message
+              })
+            }
+          })
+      if (!bufferBody) return head
+      return Effect.flatMap(head, (response) =>
+        response.arrayBuffer.pipe(
+          Effect.timeoutFail({
+            duration: bodyTimeout,
+            onTimeout: () => {
+              const cause = new DeadlineExceeded({ phase: "Body", timeoutMillis: Duration.toMillis(bodyTimeout) })
+              return new HttpClientError.ResponseError({
+                request,
+                response,
+                reason: "Decode",
+                cause,
+                description: cause.message
+              })
+            }
+          }),
+          Effect.map((body) =>
+            HttpClientResponse.fromWeb(
               request,
-              response,
-              reason: "Decode",
-              cause,
-              description: cause.message
-            })
-          }
-        }),
-        Effect.map((body) =>
-          HttpClientResponse.fromWeb(
-            request,
-            new Response(nullBodyStatuses.has(response.status) ? null : body, {
-              status: response.status,
-              headers: response.headers
-            })
+              new Response(nullBodyStatuses.has(response.status) ? null : body, {
+                status: response.status,
+                headers: response.headers
+              })
+            )
           )
         )
-      ))
-  })
-}
+      )
+    })
+  }
 
 /**
  * Replaces the `HttpClient` in context with {@link transformClient} applied (for the API client; the OAuth client

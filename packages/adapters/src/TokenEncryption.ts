@@ -55,7 +55,7 @@ const decodeKey = (text: string): Either.Either<Uint8Array, unknown> =>
  * @category constructors
  */
 export const make = (key: Redacted.Redacted<string>): Effect.Effect<TokenCipher, OAuthError.InvalidInput> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const raw = decodeKey(Redacted.value(key).trim())
     if (Either.isLeft(raw) || raw.right.length !== 32) {
       return yield* new OAuthError.InvalidInput({
@@ -83,7 +83,10 @@ export const make = (key: Redacted.Redacted<string>): Effect.Effect<TokenCipher,
         Effect.promise(() =>
           globalThis.crypto.subtle
             .decrypt({ name: "AES-GCM", iv: sealed.iv, additionalData: associatedData }, cryptoKey, sealed.ciphertext)
-            .then((plain) => Option.some(new Uint8Array(plain)), () => Option.none())
+            .then(
+              (plain) => Option.some(new Uint8Array(plain)),
+              () => Option.none()
+            )
         )
     }
     return cipher

@@ -45,11 +45,12 @@ export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationR
   description: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    const why = this.reason === "NoTokens"
-      ? "no tokens are stored"
-      : this.reason === "NoRefreshToken"
-      ? "the access token expired and there is no refresh token"
-      : `UltraCart refused the refresh token${this.description === undefined ? "" : ` (${this.description})`}`
+    const why =
+      this.reason === "NoTokens"
+        ? "no tokens are stored"
+        : this.reason === "NoRefreshToken"
+          ? "the access token expired and there is no refresh token"
+          : `UltraCart refused the refresh token${this.description === undefined ? "" : ` (${this.description})`}`
     return `Grant "${this.key}" needs the merchant to authorize the app again: ${why}`
   }
 }
@@ -61,11 +62,7 @@ export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationR
  * @since 0.1.0
  * @category errors
  */
-export type TokenManagerError =
-  | ReauthorizationRequired
-  | TokenStoreError
-  | OutcomeUnknown
-  | OAuthError.OAuthClientError
+export type TokenManagerError = ReauthorizationRequired | TokenStoreError | OutcomeUnknown | OAuthError.OAuthClientError
 
 /**
  * How one revocation of a logout went.
@@ -244,7 +241,7 @@ const MAX_LIFETIME_MILLIS = 100 * 365 * 24 * 3600_000
 export const make = (
   options: TokenManagerOptions = {}
 ): Effect.Effect<TokenManager.Service, never, OAuthClient.OAuthClient | TokenStore | Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const oauth = yield* OAuthClient.OAuthClient
     const store = yield* TokenStore
     const key = options.key ?? oauth.clientId
@@ -281,17 +278,25 @@ export const make = (
           ? Effect.void
           : Effect.ignore(Effect.timeout(Effect.interruptible(Deferred.await(flight)), shutdownGrace))
       ).pipe(
-        Effect.zipRight(Effect.suspend(() =>
-          pending === undefined ? Effect.void : Effect.ignore(Effect.timeout(Effect.interruptible(settle), shutdownGrace))
-        )),
-        Effect.zipRight(Effect.suspend(() =>
-          pending === undefined
-            ? Effect.void
-            : Effect.zipRight(
-              Effect.logError("closing with a rotation the store never took: other processes will find a spent refresh token"),
-              dropPending
-            )
-        )),
+        Effect.zipRight(
+          Effect.suspend(() =>
+            pending === undefined
+              ? Effect.void
+              : Effect.ignore(Effect.timeout(Effect.interruptible(settle), shutdownGrace))
+          )
+        ),
+        Effect.zipRight(
+          Effect.suspend(() =>
+            pending === undefined
+              ? Effect.void
+              : Effect.zipRight(
+                  Effect.logError(
+                    "closing with a rotation the store never took: other processes will find a spent refresh token"
+                  ),
+                  dropPending
+                )
+          )
+        ),
         Effect.annotateLogs(annotations)
       )
     )
@@ -326,10 +331,14 @@ export const make = (
       // RFC 6749 §6: no refresh token in the answer means the old one stays valid.
       refreshToken: Option.orElse(response.refreshToken, () => previous?.refreshToken ?? Option.none()),
       expiresAt: DateTime.unsafeMake(
-        issuedAtMillis + Math.min(
-          MAX_LIFETIME_MILLIS,
-          Option.match(response.expiresIn, { onNone: () => defaultLifetimeMillis, onSome: (seconds) => seconds * 1000 })
-        )
+        issuedAtMillis +
+          Math.min(
+            MAX_LIFETIME_MILLIS,
+            Option.match(response.expiresIn, {
+              onNone: () => defaultLifetimeMillis,
+              onSome: (seconds) => seconds * 1000
+            })
+          )
       ),
       issuedAt: DateTime.unsafeMake(issuedAtMillis),
       scope: Option.orElse(response.scope, () => previous?.scope ?? Option.none())
@@ -343,7 +352,8 @@ export const make = (
     const backOff = (now: number, error: TokenManagerError, notBeforeMillis = 0): void => {
       failures += 1
       retryAtMillis = Math.max(notBeforeMillis, now + Math.min(maxBackoffMillis, backoffMillis * 2 ** (failures - 1)))
-      if (error._tag === "TokenStoreError" && now < expiresAtMillis) retryAtMillis = Math.min(retryAtMillis, expiresAtMillis)
+      if (error._tag === "TokenStoreError" && now < expiresAtMillis)
+        retryAtMillis = Math.min(retryAtMillis, expiresAtMillis)
       lastError = error
     }
 
@@ -358,11 +368,15 @@ export const make = (
       error: TokenManagerError,
       notBeforeMillis = 0
     ): Effect.Effect<TokenSet, TokenManagerError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         backOff(now, error, notBeforeMillis)
         yield* Effect.logWarning("token refresh failed").pipe(
-          Effect.annotateLogs({ "error.tag": error._tag, "error.message": error.message, "token.version": tokens?.version ?? 0 })
+          Effect.annotateLogs({
+            "error.tag": error._tag,
+            "error.message": error.message,
+            "token.version": tokens?.version ?? 0
+          })
         )
         const serves = trigger._tag === "Due" || trigger._tag === "Persist"
         if (serves && tokens !== undefined && now < DateTime.toEpochMillis(tokens.expiresAt)) return tokens
@@ -387,7 +401,7 @@ export const make = (
      * - nothing (logged out): drop ours, `ReauthorizationRequired`.
      * Fails with the store's error while the store cannot take it: the rotation stays pending.
      */
-    const settle: Effect.Effect<TokenSet, TokenStoreError | ReauthorizationRequired> = Effect.gen(function*() {
+    const settle: Effect.Effect<TokenSet, TokenStoreError | ReauthorizationRequired> = Effect.gen(function* () {
       for (let attempt = 0; attempt < MAX_OVERWRITES; attempt++) {
         const entry = pending
         if (entry === undefined) break
@@ -420,9 +434,9 @@ export const make = (
           )
           return succeeded(theirs)
         }
-        yield* Effect.logWarning("the store holds tokens issued before this rotation; writing the rotation over them").pipe(
-          Effect.annotateLogs({ "token.version": theirs.version })
-        )
+        yield* Effect.logWarning(
+          "the store holds tokens issued before this rotation; writing the rotation over them"
+        ).pipe(Effect.annotateLogs({ "token.version": theirs.version }))
         pending = { ...entry, expected: theirs.version }
       }
       if (pending === undefined && current !== undefined) return current
@@ -447,7 +461,7 @@ export const make = (
     const startRetrier: Effect.Effect<void> = Effect.suspend(() => {
       if (retrying || pending === undefined) return Effect.void
       retrying = true
-      const loop = Effect.gen(function*() {
+      const loop = Effect.gen(function* () {
         while (pending !== undefined) {
           const now = yield* Clock.currentTimeMillis
           yield* Effect.sleep(Duration.millis(Math.max(retryAtMillis - now, 0)))
@@ -467,7 +481,7 @@ export const make = (
       issuedAtMillis: number,
       lease: Scope.CloseableScope | undefined
     ) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const next = fromResponse(response, issuedAtMillis, base)
         pending = { tokens: next, expected: base.version, lease }
         adopt(withVersion(next, base.version + 1))
@@ -488,7 +502,7 @@ export const make = (
       recovering: boolean,
       lease: Scope.CloseableScope | undefined
     ): Effect.Effect<TokenSet, TokenManagerError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const started = yield* Clock.currentTimeMillis
         yield* Metric.increment(metrics.refreshes)
         // Only the request can be interrupted (by closing the Layer); persisting its answer cannot.
@@ -519,7 +533,11 @@ export const make = (
           return yield* failOrServe(
             trigger,
             base,
-            new ReauthorizationRequired({ key, reason: "InvalidGrant", ...(error.description ? { description: error.description } : {}) })
+            new ReauthorizationRequired({
+              key,
+              reason: "InvalidGrant",
+              ...(error.description ? { description: error.description } : {})
+            })
           )
         }
         if (isAmbiguous(error) && !recovering && repeatAmbiguous) {
@@ -555,13 +573,19 @@ export const make = (
       error._tag === "TokenStoreError" ? failOrServe(trigger, current, error) : Effect.fail(error)
 
     const isDue = (trigger: Trigger, base: TokenSet): Effect.Effect<boolean> =>
-      Effect.map(Clock.currentTimeMillis, (now) =>
-        trigger._tag === "Forced" || now >= refreshAtMillis ||
-        (trigger._tag === "Rejected" && trigger.version === base.version))
+      Effect.map(
+        Clock.currentTimeMillis,
+        (now) =>
+          trigger._tag === "Forced" ||
+          now >= refreshAtMillis ||
+          (trigger._tag === "Rejected" && trigger.version === base.version)
+      )
 
     /** Closes a flight's lease, unless a pending rotation has taken it over. */
     const closeLease = (lease: Scope.CloseableScope | undefined) =>
-      Effect.suspend(() => (lease === undefined || pending?.lease === lease ? Effect.void : Scope.close(lease, Exit.void)))
+      Effect.suspend(() =>
+        lease === undefined || pending?.lease === lease ? Effect.void : Scope.close(lease, Exit.void)
+      )
 
     /**
      * One flight: store a pending rotation first (nothing else happens until the store has it), then read the
@@ -571,7 +595,7 @@ export const make = (
      */
     const fly = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           if (pending !== undefined) {
             const stored = yield* Effect.either(settle)
             if (stored._tag === "Left") {
@@ -585,7 +609,7 @@ export const make = (
           let base = loaded.right
           if (!(yield* isDue(trigger, base))) return succeeded(base)
           const lease = store.lease === undefined ? undefined : yield* Scope.make()
-          return yield* Effect.gen(function*() {
+          return yield* Effect.gen(function* () {
             if (store.lease !== undefined && lease !== undefined) {
               const leased = yield* Effect.either(restore(Scope.extend(store.lease(key), lease)))
               if (leased._tag === "Left") return yield* failOrServe(trigger, base, leased.left)
@@ -611,27 +635,30 @@ export const make = (
 
     /** The flight in progress (`joined`), or a new one started in the manager's scope. */
     const launch = (trigger: Trigger) =>
-      Effect.uninterruptible(Effect.suspend(() => {
-        if (flight !== undefined) return Effect.succeed({ deferred: flight, joined: true })
-        const deferred = Deferred.unsafeMake<TokenSet, TokenManagerError>(FiberId.none)
-        flight = deferred
-        const run = fly(trigger).pipe(
-          Effect.onExit((exit) =>
-            Effect.suspend(() => {
-              if (flight === deferred) flight = undefined
-              return Deferred.done(deferred, exit)
-            })
+      Effect.uninterruptible(
+        Effect.suspend(() => {
+          if (flight !== undefined) return Effect.succeed({ deferred: flight, joined: true })
+          const deferred = Deferred.unsafeMake<TokenSet, TokenManagerError>(FiberId.none)
+          flight = deferred
+          const run = fly(trigger).pipe(
+            Effect.onExit((exit) =>
+              Effect.suspend(() => {
+                if (flight === deferred) flight = undefined
+                return Deferred.done(deferred, exit)
+              })
+            )
           )
-        )
-        return Effect.as(Effect.forkIn(Effect.interruptible(run), flightScope), { deferred, joined: false })
-      }))
+          return Effect.as(Effect.forkIn(Effect.interruptible(run), flightScope), { deferred, joined: false })
+        })
+      )
 
     /** Joins the flight in progress, or starts one; either way the caller only awaits it. */
     const singleFlight = (trigger: Trigger): Effect.Effect<TokenSet, TokenManagerError> =>
       Effect.flatMap(launch(trigger), ({ deferred, joined }) =>
         joined
           ? Effect.zipRight(Metric.increment(metrics.singleFlightJoins), Deferred.await(deferred))
-          : Deferred.await(deferred))
+          : Deferred.await(deferred)
+      )
 
     /**
      * Off the hot path. In a back-off after a failure: answer from memory. With a token still valid: refresh
@@ -646,12 +673,10 @@ export const make = (
     }
 
     const freshTokens = (wait: boolean): Effect.Effect<TokenSet, TokenManagerError> =>
-      Effect.flatMap(
-        Clock.currentTimeMillis,
-        (now) =>
-          current !== undefined && now < refreshAtMillis && pending === undefined
-            ? Effect.succeed(current)
-            : slowPath(now, wait)
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        current !== undefined && now < refreshAtMillis && pending === undefined
+          ? Effect.succeed(current)
+          : slowPath(now, wait)
       )
 
     const tokens = freshTokens(false)
@@ -666,8 +691,9 @@ export const make = (
       })
 
     const save = (response: TokenResponse.TokenResponse, issuedAt?: DateTime.Utc) =>
-      Effect.gen(function*() {
-        const issuedAtMillis = issuedAt === undefined ? yield* Clock.currentTimeMillis : DateTime.toEpochMillis(issuedAt)
+      Effect.gen(function* () {
+        const issuedAtMillis =
+          issuedAt === undefined ? yield* Clock.currentTimeMillis : DateTime.toEpochMillis(issuedAt)
         const saved = yield* store.save(key, fromResponse(response, issuedAtMillis, undefined))
         // A new grant supersedes a rotation of the old one still waiting for the store.
         yield* dropPending
@@ -682,12 +708,15 @@ export const make = (
       Option.match(token, {
         onNone: () => Effect.succeed({ _tag: "Absent" } as const),
         onSome: (token) =>
-          Effect.map(Effect.exit(restore(oauth.revoke({ token }))), (exit): RevocationOutcome =>
-            Exit.isSuccess(exit) ? { _tag: "Revoked" } : { _tag: "Failed", cause: exit.cause })
+          Effect.map(
+            Effect.exit(restore(oauth.revoke({ token }))),
+            (exit): RevocationOutcome =>
+              Exit.isSuccess(exit) ? { _tag: "Revoked" } : { _tag: "Failed", cause: exit.cause }
+          )
       })
 
     const logout: Effect.Effect<Logout, TokenStoreError> = Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         // A pending rotation is what UltraCart holds now; the store still has the refresh token it retired.
         const stored = pending === undefined ? yield* Effect.option(store.load(key)) : Option.none()
         const tokens = Option.getOrUndefined(Option.flatten(stored)) ?? current
@@ -701,11 +730,18 @@ export const make = (
         lastError = undefined
         yield* store.clear(key)
         yield* Effect.logInfo("logged out").pipe(
-          Effect.annotateLogs({ "revocation.refresh_token": refreshToken._tag, "revocation.access_token": accessToken._tag })
+          Effect.annotateLogs({
+            "revocation.refresh_token": refreshToken._tag,
+            "revocation.access_token": accessToken._tag
+          })
         )
         return { refreshToken, accessToken }
       })
-    ).pipe(lock.withPermits(1), Effect.withSpan("TokenManager.logout", { attributes: annotations }), Effect.annotateLogs(annotations))
+    ).pipe(
+      lock.withPermits(1),
+      Effect.withSpan("TokenManager.logout", { attributes: annotations }),
+      Effect.annotateLogs(annotations)
+    )
 
     const service: TokenManager.Service = {
       key,
@@ -720,7 +756,9 @@ export const make = (
     }
 
     if (options.backgroundRefresh === true) {
-      yield* Effect.forkScoped(backgroundRefresh(freshTokens(true), () => ({ current, refreshAtMillis, retryAtMillis })))
+      yield* Effect.forkScoped(
+        backgroundRefresh(freshTokens(true), () => ({ current, refreshAtMillis, retryAtMillis }))
+      )
     }
     return service
   })
@@ -731,15 +769,16 @@ const backgroundRefresh = (
   state: () => { current: TokenSet | undefined; refreshAtMillis: number; retryAtMillis: number }
 ) =>
   Effect.forever(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* Effect.exit(renew)
       const now = yield* Clock.currentTimeMillis
       const { current, refreshAtMillis, retryAtMillis } = state()
-      const wakeAt = current === undefined
-        ? now + IDLE_POLL_MILLIS
-        : now < refreshAtMillis
-        ? refreshAtMillis
-        : Math.max(retryAtMillis, now + 1_000)
+      const wakeAt =
+        current === undefined
+          ? now + IDLE_POLL_MILLIS
+          : now < refreshAtMillis
+            ? refreshAtMillis
+            : Math.max(retryAtMillis, now + 1_000)
       yield* Effect.sleep(Duration.millis(Math.min(wakeAt - now, IDLE_POLL_MILLIS)))
     })
   )
@@ -767,12 +806,14 @@ export const config: Config.Config<TokenManagerOptions> = Config.all({
   defaultLifetime: Config.option(Config.duration("ULTRACART_TOKEN_DEFAULT_LIFETIME")),
   backgroundRefresh: Config.withDefault(Config.boolean("ULTRACART_TOKEN_BACKGROUND_REFRESH"), false)
 }).pipe(
-  Config.map((c): TokenManagerOptions => ({
-    key: Option.getOrUndefined(c.key),
-    refreshMargin: Option.getOrUndefined(c.refreshMargin),
-    defaultLifetime: Option.getOrUndefined(c.defaultLifetime),
-    backgroundRefresh: c.backgroundRefresh
-  }))
+  Config.map(
+    (c): TokenManagerOptions => ({
+      key: Option.getOrUndefined(c.key),
+      refreshMargin: Option.getOrUndefined(c.refreshMargin),
+      defaultLifetime: Option.getOrUndefined(c.defaultLifetime),
+      backgroundRefresh: c.backgroundRefresh
+    })
+  )
 )
 
 /**

@@ -173,7 +173,8 @@ export const layerMemory: Layer.Layer<TokenStore> = Layer.sync(TokenStore, makeM
  * @category utils
  */
 export const fingerprint = (secret: Redacted.Redacted<string>): Effect.Effect<string> =>
-  Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(secret))))
-    .pipe(Effect.map((digest) => Array.from(new Uint8Array(digest).subarray(0, 6), hex).join("")))
+  Effect.promise(() =>
+    globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(secret)))
+  ).pipe(Effect.map((digest) => Array.from(new Uint8Array(digest).subarray(0, 6), hex).join("")))
 
 const hex = (byte: number): string => byte.toString(16).padStart(2, "0")

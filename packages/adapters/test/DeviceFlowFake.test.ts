@@ -13,11 +13,13 @@ const fakeLayer = (options: FakeUltraCart.FakeUltraCartOptions) => {
 
 const tokenPollTimes = Effect.flatMap(FakeUltraCart.FakeUltraCart, (fake) =>
   Effect.map(fake.requests, (requests) =>
-    requests.filter((r) => r.endpoint === "token").map((r) => r.receivedAt / 1000)))
+    requests.filter((r) => r.endpoint === "token").map((r) => r.receivedAt / 1000)
+  )
+)
 
 describe("DeviceFlow against the fake UltraCart", () => {
   it.effect("without an interval from the server it polls every 5 s, and yields the tokens once approved", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fake = yield* FakeUltraCart.FakeUltraCart
       const flow = yield* DeviceFlow.start({ scope: "crm" })
       const fiber = yield* Effect.fork(DeviceFlow.poll(flow))
@@ -33,10 +35,11 @@ describe("DeviceFlow against the fake UltraCart", () => {
       expect(poll?.grantType).toBe(OAuthClient.DEVICE_CODE_GRANT_TYPE)
       expect(poll?.form["device_code"]).toBe(Redacted.value(flow.deviceCode))
       expect(JSON.stringify(flow)).not.toContain(Redacted.value(flow.deviceCode))
-    }).pipe(Effect.provide(fakeLayer({ sendDeviceInterval: false }))))
+    }).pipe(Effect.provide(fakeLayer({ sendDeviceInterval: false })))
+  )
 
   it.effect("a slow_down on the wire lengthens every later wait by 5 s; a 503 backs off; a denial ends it", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fake = yield* FakeUltraCart.FakeUltraCart
       yield* fake.injectFault(
         Fault.respond({
@@ -56,5 +59,6 @@ describe("DeviceFlow against the fake UltraCart", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("DeviceAuthorizationDenied")
       expect(yield* tokenPollTimes).toEqual([5, 15, 25, 45])
-    }).pipe(Effect.provide(fakeLayer({ deviceInterval: "5 seconds" }))))
+    }).pipe(Effect.provide(fakeLayer({ deviceInterval: "5 seconds" })))
+  )
 })

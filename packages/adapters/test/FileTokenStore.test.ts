@@ -22,7 +22,7 @@ const listDir = (directory: string) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readDirectory(directory)).pipe(Effect.map((names) => names.sort()))
 
 const readAll = (directory: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const names = yield* fs.readDirectory(directory)
     const texts = yield* Effect.forEach(names, (name) => fs.readFileString(`${directory}/${name}`))
@@ -33,20 +33,23 @@ const readAll = (directory: string) =>
 const renameFails = (how: "error" | "defect") =>
   Layer.effect(
     FileSystem.FileSystem,
-    Effect.map(FileSystem.FileSystem, (fs): FileSystem.FileSystem => ({
-      ...fs,
-      rename: (from) =>
-        how === "error"
-          ? Effect.fail(
-            new SystemError({ reason: "Unknown", module: "FileSystem", method: "rename", pathOrDescriptor: from })
-          )
-          : Effect.die("process killed between write and rename")
-    }))
+    Effect.map(
+      FileSystem.FileSystem,
+      (fs): FileSystem.FileSystem => ({
+        ...fs,
+        rename: (from) =>
+          how === "error"
+            ? Effect.fail(
+                new SystemError({ reason: "Unknown", module: "FileSystem", method: "rename", pathOrDescriptor: from })
+              )
+            : Effect.die("process killed between write and rename")
+      })
+    )
   ).pipe(Layer.provide(NodeFileSystem.layer))
 
 describe("FileTokenStore", () => {
   it.scoped("writes 0600 files in a 0700 directory, one per grant, with no temp or lock file left", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const root = yield* tempDir
       const directory = `${root}/tokens`
@@ -59,10 +62,11 @@ describe("FileTokenStore", () => {
         expect((yield* fs.stat(`${directory}/${name}`)).mode & 0o777).toBe(0o600)
       }
       expect((yield* fs.stat(directory)).mode & 0o777).toBe(0o700)
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.scoped("keys cannot escape the directory and distinct keys never share a file", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const directory = yield* tempDir
       const store = yield* FileTokenStore.make({ directory: `${directory}/inner` })
       const keys = ["../escape", "..", "a.b", "a%2Eb", "ümlaut", ""]
@@ -73,10 +77,11 @@ describe("FileTokenStore", () => {
         const loaded = Option.getOrThrow(yield* store.load(key))
         expect(Redacted.value(loaded.accessToken)).toBe(`access-token-${i}-Zq8`)
       }
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.scoped("without a key the record is plain text on purpose, in a versioned format", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const directory = yield* tempDir
       const store = yield* FileTokenStore.make({ directory })
       yield* store.save("m", tokens(7))
@@ -92,10 +97,11 @@ describe("FileTokenStore", () => {
           issued_at: "1970-01-01T00:00:00.007Z"
         }
       })
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.scoped("with a key no token appears on disk, and the wrong key, a plain file or a moved file are refused", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const directory = yield* tempDir
       const encryptionKey = yield* TokenEncryption.generateKey
@@ -126,20 +132,22 @@ describe("FileTokenStore", () => {
       // …and a plain-text store cannot read an encrypted record either.
       const plainReader = yield* FileTokenStore.make({ directory })
       expect((yield* Effect.flip(plainReader.load("m"))).reason).toBe("Decrypt")
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.effect("refuses an encryption key that is not 32 bytes of base64", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const key of ["short", "correct horse battery staple", "AAAA"]) {
         const error = yield* Effect.flip(TokenEncryption.make(Redacted.make(key)))
         expect(error._tag).toBe("InvalidInput")
         expect(error.message).not.toContain(key)
       }
       yield* TokenEncryption.make(Redacted.make(Buffer.alloc(32, 7).toString("base64url")))
-    }))
+    })
+  )
 
   it.scoped("a corrupt record is a typed Corrupt error that quotes no value", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const directory = yield* tempDir
       const store = yield* FileTokenStore.make({ directory })
@@ -158,11 +166,12 @@ describe("FileTokenStore", () => {
       expect(error.reason).toBe("Corrupt")
       expect(error.message).not.toContain("Zq8")
       expect(JSON.stringify(error)).not.toContain("Zq8")
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   for (const how of ["error", "defect"] as const) {
     it.scoped(`a crash between write and rename (${how}) leaves the previous record whole and no temp file`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const directory = yield* Effect.provide(tempDir, NodeFileSystem.layer)
         const healthy = yield* Effect.provide(FileTokenStore.make({ directory }), NodeFileSystem.layer)
         yield* healthy.save("m", tokens(1))
@@ -181,11 +190,12 @@ describe("FileTokenStore", () => {
         expect([loaded.version, Redacted.value(loaded.accessToken)]).toEqual([1, "access-token-1-Zq8"])
         // The lock was released: the next write goes through.
         expect((yield* healthy.compareAndSet("m", 1, tokens(3)))._tag).toBe("Written")
-      }))
+      })
+    )
   }
 
   it.scoped("a temp file left by a killed process is ignored and does not block writes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const directory = yield* tempDir
       const store = yield* FileTokenStore.make({ directory })
@@ -194,53 +204,65 @@ describe("FileTokenStore", () => {
       expect(Option.getOrThrow(yield* store.load("m")).version).toBe(1)
       expect((yield* store.compareAndSet("m", 1, tokens(2)))._tag).toBe("Written")
       expect(Option.getOrThrow(yield* store.load("m")).version).toBe(2)
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.scoped("two stores on one directory (two processes) cannot both win a compare-and-set", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const directory = yield* tempDir
       const a = yield* FileTokenStore.make({ directory })
       const b = yield* FileTokenStore.make({ directory })
       yield* a.save("m", tokens(1))
       const results = yield* awaitDriving(
-        yield* Effect.fork(Effect.all(
-          [a.compareAndSet("m", 1, tokens(2)), b.compareAndSet("m", 1, tokens(3)), a.compareAndSet("m", 1, tokens(4))],
-          { concurrency: "unbounded" }
-        ))
+        yield* Effect.fork(
+          Effect.all(
+            [
+              a.compareAndSet("m", 1, tokens(2)),
+              b.compareAndSet("m", 1, tokens(3)),
+              a.compareAndSet("m", 1, tokens(4))
+            ],
+            { concurrency: "unbounded" }
+          )
+        )
       )
       expect(results.map((r) => r._tag).sort()).toEqual(["Conflict", "Conflict", "Written"])
       expect(Option.getOrThrow(yield* b.load("m")).version).toBe(2)
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
-  it.scoped("a live lock of another process makes writes fail with Locked after lockTimeout; a stale one is removed", () =>
-    Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const directory = yield* tempDir
-      const store = yield* FileTokenStore.make({ directory, lockTimeout: "2 seconds", staleLockAfter: "1 minute" })
-      yield* store.save("m", tokens(1))
-      const lock = `${directory}/grant-m.json.lock`
-      yield* fs.writeFileString(lock, "")
-      // The TestClock reads the lock's real mtime as "now": the lock is fresh.
-      yield* TestClock.setTime(Date.now())
-      const started = yield* TestClock.currentTimeMillis
-      const error = yield* Effect.flip(awaitDriving(yield* Effect.fork(store.compareAndSet("m", 1, tokens(2)))))
-      expect((yield* TestClock.currentTimeMillis) - started).toBeGreaterThanOrEqual(2_000)
-      expect([error.reason, error.operation]).toEqual(["Locked", "compareAndSet"])
-      expect(Option.getOrThrow(yield* store.load("m")).version).toBe(1)
+  it.scoped(
+    "a live lock of another process makes writes fail with Locked after lockTimeout; a stale one is removed",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const directory = yield* tempDir
+        const store = yield* FileTokenStore.make({ directory, lockTimeout: "2 seconds", staleLockAfter: "1 minute" })
+        yield* store.save("m", tokens(1))
+        const lock = `${directory}/grant-m.json.lock`
+        yield* fs.writeFileString(lock, "")
+        // The TestClock reads the lock's real mtime as "now": the lock is fresh.
+        yield* TestClock.setTime(Date.now())
+        const started = yield* TestClock.currentTimeMillis
+        const error = yield* Effect.flip(awaitDriving(yield* Effect.fork(store.compareAndSet("m", 1, tokens(2)))))
+        expect((yield* TestClock.currentTimeMillis) - started).toBeGreaterThanOrEqual(2_000)
+        expect([error.reason, error.operation]).toEqual(["Locked", "compareAndSet"])
+        expect(Option.getOrThrow(yield* store.load("m")).version).toBe(1)
 
-      // Two minutes later the same lock is stale: the holder crashed. The write goes through and cleans up.
-      yield* TestClock.setTime(Date.now() + 120_000)
-      expect((yield* awaitDriving(yield* Effect.fork(store.compareAndSet("m", 1, tokens(2)))))._tag).toBe("Written")
-      expect(yield* fs.exists(lock)).toBe(false)
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+        // Two minutes later the same lock is stale: the holder crashed. The write goes through and cleans up.
+        yield* TestClock.setTime(Date.now() + 120_000)
+        expect((yield* awaitDriving(yield* Effect.fork(store.compareAndSet("m", 1, tokens(2)))))._tag).toBe("Written")
+        expect(yield* fs.exists(lock)).toBe(false)
+      }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.scoped("clear removes the record", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const directory = yield* tempDir
       const store = yield* FileTokenStore.make({ directory })
       yield* store.save("m", tokens(1))
       yield* store.clear("m")
       expect(Option.isNone(yield* store.load("m"))).toBe(true)
       expect(yield* listDir(directory)).toEqual([])
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 })

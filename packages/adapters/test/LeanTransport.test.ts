@@ -33,7 +33,7 @@ interface Server {
  * sends its head and half a body, then stops.
  */
 const server = Effect.acquireRelease(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const hanging = yield* Deferred.make<void>()
     const aborted = yield* Deferred.make<void>()
     const seen: Array<Seen> = []
@@ -86,21 +86,26 @@ const transports: ReadonlyArray<readonly [string, () => Layer.Layer<HttpClient.H
 /** A tracer that records the names of the spans it is given. */
 const recording = () => {
   const names: Array<string> = []
-  const layer = Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
-    Layer.setTracer(Tracer.make({
-      span: (name, ...rest) => {
-        names.push(name)
-        return native.span(name, ...rest)
-      },
-      context: (f) => f()
-    }))))
+  const layer = Layer.unwrapEffect(
+    Effect.map(Effect.tracer, (native) =>
+      Layer.setTracer(
+        Tracer.make({
+          span: (name, ...rest) => {
+            names.push(name)
+            return native.span(name, ...rest)
+          },
+          context: (f) => f()
+        })
+      )
+    )
+  )
   return { names, layer }
 }
 
 for (const [name, transport] of transports) {
   describe(name, () => {
     it.scopedLive("sends method, headers and body; reads status, headers, cookies and the body (twice)", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { seen, url } = yield* server
         const client = yield* HttpClient.HttpClient
         const response = yield* client.execute(
@@ -119,30 +124,33 @@ for (const [name, transport] of transports) {
           "content-type": "application/x-www-form-urlencoded",
           "content-length": "12"
         })
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
 
     it.scopedLive("streams a response body", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { url } = yield* server
         const client = yield* HttpClient.HttpClient
         const response = yield* client.get(`${url}/echo`)
         const chunks = yield* Stream.runCollect(response.stream)
         const text = new TextDecoder().decode(Buffer.concat(Chunk.toReadonlyArray(chunks)))
         expect(JSON.parse(text)).toEqual({ method: "GET", body: "" })
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
 
     it.scopedLive("sends a streamed request body (through the platform's client)", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { seen, url } = yield* server
         const client = yield* HttpClient.HttpClient
         const body = HttpBody.stream(Stream.make("one,", "two").pipe(Stream.encodeText), "text/plain")
         const response = yield* client.execute(HttpClientRequest.post(`${url}/echo`, { body }))
         expect(response.status).toBe(200)
         expect(seen[0]?.body).toBe("one,two")
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
 
     it.scopedLive("an interrupted call aborts its request", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { aborted, hanging, url } = yield* server
         const client = yield* HttpClient.HttpClient
         const call = yield* Effect.fork(client.get(`${url}/hang`))
@@ -150,10 +158,11 @@ for (const [name, transport] of transports) {
         yield* Fiber.interrupt(call)
         // The server sees the connection go: the request was aborted, not abandoned.
         yield* Deferred.await(aborted)
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
 
     it.scopedLive("an interrupted body read aborts the exchange", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { aborted, hanging, url } = yield* server
         const client = yield* HttpClient.HttpClient
         const response = yield* client.get(`${url}/hang-body`)
@@ -164,21 +173,23 @@ for (const [name, transport] of transports) {
         yield* Effect.yieldNow()
         yield* Fiber.interrupt(read)
         yield* Deferred.await(aborted)
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
 
     it.scopedLive("does not follow a redirect", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { seen, url } = yield* server
         const client = yield* HttpClient.HttpClient
         const response = yield* client.get(`${url}/redirect`)
         expect(response.status).toBe(307)
         expect(response.headers.location).toBe("/echo")
         expect(seen.map((s) => s.path)).toEqual(["/redirect"])
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
 
     it.scopedLive("under an installed tracer, requests have the platform's HTTP span", () => {
       const { layer, names } = recording()
-      return Effect.gen(function*() {
+      return Effect.gen(function* () {
         const { url } = yield* server
         const client = yield* HttpClient.HttpClient
         yield* client.get(`${url}/echo`)
@@ -187,22 +198,24 @@ for (const [name, transport] of transports) {
     })
 
     it.scopedLive("inside an open span (no tracer installed), trace context is propagated as before", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { seen, url } = yield* server
         const client = yield* HttpClient.HttpClient
         yield* Effect.withSpan(client.get(`${url}/echo`), "caller")
         expect(seen[0]?.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
-      }).pipe(Effect.provide(transport())))
+      }).pipe(Effect.provide(transport()))
+    )
   })
 }
 
 describe("FetchTransport redirects", () => {
   it.scopedLive("a program's requestInit can ask for redirects to be followed", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { seen, url } = yield* server
       const client = yield* HttpClient.HttpClient
       const response = yield* client.get(`${url}/redirect`)
       expect(response.status).toBe(200)
       expect(seen.map((s) => s.path)).toEqual(["/redirect", "/echo"])
-    }).pipe(Effect.provide(FetchTransport.layer({ requestInit: { redirect: "follow" } }))))
+    }).pipe(Effect.provide(FetchTransport.layer({ requestInit: { redirect: "follow" } })))
+  )
 })

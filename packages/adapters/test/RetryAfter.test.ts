@@ -20,9 +20,9 @@ const two = (n: number) => String(n).padStart(2, "0")
 const asctime = (millis: number) => {
   const d = new Date(millis)
   const time = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
-  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${time} ${
-    String(d.getUTCFullYear()).padStart(4, "0")
-  }`
+  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${time} ${String(
+    d.getUTCFullYear()
+  ).padStart(4, "0")}`
 }
 
 describe("RetryAfter.parse", () => {
@@ -87,8 +87,15 @@ describe("RetryAfter.parse", () => {
 
   it("parseMillis agrees with parse", () =>
     fc.assert(
-      fc.property(fc.oneof(fc.nat().map(String), httpInstant.map((at) => new Date(at).toUTCString())), anyNow, (v, now) => {
-        expect(RetryAfter.parseMillis(v, now)).toEqual(Option.getOrUndefined(millisOf(v, now)))
-      })
+      fc.property(
+        fc.oneof(
+          fc.nat().map(String),
+          httpInstant.map((at) => new Date(at).toUTCString())
+        ),
+        anyNow,
+        (v, now) => {
+          expect(RetryAfter.parseMillis(v, now)).toEqual(Option.getOrUndefined(millisOf(v, now)))
+        }
+      )
     ))
 })

@@ -9,7 +9,11 @@ import { ScriptedServer } from "./TokenFixtures.js"
 
 /** A stand-in for UltraCart's API: 401 for refused tokens (or every token), 200 otherwise. */
 class FakeApi {
-  readonly seen: Array<{ readonly url: string; readonly authorization: string | undefined; readonly version: string | undefined }> = []
+  readonly seen: Array<{
+    readonly url: string
+    readonly authorization: string | undefined
+    readonly version: string | undefined
+  }> = []
   readonly refused = new Set<string>()
   refuseAll = false
 
@@ -37,13 +41,16 @@ const setup = (server: ScriptedServer, api: FakeApi) =>
 
 const scenario = (
   name: string,
-  body: (server: ScriptedServer, api: FakeApi) => Effect.Effect<void, unknown, Auth.UltraCartHttpClient | TokenManager.TokenManager>,
+  body: (
+    server: ScriptedServer,
+    api: FakeApi
+  ) => Effect.Effect<void, unknown, Auth.UltraCartHttpClient | TokenManager.TokenManager>,
   login = true
 ) =>
   it.effect(name, () => {
     const server = new ScriptedServer()
     const api = new FakeApi()
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       if (login) yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.save(server.initial()))
       yield* body(server, api)
     }).pipe(Effect.provide(setup(server, api)))
@@ -54,19 +61,26 @@ const get = (path: string) => Effect.flatMap(Auth.UltraCartHttpClient, (client) 
 const bearerOf = (tokens: TokenStore.TokenSet) => `Bearer ${Redacted.value(tokens.accessToken)}`
 
 describe("AuthenticatedClient", () => {
-  scenario("sends the manager's current token and UltraCart's headers, refreshing nothing while it is fresh", (server, api) =>
-    Effect.gen(function*() {
-      const current = yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.tokens)
-      const response = yield* get("/order/orders/1")
-      expect(response.status).toBe(200)
-      expect(api.seen).toEqual([
-        { url: "https://api.ultracart.fake.test/rest/v2/order/orders/1", authorization: bearerOf(current), version: "2017-03-01" }
-      ])
-      expect(server.refreshRequests).toBe(0)
-    }))
+  scenario(
+    "sends the manager's current token and UltraCart's headers, refreshing nothing while it is fresh",
+    (server, api) =>
+      Effect.gen(function* () {
+        const current = yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.tokens)
+        const response = yield* get("/order/orders/1")
+        expect(response.status).toBe(200)
+        expect(api.seen).toEqual([
+          {
+            url: "https://api.ultracart.fake.test/rest/v2/order/orders/1",
+            authorization: bearerOf(current),
+            version: "2017-03-01"
+          }
+        ])
+        expect(server.refreshRequests).toBe(0)
+      })
+  )
 
   scenario("a 401 for a token believed valid: one refresh, one replay with the new token", (server, api) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const manager = yield* TokenManager.TokenManager
       const before = yield* manager.tokens
       api.refused.add(Redacted.value(before.accessToken))
@@ -79,10 +93,11 @@ describe("AuthenticatedClient", () => {
       const after = yield* manager.tokens
       expect(after.version).toBe(2)
       expect(api.seen.map((r) => r.authorization)).toEqual([bearerOf(before), bearerOf(after)])
-    }))
+    })
+  )
 
   scenario("a token refused again after the refresh: the 401 is the answer, never a loop", (server, api) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       api.refuseAll = true
       const response = yield* get("/order/orders/1")
       expect(response.status).toBe(401)
@@ -92,21 +107,27 @@ describe("AuthenticatedClient", () => {
       yield* get("/order/orders/2")
       expect(server.refreshRequests).toBe(2)
       expect(api.seen).toHaveLength(4)
-    }))
+    })
+  )
 
   scenario("many concurrent 401s for the same token cause one refresh", (server, api) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const before = yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.tokens)
       api.refused.add(Redacted.value(before.accessToken))
-      const responses = yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) => get(`/item/items/${i}`), {
-        concurrency: "unbounded"
-      })
+      const responses = yield* Effect.forEach(
+        Array.from({ length: 50 }, (_, i) => i),
+        (i) => get(`/item/items/${i}`),
+        {
+          concurrency: "unbounded"
+        }
+      )
       expect(responses.every((r) => r.status === 200)).toBe(true)
       expect(server.refreshRequests).toBe(1)
-    }))
+    })
+  )
 
   scenario("a 401 for a token already replaced is replayed with the newer one, without a refresh", (server, api) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const manager = yield* TokenManager.TokenManager
       const old = yield* manager.tokens
       api.refused.add(Redacted.value(old.accessToken))
@@ -118,10 +139,11 @@ describe("AuthenticatedClient", () => {
       const response = yield* client.execute(slow)
       expect(response.status).toBe(200)
       expect(server.refreshRequests).toBe(1)
-    }))
+    })
+  )
 
   scenario("a streamed body is not replayed (it is spent), but the token is still refreshed", (server, api) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const before = yield* Effect.flatMap(TokenManager.TokenManager, (m) => m.tokens)
       api.refused.add(Redacted.value(before.accessToken))
       const client = yield* Auth.UltraCartHttpClient
@@ -132,18 +154,25 @@ describe("AuthenticatedClient", () => {
       expect(response.status).toBe(401)
       expect(api.seen).toHaveLength(1)
       expect(server.refreshRequests).toBe(1)
-    }))
+    })
+  )
 
-  scenario("without a grant no request is sent and the error carries ReauthorizationRequired", (_server, api) =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(get("/order/orders/1"))
-      expect(error._tag).toBe("CredentialUnavailable")
-      expect(error._tag === "CredentialUnavailable" && error.cause).toBeInstanceOf(TokenManager.ReauthorizationRequired)
-      expect(api.seen).toEqual([])
-    }), false)
+  scenario(
+    "without a grant no request is sent and the error carries ReauthorizationRequired",
+    (_server, api) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(get("/order/orders/1"))
+        expect(error._tag).toBe("CredentialUnavailable")
+        expect(error._tag === "CredentialUnavailable" && error.cause).toBeInstanceOf(
+          TokenManager.ReauthorizationRequired
+        )
+        expect(api.seen).toEqual([])
+      }),
+    false
+  )
 
   it.effect("refuses a plain-http base URL off loopback when the Layer is built", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = new ScriptedServer()
       const error = yield* Effect.flip(
         Layer.build(
@@ -154,5 +183,6 @@ describe("AuthenticatedClient", () => {
         ).pipe(Effect.scoped)
       )
       expect(ConfigError.isConfigError(error) && error._op).toBe("InvalidData")
-    }))
+    })
+  )
 })

@@ -102,7 +102,9 @@ export class ScriptedServer {
     }
   }
 
-  refresh(refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError> {
+  refresh(
+    refreshToken: Redacted.Redacted<string>
+  ): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError> {
     return Effect.suspend((): Effect.Effect<TokenResponse.TokenResponse, OAuthError.OAuthClientError> => {
       this.refreshRequests += 1
       const fault = this.faults.shift()
@@ -114,7 +116,12 @@ export class ScriptedServer {
           return Effect.zipRight(Effect.sleep(fault.duration), processed)
         case "NotSent":
           return Effect.fail(
-            new OAuthError.TransportError({ endpoint: "token", reason: "Transport", outcome: "NotSent", detail: "ECONNREFUSED" })
+            new OAuthError.TransportError({
+              endpoint: "token",
+              reason: "Transport",
+              outcome: "NotSent",
+              detail: "ECONNREFUSED"
+            })
           )
         case "RateLimited":
           return Effect.fail(new OAuthError.RateLimited({ endpoint: "token", status: 429, retryAfterMillis: 1000 }))
@@ -122,7 +129,12 @@ export class ScriptedServer {
           return Effect.zipRight(
             Effect.ignore(processed),
             Effect.fail(
-              new OAuthError.TransportError({ endpoint: "token", reason: "Timeout", outcome: "Unknown", detail: "no response" })
+              new OAuthError.TransportError({
+                endpoint: "token",
+                reason: "Timeout",
+                outcome: "Unknown",
+                detail: "no response"
+              })
             )
           )
       }
@@ -154,7 +166,7 @@ export class ScriptedServer {
  * small steps until the fiber is done, so its sleeps wake whenever it reaches them.
  */
 export const awaitDriving = <A, E>(fiber: Fiber.Fiber<A, E>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     for (let step = 0; step < 5_000; step++) {
       const exit = yield* fiber.poll
       if (Option.isSome(exit)) return yield* exit.value
@@ -163,7 +175,6 @@ export const awaitDriving = <A, E>(fiber: Fiber.Fiber<A, E>) =>
     }
     return yield* Effect.dieMessage("the fiber did not finish")
   })
-
 
 /**
  * A memory store (optionally with an in-process lease, like a store shared by processes) whose loads and writes
@@ -212,13 +223,23 @@ export class FlakyStore {
           return this.failing("compareAndSet", key, this.failWrites, this.inner.compareAndSet(key, expected, tokens))
         }),
       clear: (key) => this.inner.clear(key),
-      lease: this.options.lease === true
-        ? () =>
-          Effect.asVoid(Effect.acquireRelease(
-            Effect.zipRight(this.leaseLock.take(1), Effect.sync(() => void (this.leaseHeld = true))),
-            () => Effect.zipRight(Effect.sync(() => void (this.leaseHeld = false)), this.leaseLock.release(1))
-          ))
-        : undefined
+      lease:
+        this.options.lease === true
+          ? () =>
+              Effect.asVoid(
+                Effect.acquireRelease(
+                  Effect.zipRight(
+                    this.leaseLock.take(1),
+                    Effect.sync(() => void (this.leaseHeld = true))
+                  ),
+                  () =>
+                    Effect.zipRight(
+                      Effect.sync(() => void (this.leaseHeld = false)),
+                      this.leaseLock.release(1)
+                    )
+                )
+              )
+          : undefined
     }
   }
 

@@ -21,29 +21,32 @@ const fileStore = (options: Omit<FileTokenStore.FileTokenStoreOptions, "director
 tokenStoreContract(it, "memory", () => TokenStoreModule.layerMemory)
 tokenStoreContract(it, "file", () => fileStore())
 tokenStoreContract(it, "encrypted file", () =>
-  Layer.unwrapEffect(Effect.map(TokenEncryption.generateKey, (encryptionKey) => fileStore({ encryptionKey }))))
+  Layer.unwrapEffect(Effect.map(TokenEncryption.generateKey, (encryptionKey) => fileStore({ encryptionKey })))
+)
 
 describe("memory store", () => {
   layer(TokenStoreModule.layerMemory)((it) => {
     it.effect("keeps the very Redacted values it was given (nothing is serialized)", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const s = yield* TokenStore
         const tokens = input(1)
         yield* s.save("m", tokens)
         const loaded = Option.getOrThrow(yield* s.load("m"))
         expect(loaded.accessToken).toBe(tokens.accessToken)
-      }))
+      })
+    )
   })
 })
 
 describe("fingerprint", () => {
   it.effect("is 12 hex digits of SHA-256, stable, and does not contain the secret", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const a = yield* TokenStoreModule.fingerprint(Redacted.make("secret-token-value"))
       expect(a).toMatch(/^[0-9a-f]{12}$/)
       expect(yield* TokenStoreModule.fingerprint(Redacted.make("secret-token-value"))).toBe(a)
       expect(yield* TokenStoreModule.fingerprint(Redacted.make("secret-token-valuf"))).not.toBe(a)
       // sha256("abc") starts with ba7816bf8f01
       expect(yield* TokenStoreModule.fingerprint(Redacted.make("abc"))).toBe("ba7816bf8f01")
-    }))
+    })
+  )
 })

@@ -44,10 +44,12 @@ const loopback = (statuses: ReadonlyArray<number> = []) =>
       })
       server.listen(0, "127.0.0.1", () => {
         const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({
-          server,
-          loopback: { baseUrl: `http://127.0.0.1:${port}/rest/v2`, connections: () => connections, requests }
-        }))
+        resume(
+          Effect.succeed({
+            server,
+            loopback: { baseUrl: `http://127.0.0.1:${port}/rest/v2`, connections: () => connections, requests }
+          })
+        )
       })
     }),
     ({ server }) =>
@@ -61,10 +63,12 @@ const CALLS = 6
 
 /** Revocations through core's client over `transport`, one after another. */
 const revocations = (server: Loopback, transport: Layer.Layer<HttpClient.HttpClient>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     for (let i = 0; i < CALLS; i++) yield* client.revoke({ token: Redacted.make(`t${i}`) })
-  }).pipe(Effect.provide(OAuthClient.layer({ clientId: "cid", baseUrl: server.baseUrl }).pipe(Layer.provide(transport))))
+  }).pipe(
+    Effect.provide(OAuthClient.layer({ clientId: "cid", baseUrl: server.baseUrl }).pipe(Layer.provide(transport)))
+  )
 
 describe("keep-alive (real sockets on loopback)", () => {
   const transports = [
@@ -74,27 +78,29 @@ describe("keep-alive (real sockets on loopback)", () => {
   ]
   for (const { name, transport } of transports) {
     it.scopedLive(`${name} reuses one connection for several requests`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const server = yield* loopback()
         yield* revocations(server, transport())
         expect(server.requests.length).toBe(CALLS)
         expect(server.requests.map((r) => r.connection)).not.toContain("close")
         // undici may open a second socket when the next request beats the first socket's release; never more.
         expect(server.connections()).toBeLessThanOrEqual(2)
-      }))
+      })
+    )
   }
 
   it.scopedLive("the control: NodeHttpClient.layer as shipped opens a connection per request", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* loopback()
       yield* revocations(server, NodeHttpClient.layer)
       expect(server.requests.length).toBe(CALLS)
       expect(server.requests.map((r) => r.connection)).toContain("close")
       expect(server.connections()).toBe(CALLS)
-    }))
+    })
+  )
 
   it.scopedLive("a retried response is drained, so the retry reuses its connection", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* loopback([503, 503])
       const api = Auth.layerSimpleKey(Redacted.make("key"), { baseUrl: server.baseUrl }).pipe(
         Layer.provide(Retry.layerHttpClient({ baseDelay: "1 millis", jitter: 0 })),
@@ -107,12 +113,13 @@ describe("keep-alive (real sockets on loopback)", () => {
       expect(status).toBe(200)
       expect(server.requests.length).toBe(3)
       expect(server.connections()).toBeLessThanOrEqual(2)
-    }))
+    })
+  )
 })
 
 describe("the user's own dispatcher or fetch", () => {
   it.scopedLive("NodeTransport.layer sends through a given dispatcher and leaves it open", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* loopback()
       let dispatched = 0
       const agent = new Undici.Agent()
@@ -125,10 +132,11 @@ describe("the user's own dispatcher or fetch", () => {
       expect(agent.destroyed).toBe(false)
       expect(server.connections()).toBeLessThanOrEqual(2)
       yield* Effect.promise(() => agent.close())
-    }))
+    })
+  )
 
   it.scopedLive("NodeTransport.layer passes agent options to the agent it creates", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* loopback()
       const origins: Array<string> = []
       const factory = (origin: string | URL, options: Undici.Pool.Options) => {
@@ -138,22 +146,27 @@ describe("the user's own dispatcher or fetch", () => {
       yield* revocations(server, NodeTransport.layer({ agent: { factory } }))
       expect(origins).toEqual([new URL(server.baseUrl).origin])
       expect(server.requests.length).toBe(CALLS)
-    }))
+    })
+  )
 
   it.scopedLive("FetchTransport.layer uses a given fetch, under the request's own init", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* loopback()
       const inits: Array<RequestInit | undefined> = []
       const fetch: typeof globalThis.fetch = (input, init) => {
         inits.push(init)
         return globalThis.fetch(input, init)
       }
-      yield* revocations(server, FetchTransport.layer({ fetch, requestInit: { redirect: "follow", cache: "no-store" } }))
+      yield* revocations(
+        server,
+        FetchTransport.layer({ fetch, requestInit: { redirect: "follow", cache: "no-store" } })
+      )
       expect(inits.length).toBe(CALLS)
       // The OAuth client's `redirect: "manual"` wins over the defaults; other defaults stay.
       expect(inits.map((i) => [i?.redirect, i?.cache])).toEqual(Array(CALLS).fill(["manual", "no-store"]))
       expect(server.connections()).toBeLessThanOrEqual(2)
-    }))
+    })
+  )
 })
 
 describe("module boundaries", () => {
@@ -166,15 +179,17 @@ describe("module boundaries", () => {
     return seen
   }
   const importsOf = (file: string) =>
-    [...readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8").matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]!)
+    [...readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8").matchAll(/from\s+"([^"]+)"/g)].map(
+      (m) => m[1]!
+    )
 
   it("the package index and the Fetch path import nothing from Node", () => {
     const modules = reachable("index.ts")
     expect(modules).toContain("FetchTransport.ts")
     expect(modules).not.toContain("NodeTransport.ts")
     for (const file of ["index.ts", "FetchTransport.ts", "Auth.ts", "Retry.ts", "RetryPolicy.ts", "Timeouts.ts"]) {
-      const nodeImports = importsOf(file).filter((s) =>
-        s.startsWith("node:") || s.startsWith("@effect/platform-node") || s === "undici"
+      const nodeImports = importsOf(file).filter(
+        (s) => s.startsWith("node:") || s.startsWith("@effect/platform-node") || s === "undici"
       )
       expect({ file, nodeImports }).toEqual({ file, nodeImports: [] })
     }

@@ -35,7 +35,7 @@ const compose = (Transport: Layer.Layer<HttpClient.HttpClient>) => {
 
 // #region program
 const program = (refreshToken: Redacted.Redacted<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const oauth = yield* OAuthClient.OAuthClient
     const tokens = yield* oauth.refresh({ refreshToken })
     const api = yield* Auth.UltraCartHttpClient
@@ -48,7 +48,7 @@ const CLIENT_ID = "readme-app"
 const SIMPLE_KEY = "readme-simple-key"
 
 const runAgainstFake = (Transport: Layer.Layer<HttpClient.HttpClient>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fake = yield* FakeUltraCartServer.make({
       clients: [{ clientId: CLIENT_ID, redirectUris: ["https://app.example.test/cb"], simpleKey: SIMPLE_KEY }]
     })
@@ -78,7 +78,7 @@ describe("the README composition", () => {
   ]
   for (const { name, transport } of transports) {
     it.scopedLive(`runs over the ${name} transport`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { requests, result } = yield* runAgainstFake(transport)
         expect(Redacted.value(result.tokens.accessToken)).not.toBe("")
         const tokenCalls = requests.filter((r) => r.endpoint === "token")
@@ -88,7 +88,8 @@ describe("the README composition", () => {
         expect(apiCall?.headers["x-ultracart-api-version"]).toBe(OAuthClient.DEFAULT_API_VERSION)
         // The fake serves only the OAuth endpoints: the API call reaches it and gets its 404 back.
         expect(result.status).toBe(404)
-      }))
+      })
+    )
   }
 
   it("is what the README shows", () => {
@@ -98,7 +99,11 @@ describe("the README composition", () => {
       const body = self.split(`// #region ${region}\n`)[1]!.split(`// #endregion`)[0]!
       const lines = body.split("\n").filter((line) => line.trim() !== "")
       const indent = Math.min(...lines.map((line) => line.length - line.trimStart().length))
-      const code = body.split("\n").map((line) => line.slice(indent)).join("\n").trimEnd()
+      const code = body
+        .split("\n")
+        .map((line) => line.slice(indent))
+        .join("\n")
+        .trimEnd()
       expect(readme).toContain(code)
     }
   })

@@ -30,8 +30,8 @@ export const opener = (url: string, platform: NodeJS.Platform = process.platform
   platform === "darwin"
     ? ["open", [url]]
     : platform === "win32"
-    ? ["cmd", ["/c", "start", "", url.replace(/&/g, "^&")]]
-    : ["xdg-open", [url]]
+      ? ["cmd", ["/c", "start", "", url.replace(/&/g, "^&")]]
+      : ["xdg-open", [url]]
 
 /**
  * Starts the browser on `url`, detached, without waiting for it. The URL is passed as an argument, never through

@@ -39,7 +39,7 @@ export const run = (
     Logger.withMinimumLogLevel(LogLevel.None),
     Effect.as(CliFailure.ExitCode.Ok),
     Effect.catchAllCause((cause) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const output = yield* CliOutput
         const failure = CliFailure.fromCause(cause)
         yield* output.err(`error: ${failure.cause}`)

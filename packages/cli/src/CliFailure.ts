@@ -35,7 +35,7 @@ export const ExitCode = {
  * @since 0.1.0
  * @category models
  */
-export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 /**
  * What to print and how to exit.
@@ -65,7 +65,7 @@ const rules: Record<string, Rule> = {
   CallbackListenerError: [ExitCode.UserError, (e) => String(e["hint"])],
   MissingScope: [
     ExitCode.UserError,
-    "pass --scope with an application scope such as crm or ultraship (or set ULTRACART_DEVICE_SCOPE, or \"scope\" in the config file)"
+    'pass --scope with an application scope such as crm or ultraship (or set ULTRACART_DEVICE_SCOPE, or "scope" in the config file)'
   ],
   InvalidClient: [ExitCode.UserError, "check the client id (and API key) against the app registered with UltraCart"],
   UnauthorizedClient: [ExitCode.UserError, "this app may not use this grant: check its settings with UltraCart"],
@@ -78,7 +78,10 @@ const rules: Record<string, Rule> = {
   Unauthorized: [ExitCode.ReauthRequired, LOGIN_AGAIN],
   AccessDenied: [ExitCode.ReauthRequired, "the merchant declined; run the login again to ask once more"],
   AuthorizationDenied: [ExitCode.ReauthRequired, "the merchant declined; run `ultracart-oauth login` to ask again"],
-  DeviceAuthorizationDenied: [ExitCode.ReauthRequired, "the merchant declined; run `ultracart-oauth device-login` again"],
+  DeviceAuthorizationDenied: [
+    ExitCode.ReauthRequired,
+    "the merchant declined; run `ultracart-oauth device-login` again"
+  ],
   AuthorizationExpired: [ExitCode.ReauthRequired, "the authorize URL expired; run `ultracart-oauth login` again"],
   DeviceAuthorizationExpired: [ExitCode.ReauthRequired, "the code expired; run `ultracart-oauth device-login` again"],
   ExpiredToken: [ExitCode.ReauthRequired, "the code expired; run `ultracart-oauth device-login` again"],
@@ -109,7 +112,10 @@ const storeHints: Record<TokenStore.TokenStoreError["reason"], Rule> = {
   Unavailable: [ExitCode.Transient, "the token store is unreachable; try again when it is back"],
   Timeout: [ExitCode.Transient, "the token store did not answer in time; try again"],
   Io: [ExitCode.Failure, "check the token directory's permissions (--token-dir)"],
-  Corrupt: [ExitCode.Failure, "the stored tokens are unreadable: remove them with `ultracart-oauth logout`, then log in"],
+  Corrupt: [
+    ExitCode.Failure,
+    "the stored tokens are unreadable: remove them with `ultracart-oauth logout`, then log in"
+  ],
   Decrypt: [
     ExitCode.Failure,
     "the stored tokens do not decrypt: check ULTRACART_TOKEN_ENCRYPTION_KEY (or log out and in again)"
@@ -117,7 +123,9 @@ const storeHints: Record<TokenStore.TokenStoreError["reason"], Rule> = {
 }
 
 const isTagged = (u: unknown): u is Tagged =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && Predicate.hasProperty(u, "message") &&
+  Predicate.hasProperty(u, "_tag") &&
+  typeof u._tag === "string" &&
+  Predicate.hasProperty(u, "message") &&
   typeof u.message === "string"
 
 /**
@@ -158,11 +166,11 @@ export const fromCause = <E>(cause: Cause.Cause<E>): Failure =>
       Cause.isInterruptedOnly(cause)
         ? { exitCode: ExitCode.Interrupted, cause: "interrupted", hint: "nothing was changed after the interruption" }
         : {
-          exitCode: ExitCode.Failure,
-          cause: Option.match(Cause.dieOption(cause), {
-            onNone: () => "unexpected failure",
-            onSome: (defect) => `unexpected error: ${defect instanceof Error ? defect.message : "unknown defect"}`
-          }),
-          hint: "please report this"
-        }
+            exitCode: ExitCode.Failure,
+            cause: Option.match(Cause.dieOption(cause), {
+              onNone: () => "unexpected failure",
+              onSome: (defect) => `unexpected error: ${defect instanceof Error ? defect.message : "unknown defect"}`
+            }),
+            hint: "please report this"
+          }
   })

@@ -57,7 +57,10 @@ export const makeConsole = (options: {
       if (shown === undefined) return print
       const status = shown
       options.write(CLEAR_LINE)
-      return Effect.ensuring(print, Effect.sync(() => options.write(status)))
+      return Effect.ensuring(
+        print,
+        Effect.sync(() => options.write(status))
+      )
     })
   return {
     interactive: options.interactive,
@@ -66,9 +69,9 @@ export const makeConsole = (options: {
     status: (line) =>
       options.interactive
         ? Effect.sync(() => {
-          options.write(`${CLEAR_LINE}${line}`)
-          shown = line
-        })
+            options.write(`${CLEAR_LINE}${line}`)
+            shown = line
+          })
         : Console.log(line),
     endStatus: Effect.sync(() => {
       if (shown !== undefined) options.write("\n")
@@ -88,4 +91,5 @@ export const layerProcess: Layer.Layer<CliOutput> = Layer.sync(CliOutput, () =>
   makeConsole({
     interactive: process.stdout.isTTY === true && process.env["CI"] === undefined,
     write: (text) => void process.stdout.write(text)
-  }))
+  })
+)

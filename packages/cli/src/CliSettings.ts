@@ -128,8 +128,7 @@ const env = {
 export const ENV: typeof env = env
 
 const optionalEnv = (name: string) => Config.option(Config.nonEmptyString(name))
-const optionalSecretEnv = (name: string) =>
-  Config.option(Config.redacted(Config.nonEmptyString(name)))
+const optionalSecretEnv = (name: string) => Config.option(Config.redacted(Config.nonEmptyString(name)))
 
 const envSettings = Config.all({
   clientId: optionalEnv(env.clientId),
@@ -162,7 +161,7 @@ const readConfigFile = (
   file: string,
   required: boolean
 ): Effect.Effect<Option.Option<ConfigFile>, SettingsError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const exists = yield* Effect.orElseSucceed(fs.exists(file), () => false)
     if (!exists) {
@@ -174,15 +173,21 @@ const readConfigFile = (
       })
     }
     const text = yield* fs.readFileString(file).pipe(
-      Effect.mapError(() =>
-        new SettingsError({ setting: "config file", reason: `${file} cannot be read`, hint: "check its permissions" })
+      Effect.mapError(
+        () =>
+          new SettingsError({
+            setting: "config file",
+            reason: `${file} cannot be read`,
+            hint: "check its permissions"
+          })
       )
     )
     const invalid = (what: string) =>
       new SettingsError({
         setting: "config file",
         reason: `${file} is not a usable config file (${what})`,
-        hint: "clientId, baseUrl, apiVersion, redirectUri, tokenDir, grant, scope, simpleKey, browserKey and " +
+        hint:
+          "clientId, baseUrl, apiVersion, redirectUri, tokenDir, grant, scope, simpleKey, browserKey and " +
           "tokenEncryptionKey are non-empty strings"
       })
     let json: unknown
@@ -217,14 +222,17 @@ export const resolve = (
   flags: Flags,
   options: { readonly requireClientId: boolean; readonly fakeTokenDir?: string | undefined }
 ): Effect.Effect<Settings, SettingsError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const path = yield* Path.Path
-    const fromEnv = yield* Effect.mapError(envSettings, (error) =>
-      new SettingsError({
-        setting: "environment",
-        reason: `cannot be read (${error._op})`,
-        hint: "check the ULTRACART_* variables"
-      }))
+    const fromEnv = yield* Effect.mapError(
+      envSettings,
+      (error) =>
+        new SettingsError({
+          setting: "environment",
+          reason: `cannot be read (${error._op})`,
+          hint: "check the ULTRACART_* variables"
+        })
+    )
     const appDir = appDirectory(path, fromEnv.xdgConfigHome, fromEnv.home)
     const explicitFile = firstOf(flags.config, fromEnv.config)
     const configPath = Option.orElse(explicitFile, () => Option.map(appDir, (dir) => path.join(dir, "config.json")))
@@ -239,9 +247,10 @@ export const resolve = (
       return yield* new SettingsError({
         setting: "client id",
         reason: "is missing",
-        hint: `pass --client-id, set ${env.clientId}, or add "clientId" to ${
-          Option.getOrElse(configPath, () => "a config file")
-        }`
+        hint: `pass --client-id, set ${env.clientId}, or add "clientId" to ${Option.getOrElse(
+          configPath,
+          () => "a config file"
+        )}`
       })
     }
     const tokenDirChoice = firstOf<readonly [string, Source]>(
@@ -274,7 +283,10 @@ export const resolve = (
       simpleKey: firstOf(fromEnv.simpleKey, fromFile("simpleKey")),
       browserKey: firstOf(fromEnv.browserKey, fromFile("browserKey")),
       tokenEncryptionKey: firstOf(fromEnv.tokenEncryptionKey, fromFile("tokenEncryptionKey")),
-      configFile: Option.filter(Option.map(configPath, (p) => path.resolve(p)), () => Option.isSome(file))
+      configFile: Option.filter(
+        Option.map(configPath, (p) => path.resolve(p)),
+        () => Option.isSome(file)
+      )
     }
   })
 

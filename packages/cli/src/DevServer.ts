@@ -47,15 +47,22 @@ const html = (status: number, body: string) =>
 const devicePage = (fake: FakeUltraCart.FakeUltraCart.Service, params: URLSearchParams) => {
   const userCode = params.get("user_code")
   if (userCode === null || userCode.trim() === "") {
-    return Effect.succeed(html(
-      200,
-      `<h1>Fake UltraCart: connect a device</h1><form><label>Code <input name="user_code" autofocus></label> ` +
-        `<button>Approve</button> <button name="decision" value="deny">Deny</button></form>`
-    ))
+    return Effect.succeed(
+      html(
+        200,
+        `<h1>Fake UltraCart: connect a device</h1><form><label>Code <input name="user_code" autofocus></label> ` +
+          `<button>Approve</button> <button name="decision" value="deny">Deny</button></form>`
+      )
+    )
   }
   const decide = params.get("decision") === "deny" ? fake.denyDevice(userCode) : fake.approveDevice(userCode)
   return decide.pipe(
-    Effect.as(html(200, `<h1>${params.get("decision") === "deny" ? "Denied" : "Approved"}</h1><p>Code ${escape(userCode)}. You can close this tab.</p>`)),
+    Effect.as(
+      html(
+        200,
+        `<h1>${params.get("decision") === "deny" ? "Denied" : "Approved"}</h1><p>Code ${escape(userCode)}. You can close this tab.</p>`
+      )
+    ),
     Effect.catchAll((error) => Effect.succeed(html(400, `<h1>Not accepted</h1><p>${escape(error.message)}</p>`)))
   )
 }
@@ -82,7 +89,7 @@ export interface DevServerOptions {
 export const start = (
   options: DevServerOptions = {}
 ): Effect.Effect<FakeUltraCart.FakeUltraCart.Service, HttpServerError.ServeError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const server = yield* NodeHttpServer.make(() => Http.createServer(), { host: "127.0.0.1", port: options.port ?? 0 })
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const fake = yield* FakeUltraCart.make({
@@ -92,12 +99,14 @@ export const start = (
     })
     const devicePath = new URL(`${fake.baseUrl}/oauth/device`).pathname
     const fakeApp = FakeUltraCartServer.httpApp(fake)
-    yield* server.serve(Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const url = new URL(request.url, fake.baseUrl)
-      return request.method === "GET" && url.pathname === devicePath
-        ? yield* devicePage(fake, url.searchParams)
-        : yield* fakeApp
-    }))
+    yield* server.serve(
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const url = new URL(request.url, fake.baseUrl)
+        return request.method === "GET" && url.pathname === devicePath
+          ? yield* devicePage(fake, url.searchParams)
+          : yield* fakeApp
+      })
+    )
     return fake
   })

@@ -53,13 +53,13 @@ export const statusLine = (state: DeviceFlow.DeviceFlowState | undefined, expire
   if (state === undefined) return `Waiting for the merchant to approve … (${expires})`
   switch (state._tag) {
     case "Pending":
-      return `Waiting for the merchant to approve … checked ${times(state.polls)}, next check in ${
-        seconds(state.nextPollAt - now)
-      } (${expires})`
+      return `Waiting for the merchant to approve … checked ${times(state.polls)}, next check in ${seconds(
+        state.nextPollAt - now
+      )} (${expires})`
     case "SlowedDown":
-      return `UltraCart asked to slow down: checking every ${Duration.format(state.interval)}, next in ${
-        seconds(state.nextPollAt - now)
-      } (${expires})`
+      return `UltraCart asked to slow down: checking every ${Duration.format(state.interval)}, next in ${seconds(
+        state.nextPollAt - now
+      )} (${expires})`
     case "Retrying":
       return `Could not reach UltraCart (${state.error._tag}); trying again in ${seconds(state.nextPollAt - now)} (${expires})`
     case "Authorized":
@@ -78,7 +78,7 @@ export const statusLine = (state: DeviceFlow.DeviceFlowState | undefined, expire
  * @category commands
  */
 export const run = (session: Session, options: DeviceLoginOptions) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const output = yield* CliOutput
     const { client, manager, settings } = session
     const scope = Option.orElse(options.scope, () => settings.scope)
@@ -108,13 +108,15 @@ export const run = (session: Session, options: DeviceLoginOptions) =>
     const latest = yield* Ref.make<DeviceFlow.DeviceFlowState | undefined>(undefined)
     const draw = Effect.flatMap(Ref.get(latest), (state) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const frame = state === undefined || !DeviceFlow.isFinal(state)
-          ? SPINNER[Math.floor(now / 250) % SPINNER.length]
-          : state._tag === "Authorized"
-          ? "✔"
-          : "✖"
+        const frame =
+          state === undefined || !DeviceFlow.isFinal(state)
+            ? SPINNER[Math.floor(now / 250) % SPINNER.length]
+            : state._tag === "Authorized"
+              ? "✔"
+              : "✖"
         return output.status(`${frame} ${statusLine(state, flow.expiresAt, now)}`)
-      }))
+      })
+    )
     if (output.interactive) {
       yield* draw
       // A terminal gets a ticking line; elsewhere a line per change of state is enough.
@@ -125,7 +127,7 @@ export const run = (session: Session, options: DeviceLoginOptions) =>
 
     let polledAt = flow.expiresAt
     const onState = (state: DeviceFlow.DeviceFlowState) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const previous = yield* Ref.getAndSet(latest, state)
         if (state._tag === "Authorized") polledAt = state.polledAt
         if (!output.interactive && (previous?._tag !== state._tag || state._tag !== "Pending")) {

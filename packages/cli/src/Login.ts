@@ -56,14 +56,19 @@ export const describeStored = (tokens: TokenStore.TokenSet): string => {
  * @category commands
  */
 export const run = (session: Session, options: LoginOptions) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const output = yield* CliOutput
     const { client, manager, settings } = session
     const listener = yield* LoopbackCallback.listen(settings.redirectUri)
     const authorization = yield* client.authorizationUrl({ redirectUri: listener.redirectUri })
 
     const printUrl = Effect.forEach(
-      [`Open this URL in a browser to let a merchant authorize ${settings.clientId}:`, "", `  ${authorization.url}`, ""],
+      [
+        `Open this URL in a browser to let a merchant authorize ${settings.clientId}:`,
+        "",
+        `  ${authorization.url}`,
+        ""
+      ],
       output.out,
       { discard: true }
     )
@@ -90,7 +95,7 @@ export const run = (session: Session, options: LoginOptions) =>
         onTimeout: () => new LoginTimedOut({ seconds: Duration.toSeconds(options.timeout) })
       })
     )
-    const tokens = yield* Effect.gen(function*() {
+    const tokens = yield* Effect.gen(function* () {
       const code = yield* client.parseCallback(callback, authorization.state)
       return yield* manager.login(client.exchangeCode({ code, redirectUri: listener.redirectUri }))
     }).pipe(

@@ -59,9 +59,10 @@ const parse = (redirectUri: string): Effect.Effect<URL, CallbackListenerError> =
 
 const page = (ok: boolean, text: string): string =>
   `<!doctype html><meta charset="utf-8"><title>ultracart-oauth</title>` +
-  `<body style="font-family:system-ui;margin:3em"><h1>${ok ? "Done" : "Login failed"}</h1><p>${
-    text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
-  }</p><p>You can close this tab.</p></body>`
+  `<body style="font-family:system-ui;margin:3em"><h1>${ok ? "Done" : "Login failed"}</h1><p>${text.replace(
+    /[&<>"]/g,
+    (c) => `&#${c.charCodeAt(0)};`
+  )}</p><p>You can close this tab.</p></body>`
 
 /**
  * Starts listening on the redirect URI's host and port (port 0 picks a free one) for the life of the scope.
@@ -70,7 +71,7 @@ const page = (ok: boolean, text: string): string =>
  * @category constructors
  */
 export const listen = (redirectUri: string): Effect.Effect<Listener, CallbackListenerError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const url = yield* parse(redirectUri)
     const received = yield* Deferred.make<URL>()
     let pending: Option.Option<Http.ServerResponse> = Option.none()
@@ -86,32 +87,40 @@ export const listen = (redirectUri: string): Effect.Effect<Listener, CallbackLis
           }
           if (Option.isSome(pending)) {
             // Only the first redirect counts; a second one (a reload, another tab) gets a plain answer.
-            response.writeHead(409, { "content-type": "text/plain" }).end("this login has already received its redirect")
+            response
+              .writeHead(409, { "content-type": "text/plain" })
+              .end("this login has already received its redirect")
             return
           }
           pending = Option.some(response)
           Deferred.unsafeDone(received, Exit.succeed(target))
         })
         server.once("error", (error: NodeJS.ErrnoException) =>
-          resume(Effect.fail(
-            new CallbackListenerError({
-              redirectUri,
-              reason: error.code === "EADDRINUSE"
-                ? `port ${url.port} is in use`
-                : error.code === "EACCES"
-                ? `port ${url.port || "80"} needs privileges`
-                : `the listener failed (${error.code ?? "error"})`,
-              hint: error.code === "EADDRINUSE"
-                ? "stop what uses the port, or use another loopback redirect URI registered with the app"
-                : hint
-            })
-          )))
+          resume(
+            Effect.fail(
+              new CallbackListenerError({
+                redirectUri,
+                reason:
+                  error.code === "EADDRINUSE"
+                    ? `port ${url.port} is in use`
+                    : error.code === "EACCES"
+                      ? `port ${url.port || "80"} needs privileges`
+                      : `the listener failed (${error.code ?? "error"})`,
+                hint:
+                  error.code === "EADDRINUSE"
+                    ? "stop what uses the port, or use another loopback redirect URI registered with the app"
+                    : hint
+              })
+            )
+          )
+        )
         server.listen(url.port === "" ? 80 : Number(url.port), host, () => resume(Effect.succeed(server)))
       }),
       (server) =>
         Effect.sync(() => {
           Option.map(pending, (response) => {
-            if (!response.writableEnded) response.writeHead(500, { "content-type": "text/html" }).end(page(false, "The login ended."))
+            if (!response.writableEnded)
+              response.writeHead(500, { "content-type": "text/html" }).end(page(false, "The login ended."))
           })
           server.close()
           server.closeAllConnections()

@@ -94,7 +94,7 @@ export const make = (
   flags: CommonFlags,
   options: { readonly requireClientId: boolean }
 ): Effect.Effect<Session, SessionError, Scope.Scope | FileSystem.FileSystem | Path.Path | HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fake = flags.fake ? Option.some(yield* startFake) : Option.none()
     const withFake: CliSettings.Flags = Option.match(fake, {
       onNone: () => flags,
@@ -110,9 +110,8 @@ export const make = (
       requireClientId: options.requireClientId,
       fakeTokenDir: flags.fake ? FAKE_TOKEN_DIR : undefined
     })
-    const credentials = Option.orElse(
-      Option.map(settings.simpleKey, Credentials.simpleKey),
-      () => Option.map(settings.browserKey, Credentials.browserKey)
+    const credentials = Option.orElse(Option.map(settings.simpleKey, Credentials.simpleKey), () =>
+      Option.map(settings.browserKey, Credentials.browserKey)
     )
     const client = yield* OAuthClient.make({
       // `status` may run without a client id; no request is made then.

@@ -34,7 +34,7 @@ NodeRuntime.runMain(program, {
       Exit.isSuccess(exit)
         ? 0
         : Cause.isInterruptedOnly(exit.cause)
-        ? CliFailure.ExitCode.Interrupted
-        : CliFailure.ExitCode.Failure
+          ? CliFailure.ExitCode.Interrupted
+          : CliFailure.ExitCode.Failure
     )
 })

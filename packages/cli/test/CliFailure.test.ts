@@ -27,7 +27,10 @@ describe("CliFailure", () => {
       ],
       [new OAuthError.RateLimited({ endpoint: "token", status: 429 }), ExitCode.Transient],
       [new OAuthError.ServerError({ endpoint: "token", status: 503 }), ExitCode.Transient],
-      [new OutcomeUnknown.OutcomeUnknown({ grantType: "refresh_token", reason: "Timeout", detail: "x" }), ExitCode.Transient],
+      [
+        new OutcomeUnknown.OutcomeUnknown({ grantType: "refresh_token", reason: "Timeout", detail: "x" }),
+        ExitCode.Transient
+      ],
       [
         new TokenStore.TokenStoreError({ operation: "save", key: "app", reason: "Locked", detail: "busy" }),
         ExitCode.Transient
@@ -44,7 +47,10 @@ describe("CliFailure", () => {
         new TokenStore.TokenStoreError({ operation: "save", key: "app", reason: "Timeout", detail: "slow" }),
         ExitCode.Transient
       ],
-      [new OAuthError.MalformedResponse({ endpoint: "token", status: 200, reason: "NotJson", issues: [] }), ExitCode.Failure]
+      [
+        new OAuthError.MalformedResponse({ endpoint: "token", status: 200, reason: "NotJson", issues: [] }),
+        ExitCode.Failure
+      ]
     ]
     for (const [error, code] of cases) {
       const failure = fromError(error)

@@ -5,12 +5,12 @@ import { makeCapture } from "./harness.js"
 
 describe("CliOutput.makeConsole", () => {
   it.effect("on a terminal, redraws the status line in place and keeps it below printed lines", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const capture = yield* makeCapture
       const screen: Array<string> = []
       const output = CliOutput.makeConsole({ interactive: true, write: (text) => void screen.push(text) })
       yield* Effect.withConsole(
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           yield* output.status("checking 1")
           yield* output.status("checking 2")
           yield* output.out("a line")
@@ -20,16 +20,21 @@ describe("CliOutput.makeConsole", () => {
         capture.console
       )
       expect(screen).toEqual(["\r\u001b[2Kchecking 1", "\r\u001b[2Kchecking 2", "\r\u001b[2K", "checking 2", "\n"])
-      expect(capture.lines).toEqual([{ stream: "out", text: "a line" }, { stream: "out", text: "after" }])
-    }))
+      expect(capture.lines).toEqual([
+        { stream: "out", text: "a line" },
+        { stream: "out", text: "after" }
+      ])
+    })
+  )
 
   it.effect("elsewhere, prints each status as a plain line and writes nothing raw", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const capture = yield* makeCapture
       const screen: Array<string> = []
       const output = CliOutput.makeConsole({ interactive: false, write: (text) => void screen.push(text) })
       yield* Effect.withConsole(Effect.zipRight(output.status("waiting"), output.endStatus), capture.console)
       expect(screen).toEqual([])
       expect(capture.lines).toEqual([{ stream: "out", text: "waiting" }])
-    }))
+    })
+  )
 })

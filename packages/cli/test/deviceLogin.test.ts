@@ -9,7 +9,7 @@ import { envFor, type Line, makeCapture, NodeEnvironment, type Result, runCli, t
 // the CLI's polling all run on the same clock, so a 15-minute code is tested in milliseconds.
 
 const setup = (options: FakeUltraCart.FakeUltraCartOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const home = yield* tempHome
     const fake = yield* FakeUltraCart.make({ clients: [CLIENT], ...options })
     const env = envFor(home, { ULTRACART_BASE_URL: fake.baseUrl, ULTRACART_CLIENT_ID: CLIENT.clientId })
@@ -24,7 +24,7 @@ const isUserCode = (line: Line) => /^\s+[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(line.text
 
 /** Starts `device-login` and yields its fiber, its output and the user code it printed. */
 const startDeviceLogin = (s: Setup, args: ReadonlyArray<string> = ["--scope", "crm"]) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const capture = yield* makeCapture
     const fiber = yield* runCli(["device-login", ...args], { env: s.env, capture }).pipe(
       Effect.provideService(HttpClient.HttpClient, FakeUltraCart.httpClient(s.fake)),
@@ -39,7 +39,7 @@ const advance = (seconds: number) => TestClock.adjust(`${seconds} seconds`)
 
 describe("device-login", () => {
   it.scoped("shows the code and URI, polls until the merchant approves, and stores the tokens", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* setup()
       const { capture, fiber, userCode } = yield* startDeviceLogin(s)
       const out = capture.text("out")
@@ -62,10 +62,11 @@ describe("device-login", () => {
       // The tokens' lifetime counts from the poll that got them (sent at 10 s on the TestClock).
       expect((yield* s.run(["status"])).out).toContain("Issued at:     1970-01-01T00:00:10.000Z")
       expect(yield* s.fake.requestCount({ endpoint: "token" })).toBe(2)
-    }).pipe(Effect.provide(NodeEnvironment)))
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
 
   it.scoped("a declined code ends with exit 3", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* setup()
       const { fiber, userCode } = yield* startDeviceLogin(s)
       yield* s.fake.denyDevice(userCode)
@@ -74,10 +75,11 @@ describe("device-login", () => {
       expect(result.exitCode).toBe(3)
       expect(result.err).toContain("declined")
       expect(result.err).toContain("hint: the merchant declined; run `ultracart-oauth device-login` again")
-    }).pipe(Effect.provide(NodeEnvironment)))
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
 
   it.scoped("a code nobody approves expires: exit 3, and no poll after its lifetime", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* setup({ deviceCodeLifetime: "30 seconds" })
       const { fiber } = yield* startDeviceLogin(s)
       yield* advance(31)
@@ -87,10 +89,11 @@ describe("device-login", () => {
       expect(result.capture.text("status")).toContain("The code expired.")
       // Polls at 5, 10, 15, 20, 25 s; the one due at 30 s would ask about a dead code.
       expect(yield* s.fake.requestCount({ endpoint: "token" })).toBe(5)
-    }).pipe(Effect.provide(NodeEnvironment)))
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
 
   it.scoped("interrupting it (Ctrl-C) stops the polling at once", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* setup()
       const { fiber } = yield* startDeviceLogin(s)
       yield* advance(6)
@@ -99,14 +102,16 @@ describe("device-login", () => {
       expect(polls).toBe(1)
       yield* advance(20)
       expect(yield* s.fake.requestCount({ endpoint: "token" })).toBe(polls)
-    }).pipe(Effect.provide(NodeEnvironment)))
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
 
   it.scoped("without a scope it is a user error (exit 2) that names --scope", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* setup()
       const result = yield* s.run(["device-login"])
       expect(result.exitCode).toBe(2)
       expect(result.err).toContain("hint: pass --scope")
       expect(yield* s.fake.requestCount()).toBe(0)
-    }).pipe(Effect.provide(NodeEnvironment)))
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
 })

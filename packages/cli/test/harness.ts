@@ -4,7 +4,7 @@ import { FileSystem, type HttpClient } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
-import { Console, ConfigProvider, Effect, Layer, Queue, type Scope } from "effect"
+import { type Console, ConfigProvider, Effect, Layer, Queue, type Scope } from "effect"
 import { Cli, CliOutput } from "../src/index.js"
 
 export interface Line {
@@ -21,7 +21,7 @@ export interface Capture {
   readonly text: (stream?: Line["stream"]) => string
 }
 
-export const makeCapture: Effect.Effect<Capture> = Effect.gen(function*() {
+export const makeCapture: Effect.Effect<Capture> = Effect.gen(function* () {
   const lines: Array<Line> = []
   const queue = yield* Queue.unbounded<Line>()
   const push = (stream: Line["stream"], args: ReadonlyArray<unknown>) =>
@@ -48,7 +48,10 @@ export const makeCapture: Effect.Effect<Capture> = Effect.gen(function*() {
   const waitFor = (predicate: (line: Line) => boolean): Effect.Effect<Line> =>
     Effect.flatMap(Queue.take(queue), (line) => (predicate(line) ? Effect.succeed(line) : waitFor(predicate)))
   const text = (stream?: Line["stream"]) =>
-    lines.filter((l) => stream === undefined || l.stream === stream).map((l) => l.text).join("\n")
+    lines
+      .filter((l) => stream === undefined || l.stream === stream)
+      .map((l) => l.text)
+      .join("\n")
   return { lines, output, console, waitFor, text }
 })
 
@@ -74,7 +77,7 @@ export const runCli = (
   args: ReadonlyArray<string>,
   options: RunOptions = {}
 ): Effect.Effect<Result, never, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const capture = options.capture ?? (yield* makeCapture)
     const exitCode = yield* Cli.run(["node", "ultracart-oauth", ...args]).pipe(
       Effect.provideService(CliOutput.CliOutput, capture.output),
@@ -92,9 +95,8 @@ export const runCli = (
   })
 
 /** A fresh home for one test: config and token directories live under it, and go with the scope. */
-export const tempHome: Effect.Effect<string, never, Scope.Scope> = Effect.flatMap(
-  FileSystem.FileSystem,
-  (fs) => Effect.orDie(fs.makeTempDirectoryScoped({ prefix: "ultracart-oauth-cli-" }))
+export const tempHome: Effect.Effect<string, never, Scope.Scope> = Effect.flatMap(FileSystem.FileSystem, (fs) =>
+  Effect.orDie(fs.makeTempDirectoryScoped({ prefix: "ultracart-oauth-cli-" }))
 ).pipe(Effect.provide(NodeFileSystem.layer))
 
 /** The environment of a test run: an isolated HOME (so no real config file is read) plus `extra`. */

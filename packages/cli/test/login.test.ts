@@ -13,7 +13,7 @@ const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(Effect.scoped, Effect.provide(FetchTransport.layer()), Effect.provide(NodeEnvironment))
 
 const setup = (options: FakeUltraCart.FakeUltraCartOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const home = yield* tempHome
     const fake = yield* Effect.orDie(FakeUltraCartServer.make({ clients: [CLIENT], ...options }))
     const env = envFor(home, {
@@ -36,7 +36,7 @@ const login = <A>(
   browser: (authorizeUrl: string) => Promise<A>,
   args: ReadonlyArray<string> = []
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const capture = yield* makeCapture
     const fiber = yield* Effect.fork(runCli(["login", "--timeout", "10", ...args], { env, capture }))
     const url = (yield* capture.waitFor(isAuthorizeUrl)).text.trim()
@@ -58,127 +58,153 @@ const followTampered = (tamper: (callback: URL) => void) => async (url: string) 
 
 describe("login", () => {
   it.live("stores the tokens; token, status, whoami, refresh and logout work on them", () =>
-    provide(Effect.gen(function*() {
-      const { fake, home, run, env } = yield* setup()
-      const { page, result, url } = yield* login(env, follow)
-      expect(result.exitCode).toBe(0)
-      expect(page.status).toBe(200)
-      expect(page.body).toContain("Done")
-      expect(result.out).toContain(`Logged in: grant "${CLIENT.clientId}" stored in ${home}/.config/ultracart-oauth/tokens`)
-      expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+    provide(
+      Effect.gen(function* () {
+        const { fake, home, run, env } = yield* setup()
+        const { page, result, url } = yield* login(env, follow)
+        expect(result.exitCode).toBe(0)
+        expect(page.status).toBe(200)
+        expect(page.body).toContain("Done")
+        expect(result.out).toContain(
+          `Logged in: grant "${CLIENT.clientId}" stored in ${home}/.config/ultracart-oauth/tokens`
+        )
+        expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
 
-      // `token` prints the access token the fake issued, and nothing else.
-      const token = yield* run(["token"])
-      expect(token.exitCode).toBe(0)
-      const accessToken = token.out.trim()
-      expect(token.out).toBe(accessToken)
-      expect(Option.map(yield* fake.inspectToken(accessToken), (i) => [i.kind, i.status])).toEqual(
-        Option.some(["access", "active"])
-      )
-      // Every other command keeps it to itself.
-      expect(result.all).not.toContain(accessToken)
+        // `token` prints the access token the fake issued, and nothing else.
+        const token = yield* run(["token"])
+        expect(token.exitCode).toBe(0)
+        const accessToken = token.out.trim()
+        expect(token.out).toBe(accessToken)
+        expect(Option.map(yield* fake.inspectToken(accessToken), (i) => [i.kind, i.status])).toEqual(
+          Option.some(["access", "active"])
+        )
+        // Every other command keeps it to itself.
+        expect(result.all).not.toContain(accessToken)
 
-      const status = yield* run(["status"])
-      expect(status.exitCode).toBe(0)
-      expect(status.out).toContain("Access token:  valid")
-      expect(status.out).toContain("Refresh token: stored")
-      expect(status.out).toContain(`Token store:   ${home}/.config/ultracart-oauth/tokens (default)`)
-      expect(status.all).not.toContain(accessToken)
+        const status = yield* run(["status"])
+        expect(status.exitCode).toBe(0)
+        expect(status.out).toContain("Access token:  valid")
+        expect(status.out).toContain("Refresh token: stored")
+        expect(status.out).toContain(`Token store:   ${home}/.config/ultracart-oauth/tokens (default)`)
+        expect(status.all).not.toContain(accessToken)
 
-      const whoami = yield* run(["whoami"])
-      expect(whoami.exitCode).toBe(0)
-      expect(whoami.out).toContain("Merchant:    DEMO")
-      expect(whoami.out).toContain("order_read")
+        const whoami = yield* run(["whoami"])
+        expect(whoami.exitCode).toBe(0)
+        expect(whoami.out).toContain("Merchant:    DEMO")
+        expect(whoami.out).toContain("order_read")
 
-      const refresh = yield* run(["refresh"])
-      expect(refresh.exitCode).toBe(0)
-      expect(refresh.out).toContain("Refreshed grant")
-      const refreshed = (yield* run(["token"])).out.trim()
-      expect(refreshed).not.toBe(accessToken)
-      expect(refresh.all).not.toContain(refreshed)
+        const refresh = yield* run(["refresh"])
+        expect(refresh.exitCode).toBe(0)
+        expect(refresh.out).toContain("Refreshed grant")
+        const refreshed = (yield* run(["token"])).out.trim()
+        expect(refreshed).not.toBe(accessToken)
+        expect(refresh.all).not.toContain(refreshed)
 
-      const logout = yield* run(["logout"])
-      expect(logout.exitCode).toBe(0)
-      expect(logout.out).toContain("Refresh token: revoked")
-      expect(Option.map(yield* fake.inspectToken(refreshed), (i) => i.status)).toEqual(Option.some("revoked"))
-      expect(logout.all).not.toContain(refreshed)
+        const logout = yield* run(["logout"])
+        expect(logout.exitCode).toBe(0)
+        expect(logout.out).toContain("Refresh token: revoked")
+        expect(Option.map(yield* fake.inspectToken(refreshed), (i) => i.status)).toEqual(Option.some("revoked"))
+        expect(logout.all).not.toContain(refreshed)
 
-      const after = yield* run(["status"])
-      expect(after.exitCode).toBe(3)
-      expect(after.out).toContain("Logged in:     no")
-    })))
+        const after = yield* run(["status"])
+        expect(after.exitCode).toBe(3)
+        expect(after.out).toContain("Logged in:     no")
+      })
+    )
+  )
 
   it.live("whoami refreshes once when UltraCart refuses a token the store still thinks valid", () =>
-    provide(Effect.gen(function*() {
-      const { env, fake, run } = yield* setup()
-      expect((yield* login(env, follow)).result.exitCode).toBe(0)
-      const before = (yield* run(["token"])).out.trim()
-      // UltraCart's clock runs 61 minutes ahead: for it, the one-hour token has expired.
-      yield* fake.setClockOffset(61 * 60 * 1000)
-      const whoami = yield* run(["whoami"])
-      expect(whoami.exitCode).toBe(0)
-      expect(whoami.out).toContain("Merchant:    DEMO")
-      expect(yield* fake.requestCount({ endpoint: "me" })).toBe(2)
-      expect(yield* fake.requestCount({ endpoint: "token", grantType: "refresh_token" })).toBe(1)
-      expect((yield* run(["token"])).out.trim()).not.toBe(before)
-    })))
+    provide(
+      Effect.gen(function* () {
+        const { env, fake, run } = yield* setup()
+        expect((yield* login(env, follow)).result.exitCode).toBe(0)
+        const before = (yield* run(["token"])).out.trim()
+        // UltraCart's clock runs 61 minutes ahead: for it, the one-hour token has expired.
+        yield* fake.setClockOffset(61 * 60 * 1000)
+        const whoami = yield* run(["whoami"])
+        expect(whoami.exitCode).toBe(0)
+        expect(whoami.out).toContain("Merchant:    DEMO")
+        expect(yield* fake.requestCount({ endpoint: "me" })).toBe(2)
+        expect(yield* fake.requestCount({ endpoint: "token", grantType: "refresh_token" })).toBe(1)
+        expect((yield* run(["token"])).out.trim()).not.toBe(before)
+      })
+    )
+  )
 
   it.live("a redirect with another state is refused (exit 3) and the code is never exchanged", () =>
-    provide(Effect.gen(function*() {
-      const { fake, env, run } = yield* setup()
-      const { page, result } = yield* login(env, followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef")))
-      expect(result.exitCode).toBe(3)
-      expect(result.err).toContain("state does not match")
-      expect(result.err).toContain("hint: the redirect does not belong to this login")
-      expect(page.status).toBe(400)
-      expect(yield* fake.requestCount({ endpoint: "token" })).toBe(0)
-      expect((yield* run(["status"])).exitCode).toBe(3)
-    })))
+    provide(
+      Effect.gen(function* () {
+        const { fake, env, run } = yield* setup()
+        const { page, result } = yield* login(
+          env,
+          followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef"))
+        )
+        expect(result.exitCode).toBe(3)
+        expect(result.err).toContain("state does not match")
+        expect(result.err).toContain("hint: the redirect does not belong to this login")
+        expect(page.status).toBe(400)
+        expect(yield* fake.requestCount({ endpoint: "token" })).toBe(0)
+        expect((yield* run(["status"])).exitCode).toBe(3)
+      })
+    )
+  )
 
   it.live("an expired code is refused by UltraCart (exit 3, log in again)", () =>
-    provide(Effect.gen(function*() {
-      const { env } = yield* setup({ codeLifetime: "1 millis" })
-      const { result } = yield* login(env, async (url) => {
-        const authorize = await fetch(url, { redirect: "manual" })
-        await new Promise((resolve) => setTimeout(resolve, 5))
-        return follow(authorize.headers.get("location") ?? "")
+    provide(
+      Effect.gen(function* () {
+        const { env } = yield* setup({ codeLifetime: "1 millis" })
+        const { result } = yield* login(env, async (url) => {
+          const authorize = await fetch(url, { redirect: "manual" })
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          return follow(authorize.headers.get("location") ?? "")
+        })
+        expect(result.exitCode).toBe(3)
+        expect(result.err).toContain("invalid_grant")
+        expect(result.err).toContain("hint: run `ultracart-oauth login`")
       })
-      expect(result.exitCode).toBe(3)
-      expect(result.err).toContain("invalid_grant")
-      expect(result.err).toContain("hint: run `ultracart-oauth login`")
-    })))
+    )
+  )
 
   it.live("an expired authorize URL and a declined consent both end with exit 3", () =>
-    provide(Effect.gen(function*() {
-      const { env, fake } = yield* setup()
-      yield* fake.setAuthorizeDecision(AuthorizeDecision.expire)
-      const expired = yield* login(env, follow)
-      expect(expired.result.exitCode).toBe(3)
-      expect(expired.result.err).toContain("expired")
+    provide(
+      Effect.gen(function* () {
+        const { env, fake } = yield* setup()
+        yield* fake.setAuthorizeDecision(AuthorizeDecision.expire)
+        const expired = yield* login(env, follow)
+        expect(expired.result.exitCode).toBe(3)
+        expect(expired.result.err).toContain("expired")
 
-      yield* fake.setAuthorizeDecision(AuthorizeDecision.deny("not today"))
-      const denied = yield* login(env, follow)
-      expect(denied.result.exitCode).toBe(3)
-      expect(denied.result.err).toContain("declined")
-    })))
+        yield* fake.setAuthorizeDecision(AuthorizeDecision.deny("not today"))
+        const denied = yield* login(env, follow)
+        expect(denied.result.exitCode).toBe(3)
+        expect(denied.result.err).toContain("declined")
+      })
+    )
+  )
 
   it.live("no redirect before --timeout ends the login (exit 3)", () =>
-    provide(Effect.gen(function*() {
-      const { env } = yield* setup()
-      const result = yield* runCli(["login", "--timeout", "0"], { env })
-      expect(result.exitCode).toBe(3)
-      expect(result.err).toContain("No redirect arrived")
-    })))
+    provide(
+      Effect.gen(function* () {
+        const { env } = yield* setup()
+        const result = yield* runCli(["login", "--timeout", "0"], { env })
+        expect(result.exitCode).toBe(3)
+        expect(result.err).toContain("No redirect arrived")
+      })
+    )
+  )
 
   it.live("an unreachable UltraCart is a transient failure (exit 4)", () =>
-    provide(Effect.gen(function*() {
-      const { env, run } = yield* setup()
-      expect((yield* login(env, follow)).result.exitCode).toBe(0)
-      const offline = { ...env, ULTRACART_BASE_URL: "http://127.0.0.1:9/rest/v2" }
-      const whoami = yield* runCli(["whoami"], { env: offline })
-      expect(whoami.exitCode).toBe(4)
-      expect(whoami.err).toContain("hint: check the network")
-      // The stored grant is untouched.
-      expect((yield* run(["status"])).exitCode).toBe(0)
-    })))
+    provide(
+      Effect.gen(function* () {
+        const { env, run } = yield* setup()
+        expect((yield* login(env, follow)).result.exitCode).toBe(0)
+        const offline = { ...env, ULTRACART_BASE_URL: "http://127.0.0.1:9/rest/v2" }
+        const whoami = yield* runCli(["whoami"], { env: offline })
+        expect(whoami.exitCode).toBe(4)
+        expect(whoami.err).toContain("hint: check the network")
+        // The stored grant is untouched.
+        expect((yield* run(["status"])).exitCode).toBe(0)
+      })
+    )
+  )
 })

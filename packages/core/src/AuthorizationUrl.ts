@@ -58,7 +58,7 @@ export interface AuthorizationUrl {
 export const make = (
   options: { readonly baseUrl: string; readonly clientId: string } & AuthorizationUrlInput
 ): Effect.Effect<AuthorizationUrl, InvalidInput> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (options.clientId.trim() === "") return yield* new InvalidInput({ field: "clientId", reason: "is empty" })
     const redirectUri = yield* Either.match(validateRedirectUri(options.redirectUri), {
       onLeft: Effect.fail,

@@ -29,15 +29,12 @@ export const Seconds: Schema.Schema<number, number | string> = Schema.Union(
  * A `Redacted` string as a decoded value. Its content was checked on the way in: `Schema.Redacted` would check it a
  * second time and wrap it twice, which was a third of a token answer's decoding.
  */
-const RedactedString = Schema.declare(
-  (u: unknown): u is Redacted.Redacted<string> => Redacted.isRedacted(u),
-  {
-    description: "Redacted(<redacted>)",
-    pretty: () => () => "Redacted(<redacted>)",
-    arbitrary: () => (fc) => fc.string({ minLength: 1 }).map(Redacted.make),
-    equivalence: () => Redacted.getEquivalence(Equivalence.string)
-  }
-)
+const RedactedString = Schema.declare((u: unknown): u is Redacted.Redacted<string> => Redacted.isRedacted(u), {
+  description: "Redacted(<redacted>)",
+  pretty: () => () => "Redacted(<redacted>)",
+  arbitrary: () => (fc) => fc.string({ minLength: 1 }).map(Redacted.make),
+  equivalence: () => Redacted.getEquivalence(Equivalence.string)
+})
 
 /**
  * A secret string (token, code): decoded into `Redacted` so that it never prints.

@@ -162,18 +162,14 @@ export declare namespace OAuthClient {
  * @since 0.1.0
  * @category tags
  */
-export class OAuthClient extends Context.Tag("@ultracart-oauth/core/OAuthClient")<
-  OAuthClient,
-  OAuthClient.Service
->() {}
+export class OAuthClient extends Context.Tag("@ultracart-oauth/core/OAuthClient")<OAuthClient, OAuthClient.Service>() {}
 
 const tokenDecoder: BodyDecoder<TokenResponse.TokenResponse> = nullableStructDecoder(
   OauthTokenResponse,
   TokenResponse.fromWire
 )
-const revokeDecoder: BodyDecoder<Revocation.Revocation> = nullableStructDecoder(
-  OauthRevokeSuccessResponse,
-  (wire) => Either.right(Revocation.fromWire(wire))
+const revokeDecoder: BodyDecoder<Revocation.Revocation> = nullableStructDecoder(OauthRevokeSuccessResponse, (wire) =>
+  Either.right(Revocation.fromWire(wire))
 )
 const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = nullableStructDecoder(
   OauthDeviceAuthorizationResponse,
@@ -226,7 +222,10 @@ const formEncode = (text: string): string => {
 }
 
 /** A form body: absent and empty values are omitted (RFC 6749 App. B); secrets are unwrapped only here. */
-const formOf = (fields: Record<string, FormValue>, credentialSecrets: ReadonlyArray<Redacted.Redacted<string>>): Form => {
+const formOf = (
+  fields: Record<string, FormValue>,
+  credentialSecrets: ReadonlyArray<Redacted.Redacted<string>>
+): Form => {
   let body = ""
   const secrets = credentialSecrets.slice()
   for (const key in fields) {
@@ -277,7 +276,7 @@ const checkRedirectUri = (input: string): InvalidInput | undefined => {
 export const make = (
   options: OAuthClientOptions
 ): Effect.Effect<OAuthClient.Service, InvalidInput, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const clientId = options.clientId.trim()
     if (clientId === "") return yield* new InvalidInput({ field: "clientId", reason: "is empty" })
     const baseUrl = yield* fromEither(
@@ -321,9 +320,9 @@ export const make = (
       deadline._tag === "None"
         ? effect
         : Effect.timeoutFail(effect, {
-          duration: deadline.value,
-          onTimeout: () => timeoutError(endpoint, reason, deadline.value)
-        })
+            duration: deadline.value,
+            onTimeout: () => timeoutError(endpoint, reason, deadline.value)
+          })
 
     /** Sends one request through `httpClient` and reads its answer (redirects are never followed). */
     const send = <A>(
@@ -355,12 +354,12 @@ export const make = (
       Effect.withFiberRuntime((fiber) =>
         isTracing(fiber)
           ? send(clients.traced, endpoint, request, decoder, secrets).pipe(
-            withRedactedHeaders,
-            Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
-              kind: "client",
-              attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
-            })
-          )
+              withRedactedHeaders,
+              Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
+                kind: "client",
+                attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
+              })
+            )
           : send(clients.untraced, endpoint, request, decoder, secrets)
       )
 
@@ -380,15 +379,20 @@ export const make = (
       const clientIdField = request.clientId ?? clientId
       const invalid = missing("grantType", request.grantType) ?? missing("clientId", clientIdField)
       if (invalid !== undefined) return Effect.fail(invalid)
-      return post("token", {
-        client_id: clientIdField,
-        grant_type: request.grantType,
-        code: request.code,
-        redirect_uri: request.redirectUri,
-        refresh_token: request.refreshToken,
-        device_code: request.deviceCode,
-        code_verifier: request.codeVerifier
-      }, tokenDecoder, { "oauth.grant_type": request.grantType })
+      return post(
+        "token",
+        {
+          client_id: clientIdField,
+          grant_type: request.grantType,
+          code: request.code,
+          redirect_uri: request.redirectUri,
+          refresh_token: request.refreshToken,
+          device_code: request.deviceCode,
+          code_verifier: request.codeVerifier
+        },
+        tokenDecoder,
+        { "oauth.grant_type": request.grantType }
+      )
     }
 
     /** Checks inputs when the effect runs (not when it is built), like every other step of a call. */
@@ -448,12 +452,9 @@ export const make = (
               ? new InvalidInput({ field: "accessToken", reason: "is empty" })
               : undefined,
           () =>
-            execute(
-              "me",
-              Credentials.apply(requests.me, Credentials.bearer(input.accessToken)),
-              meDecoder,
-              [input.accessToken]
-            )
+            execute("me", Credentials.apply(requests.me, Credentials.bearer(input.accessToken)), meDecoder, [
+              input.accessToken
+            ])
         )
     }
     return service
@@ -485,9 +486,8 @@ export const config: Config.Config<OAuthClientOptions> = Config.all({
   browserKey: Config.option(Config.redacted("ULTRACART_BROWSER_KEY"))
 }).pipe(
   Config.map(({ browserKey, simpleKey, ...rest }): OAuthClientOptions => {
-    const credentials = Option.orElse(
-      Option.map(simpleKey, Credentials.simpleKey),
-      () => Option.map(browserKey, Credentials.browserKey)
+    const credentials = Option.orElse(Option.map(simpleKey, Credentials.simpleKey), () =>
+      Option.map(browserKey, Credentials.browserKey)
     )
     return {
       clientId: rest.clientId,

@@ -143,7 +143,10 @@ export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()
  * @since 0.1.0
  * @category protocol errors
  */
-export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantType>()("UnsupportedGrantType", ProtocolFields) {
+export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantType>()(
+  "UnsupportedGrantType",
+  ProtocolFields
+) {
   /** The OAuth `error` code. */
   readonly code = "unsupported_grant_type"
   override get message(): string {
@@ -171,7 +174,10 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidSco
  * @since 0.1.0
  * @category protocol errors
  */
-export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenType>()("UnsupportedTokenType", ProtocolFields) {
+export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenType>()(
+  "UnsupportedTokenType",
+  ProtocolFields
+) {
   /** The OAuth `error` code. */
   readonly code = "unsupported_token_type"
   override get message(): string {
@@ -185,7 +191,10 @@ export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenTyp
  * @since 0.1.0
  * @category protocol errors
  */
-export class AuthorizationPending extends Schema.TaggedError<AuthorizationPending>()("AuthorizationPending", ProtocolFields) {
+export class AuthorizationPending extends Schema.TaggedError<AuthorizationPending>()(
+  "AuthorizationPending",
+  ProtocolFields
+) {
   /** The OAuth `error` code. */
   readonly code = "authorization_pending"
   override get message(): string {
@@ -291,7 +300,7 @@ const protocolErrorsByCode = {
  * @category constructors
  */
 export const fromOAuthCode = (code: string, fields: ProtocolFields): OAuthProtocolError =>
-  Object.prototype.hasOwnProperty.call(protocolErrorsByCode, code)
+  Object.hasOwn(protocolErrorsByCode, code)
     ? new protocolErrorsByCode[code as keyof typeof protocolErrorsByCode](fields)
     : new UnknownOAuthError({ ...fields, code })
 
@@ -419,7 +428,13 @@ export class UnexpectedRedirect extends Schema.TaggedError<UnexpectedRedirect>()
  * @since 0.1.0
  * @category unions
  */
-export type HttpStatusError = Unauthorized | AppDisabled | RateLimited | ServerError | UltraCartError | UnexpectedRedirect
+export type HttpStatusError =
+  | Unauthorized
+  | AppDisabled
+  | RateLimited
+  | ServerError
+  | UltraCartError
+  | UnexpectedRedirect
 
 // -----------------------------------------------------------------------------
 // Transport and decoding

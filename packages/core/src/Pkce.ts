@@ -26,8 +26,9 @@ export interface Pkce {
  * @category constructors
  */
 export const challengeOf = (verifier: Redacted.Redacted<string>): Effect.Effect<string> =>
-  Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(verifier))))
-    .pipe(Effect.map((digest) => base64Url(new Uint8Array(digest))))
+  Effect.promise(() =>
+    globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(verifier)))
+  ).pipe(Effect.map((digest) => base64Url(new Uint8Array(digest))))
 
 /**
  * A fresh verifier of 32 CSPRNG bytes (43 characters) and its challenge. There is no `plain` method.

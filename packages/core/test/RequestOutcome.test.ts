@@ -11,8 +11,9 @@ describe("RequestOutcome.ofHttpClientError", () => {
   it("a refused connection or unresolved name was never sent, also when wrapped by fetch", () => {
     for (const code of RequestOutcome.notSentCodes) {
       expect(RequestOutcome.ofHttpClientError(transport(withCode(code)))).toBe("NotSent")
-      expect(RequestOutcome.ofHttpClientError(transport(new TypeError("fetch failed", { cause: withCode(code) }))))
-        .toBe("NotSent")
+      expect(
+        RequestOutcome.ofHttpClientError(transport(new TypeError("fetch failed", { cause: withCode(code) })))
+      ).toBe("NotSent")
     }
   })
 
@@ -23,13 +24,16 @@ describe("RequestOutcome.ofHttpClientError", () => {
   })
 
   it("an encoding or URL failure was never sent; a failure reading the body was", () => {
-    expect(RequestOutcome.ofHttpClientError(new HttpClientError.RequestError({ request, reason: "Encode" })))
-      .toBe("NotSent")
-    expect(RequestOutcome.ofHttpClientError(new HttpClientError.RequestError({ request, reason: "InvalidUrl" })))
-      .toBe("NotSent")
+    expect(RequestOutcome.ofHttpClientError(new HttpClientError.RequestError({ request, reason: "Encode" }))).toBe(
+      "NotSent"
+    )
+    expect(RequestOutcome.ofHttpClientError(new HttpClientError.RequestError({ request, reason: "InvalidUrl" }))).toBe(
+      "NotSent"
+    )
     const response = HttpClientResponse.fromWeb(request, new Response("{}"))
-    expect(RequestOutcome.ofHttpClientError(new HttpClientError.ResponseError({ request, response, reason: "Decode" })))
-      .toBe("Unknown")
+    expect(
+      RequestOutcome.ofHttpClientError(new HttpClientError.ResponseError({ request, response, reason: "Decode" }))
+    ).toBe("Unknown")
   })
 })
 

@@ -11,7 +11,7 @@ const base64UrlBytes = (text: string): number => Buffer.from(text, "base64url").
 
 describe("authorizationUrl", () => {
   it.effect("carries response_type=code, client_id, redirect_uri and a fresh state, and nothing else", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { state, url } = yield* (yield* client).authorizationUrl({ redirectUri: REDIRECT_URI })
       const parsed = new URL(url)
       expect(parsed.origin + parsed.pathname).toBe("https://secure.ultracart.com/rest/v2/oauth/authorize")
@@ -22,14 +22,14 @@ describe("authorizationUrl", () => {
         ["state", Redacted.value(state)]
       ])
       expect(yield* MockHttp.requests).toEqual([])
-    }).pipe(Effect.provide(clientLayer({}))))
+    }).pipe(Effect.provide(clientLayer({})))
+  )
 
   it.effect("the state has at least 128 bits and is fresh every time", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const oauth = yield* client
-      const states = yield* Effect.forEach(
-        Array.from({ length: 200 }),
-        () => Effect.map(oauth.authorizationUrl({ redirectUri: REDIRECT_URI }), (u) => Redacted.value(u.state))
+      const states = yield* Effect.forEach(Array.from({ length: 200 }), () =>
+        Effect.map(oauth.authorizationUrl({ redirectUri: REDIRECT_URI }), (u) => Redacted.value(u.state))
       )
       for (const state of states) {
         expect(state).toMatch(/^[A-Za-z0-9_-]+$/)
@@ -38,24 +38,27 @@ describe("authorizationUrl", () => {
       expect(new Set(states).size).toBe(states.length)
       const generated = Redacted.value(yield* AuthorizationUrl.generateState)
       expect(base64UrlBytes(generated)).toBe(32)
-    }).pipe(Effect.provide(clientLayer({}))))
+    }).pipe(Effect.provide(clientLayer({})))
+  )
 
   it.effect("a state given by the caller is used as is", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const result = yield* (yield* client).authorizationUrl({ redirectUri: REDIRECT_URI, state: secrets.state })
       expect(result.state).toBe(secrets.state)
       expect(new URL(result.url).searchParams.get("state")).toBe(secretValues.state)
-    }).pipe(Effect.provide(clientLayer({}))))
+    }).pipe(Effect.provide(clientLayer({})))
+  )
 
   it.effect("PKCE adds the S256 challenge", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const pkce = yield* Pkce.make
       const { url } = yield* (yield* client).authorizationUrl({ redirectUri: REDIRECT_URI, pkce })
       const params = new URL(url).searchParams
       expect(params.get("code_challenge")).toBe(pkce.challenge)
       expect(params.get("code_challenge_method")).toBe("S256")
       expect(url).not.toContain(Redacted.value(pkce.verifier))
-    }).pipe(Effect.provide(clientLayer({}))))
+    }).pipe(Effect.provide(clientLayer({})))
+  )
 
   const refused: ReadonlyArray<[string, AuthorizationUrl.AuthorizationUrlInput, string]> = [
     ["a state under 128 bits", { redirectUri: REDIRECT_URI, state: Redacted.make("short-state") }, "state"],
@@ -64,20 +67,26 @@ describe("authorizationUrl", () => {
   ]
   for (const [name, input, field] of refused) {
     it.effect(`${name} is InvalidInput(${field})`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail((yield* client).authorizationUrl(input))
         expect(error).toBeInstanceOf(OAuthError.InvalidInput)
         expect(error.field).toBe(field)
-      }).pipe(Effect.provide(clientLayer({}))))
+      }).pipe(Effect.provide(clientLayer({})))
+    )
   }
 
   it.effect("an empty client id is InvalidInput", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(
-        AuthorizationUrl.make({ baseUrl: "https://secure.ultracart.com/rest/v2", clientId: " ", redirectUri: REDIRECT_URI })
+        AuthorizationUrl.make({
+          baseUrl: "https://secure.ultracart.com/rest/v2",
+          clientId: " ",
+          redirectUri: REDIRECT_URI
+        })
       )
       expect(error).toEqual(new OAuthError.InvalidInput({ field: "clientId", reason: "is empty" }))
-    }))
+    })
+  )
 })
 
 describe("parseCallback", () => {
@@ -94,18 +103,20 @@ describe("parseCallback", () => {
   ]
   for (const [name, callback] of forms) {
     it.effect(`reads the code from ${name}`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const code = yield* Callback.parse(callback, secrets.state)
         expect(Redacted.isRedacted(code)).toBe(true)
         expect(Redacted.value(code)).toBe(secretValues.code)
-      }))
+      })
+    )
   }
 
   it.effect("is on the client too", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const code = yield* (yield* client).parseCallback(`${REDIRECT_URI}?${good}`, secrets.state)
       expect(Redacted.value(code)).toBe(secretValues.code)
-    }).pipe(Effect.provide(clientLayer({}))))
+    }).pipe(Effect.provide(clientLayer({})))
+  )
 
   const failures: ReadonlyArray<[name: string, callback: string, expected: Callback.CallbackError]> = [
     [
@@ -123,7 +134,11 @@ describe("parseCallback", () => {
       query({ error: "server_error", state: secretValues.state }),
       new Callback.AuthorizationFailed({ code: "server_error" })
     ],
-    ["a missing code", query({ state: secretValues.state }), new Callback.CallbackMissingCode({ reason: "no code parameter" })],
+    [
+      "a missing code",
+      query({ state: secretValues.state }),
+      new Callback.CallbackMissingCode({ reason: "no code parameter" })
+    ],
     [
       "an empty code",
       query({ code: "", state: secretValues.state }),
@@ -135,7 +150,11 @@ describe("parseCallback", () => {
       new Callback.CallbackMissingCode({ reason: "more than one code parameter" })
     ],
     ["a missing state", query({ code: secretValues.code }), new Callback.StateMismatch({ reason: "Missing" })],
-    ["an empty state", query({ code: secretValues.code, state: "" }), new Callback.StateMismatch({ reason: "Missing" })],
+    [
+      "an empty state",
+      query({ code: secretValues.code, state: "" }),
+      new Callback.StateMismatch({ reason: "Missing" })
+    ],
     [
       "a different state",
       query({ code: secretValues.code, state: `${secretValues.state}x` }),
@@ -156,18 +175,19 @@ describe("parseCallback", () => {
       query({ error: "access_denied", state: "forged-state-value-0123456789" }),
       new Callback.StateMismatch({ reason: "Different" })
     ],
+    ["an error without state", query({ error: "invalid_request" }), new Callback.StateMismatch({ reason: "Missing" })],
     [
-      "an error without state",
-      query({ error: "invalid_request" }),
-      new Callback.StateMismatch({ reason: "Missing" })
-    ],
-    ["text that is no URL and no query", "no callback here", new Callback.CallbackMissingCode({ reason: "not a URL or query string" })]
+      "text that is no URL and no query",
+      "no callback here",
+      new Callback.CallbackMissingCode({ reason: "not a URL or query string" })
+    ]
   ]
   for (const [name, callback, expected] of failures) {
     it.effect(`${name}: ${expected._tag}`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         expect(yield* fail(Callback.parse(callback, secrets.state))).toEqual(expected)
-      }))
+      })
+    )
   }
 })
 
@@ -195,18 +215,20 @@ describe("constantTimeEquals", () => {
 
 describe("PKCE", () => {
   it.effect("the challenge matches RFC 7636 appendix B", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const challenge = yield* Pkce.challengeOf(Redacted.make("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"))
       expect(challenge).toBe("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
-    }))
+    })
+  )
 
   it.effect("a fresh verifier is 43 unreserved characters, and its challenge is S256 of it", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const first = yield* Pkce.make
       const second = yield* Pkce.make
       expect(Redacted.value(first.verifier)).toMatch(/^[A-Za-z0-9\-._~]{43}$/)
       expect(first.method).toBe("S256")
       expect(first.challenge).toBe(yield* Pkce.challengeOf(first.verifier))
       expect(Redacted.value(first.verifier)).not.toBe(Redacted.value(second.verifier))
-    }))
+    })
+  )
 })

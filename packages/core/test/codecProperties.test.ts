@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck as fc, Option, Redacted, Schema } from "effect"
-import { Callback, Models, OAuthClient, OAuthError } from "../src/index.js"
+import { Callback, Models, type OAuthClient, OAuthError } from "../src/index.js"
 import { client, CLIENT_ID, clientLayer, expectNoSecrets, REDIRECT_URI, renderings, secrets } from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
 
@@ -17,7 +17,9 @@ const nonBlank = unicodeText.filter((s) => s.trim() !== "")
 /** Every call of the client, each with fixed inputs (the answers are what the generators vary). */
 const refresh = Effect.flatMap(client, (c) => c.refresh({ refreshToken: secrets.refreshToken }))
 const authorizeDevice = Effect.flatMap(client, (c) => c.authorizeDevice({ scope: "crm" }))
-const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, OAuthError.OAuthClientError, OAuthClient.OAuthClient>]> = [
+const calls: ReadonlyArray<
+  readonly [string, Effect.Effect<unknown, OAuthError.OAuthClientError, OAuthClient.OAuthClient>]
+> = [
   ["exchangeCode", Effect.flatMap(client, (c) => c.exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI }))],
   ["refresh", refresh],
   ["exchangeDeviceCode", Effect.flatMap(client, (c) => c.exchangeDeviceCode({ deviceCode: secrets.deviceCode }))],
@@ -28,11 +30,8 @@ const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, OAuthError.O
 
 describe("form bodies round-trip on every endpoint", () => {
   /** The form fields a call sent (whatever it made of the answer), decoded. */
-  const formSent = <A, E>(
-    call: Effect.Effect<A, E, OAuthClient.OAuthClient>,
-    clientId = CLIENT_ID
-  ) =>
-    Effect.gen(function*() {
+  const formSent = <A, E>(call: Effect.Effect<A, E, OAuthClient.OAuthClient>, clientId = CLIENT_ID) =>
+    Effect.gen(function* () {
       yield* Effect.exit(call)
       return (yield* MockHttp.onlyRequest).form
     }).pipe(Effect.provide(clientLayer({ clientId }, MockHttp.status(500))))
@@ -41,7 +40,7 @@ describe("form bodies round-trip on every endpoint", () => {
     "refresh, device code and revoke send their secret and the client id exactly as given",
     [nonBlank.map((s) => s.trim()), nonBlank, nonBlank, nonBlank],
     ([clientId, refreshToken, deviceCode, token]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const refresh = Effect.flatMap(client, (c) => c.refresh({ refreshToken: Redacted.make(refreshToken) }))
         expect(yield* formSent(refresh, clientId)).toEqual([
           ["client_id", clientId],
@@ -55,7 +54,10 @@ describe("form bodies round-trip on every endpoint", () => {
           ["device_code", deviceCode]
         ])
         const revoke = Effect.flatMap(client, (c) => c.revoke({ token: Redacted.make(token) }))
-        expect(yield* formSent(revoke, clientId)).toEqual([["client_id", clientId], ["token", token]])
+        expect(yield* formSent(revoke, clientId)).toEqual([
+          ["client_id", clientId],
+          ["token", token]
+        ])
       }),
     { timeout: 15_000, fastCheck: { numRuns: 40 } }
   )
@@ -64,9 +66,12 @@ describe("form bodies round-trip on every endpoint", () => {
     "device authorization sends any scope as given",
     [nonBlank],
     ([scope]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const authorize = Effect.flatMap(client, (c) => c.authorizeDevice({ scope }))
-        expect(yield* formSent(authorize)).toEqual([["client_id", CLIENT_ID], ["scope", scope]])
+        expect(yield* formSent(authorize)).toEqual([
+          ["client_id", CLIENT_ID],
+          ["scope", scope]
+        ])
       }),
     { timeout: 15_000, fastCheck: { numRuns: 40 } }
   )
@@ -86,7 +91,7 @@ describe("expires_in and Seconds", () => {
     "a token answer reads the same whether expires_in is a number or a string, and none without it",
     [tokenBody, seconds, fc.constantFrom("number", "string", "absent", "null")],
     ([body, expiresIn, form]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const wire = {
           ...body,
           ...(form === "number" ? { expires_in: expiresIn } : {}),
@@ -105,7 +110,7 @@ describe("expires_in and Seconds", () => {
     "a device authorization reads expires_in and interval the same in both forms",
     [seconds, seconds, fc.boolean()],
     ([expiresIn, interval, asStrings]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const wire = {
           device_code: "dc",
           user_code: "ABCD-EFGH",
@@ -154,33 +159,67 @@ describe("any answer from the server", () => {
   const plainJson = fc.jsonValue({ maxDepth: 2 }).filter((v) => !JSON.stringify(v).includes(ANSWERED))
   /** A body shaped like the models (their keys with values of any JSON type), or any JSON, or not JSON at all. */
   const body = fc.oneof(
-    fc.record(
-      {
-        ...Object.fromEntries(
-          secretKeys.map((k) => [k, fc.oneof(fc.constant(ANSWERED), fc.constant({ token: ANSWERED }), fc.constant([ANSWERED]))])
-        ),
-        ...Object.fromEntries(otherKeys.map((k) => [k, fc.oneof(plainJson, fc.nat().map(String), fc.constantFrom("bearer", "mac", "invalid_grant", "slow_down"))]))
-      },
-      { requiredKeys: [] }
-    ).map((value) => JSON.stringify(value)),
-    fc.record({ error: fc.record({ developer_message: plainJson, user_message: plainJson, error_code: plainJson }, { requiredKeys: [] }), success: fc.boolean() }, {
-      requiredKeys: []
-    }).map((value) => JSON.stringify(value)),
+    fc
+      .record(
+        {
+          ...Object.fromEntries(
+            secretKeys.map((k) => [
+              k,
+              fc.oneof(fc.constant(ANSWERED), fc.constant({ token: ANSWERED }), fc.constant([ANSWERED]))
+            ])
+          ),
+          ...Object.fromEntries(
+            otherKeys.map((k) => [
+              k,
+              fc.oneof(plainJson, fc.nat().map(String), fc.constantFrom("bearer", "mac", "invalid_grant", "slow_down"))
+            ])
+          )
+        },
+        { requiredKeys: [] }
+      )
+      .map((value) => JSON.stringify(value)),
+    fc
+      .record(
+        {
+          error: fc.record(
+            { developer_message: plainJson, user_message: plainJson, error_code: plainJson },
+            { requiredKeys: [] }
+          ),
+          success: fc.boolean()
+        },
+        {
+          requiredKeys: []
+        }
+      )
+      .map((value) => JSON.stringify(value)),
     plainJson.map((value) => JSON.stringify(value)),
     fc.string({ unit: "binary", maxLength: 60 }).filter((s) => !s.includes(ANSWERED))
   )
   const status = fc.constantFrom(200, 201, 204, 299, 302, 400, 401, 403, 404, 409, 410, 429, 500, 502, 503, 504)
-  const contentType = fc.constantFrom(undefined, "application/json", "application/json; charset=utf-8", "text/plain", "text/html")
+  const contentType = fc.constantFrom(
+    undefined,
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain",
+    "text/html"
+  )
   /** Header values as a server may send them (visible ASCII and spaces: what `Headers` accepts). */
-  const retryAfter = fc.option(fc.oneof(fc.nat().map(String), fc.string({ unit: "grapheme-ascii", maxLength: 30 }), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), {
-    nil: undefined
-  })
+  const retryAfter = fc.option(
+    fc.oneof(
+      fc.nat().map(String),
+      fc.string({ unit: "grapheme-ascii", maxLength: 30 }),
+      fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())
+    ),
+    {
+      nil: undefined
+    }
+  )
 
   it.effect.prop(
     "never throws or dies: every call succeeds or fails with an OAuthClientError that carries no token",
     [fc.constantFrom(...calls), status, contentType, retryAfter, body],
     ([[, call], code, type, retry, text]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const headers: Record<string, string> = {}
         if (type !== undefined) headers["content-type"] = type
         if (retry !== undefined) headers["retry-after"] = retry
@@ -198,7 +237,10 @@ describe("any answer from the server", () => {
         } else {
           // A success decoded any secret member into a Redacted: it prints as such. (`me`'s `raw` is the body
           // as sent, by design: /oauth/me carries no secrets, and `raw` is there for members this library lacks.)
-          const { raw: _raw, ...decoded } = exit.value !== null && typeof exit.value === "object" ? exit.value as Record<string, unknown> : { raw: undefined }
+          const { raw: _raw, ...decoded } =
+            exit.value !== null && typeof exit.value === "object"
+              ? (exit.value as Record<string, unknown>)
+              : { raw: undefined }
           expect(JSON.stringify(decoded) ?? "").not.toContain(ANSWERED)
         }
       }),
@@ -206,7 +248,12 @@ describe("any answer from the server", () => {
   )
 
   it.prop("the decoders never throw on any value, JSON or not", [fc.anything()], ([value]) => {
-    for (const schema of [Models.OauthTokenResponse, Models.OauthDeviceAuthorizationResponse, Models.OauthRevokeSuccessResponse, Models.ErrorResponse]) {
+    for (const schema of [
+      Models.OauthTokenResponse,
+      Models.OauthDeviceAuthorizationResponse,
+      Models.OauthRevokeSuccessResponse,
+      Models.ErrorResponse
+    ]) {
       const decoded = Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>)(value)
       expect(Either.isLeft(decoded) || Either.isRight(decoded)).toBe(true)
     }
@@ -214,16 +261,41 @@ describe("any answer from the server", () => {
 })
 
 describe("callbacks with arbitrary query strings", () => {
-  const callbackTags = new Set(["AuthorizationDenied", "AuthorizationExpired", "AuthorizationFailed", "CallbackMissingCode", "StateMismatch"])
+  const callbackTags = new Set([
+    "AuthorizationDenied",
+    "AuthorizationExpired",
+    "AuthorizationFailed",
+    "CallbackMissingCode",
+    "StateMismatch"
+  ])
   /** Raw query text: percent signs with and without valid escapes, encoded lone surrogates, repeated names. */
-  const rawQuery = fc.array(
-    fc.oneof(
-      fc.constantFrom("code=", "state=", "error=", "&", "=", "%", "%2", "%ZZ", "%ED%A0%80", "%C3", "+", "#", "?", ";", "code", "state"),
-      fc.webQueryParameters(),
-      fc.string({ unit: "binary", maxLength: 8 })
-    ),
-    { maxLength: 10 }
-  ).map((parts) => parts.join(""))
+  const rawQuery = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          "code=",
+          "state=",
+          "error=",
+          "&",
+          "=",
+          "%",
+          "%2",
+          "%ZZ",
+          "%ED%A0%80",
+          "%C3",
+          "+",
+          "#",
+          "?",
+          ";",
+          "code",
+          "state"
+        ),
+        fc.webQueryParameters(),
+        fc.string({ unit: "binary", maxLength: 8 })
+      ),
+      { maxLength: 10 }
+    )
+    .map((parts) => parts.join(""))
   const callback = fc.oneof(
     rawQuery,
     rawQuery.map((q) => `?${q}`),
@@ -232,22 +304,28 @@ describe("callbacks with arbitrary query strings", () => {
     rawQuery.map((q) => new URL(`${REDIRECT_URI}?${q}`))
   )
 
-  it.prop("parsing never throws or dies, whatever the query; a failure is a callback error", [callback, unicodeText], ([input, state]) => {
-    const exit = Effect.runSyncExit(Callback.parse(input, Redacted.make(state)))
-    if (Exit.isFailure(exit)) {
-      expect(Cause.isDie(exit.cause)).toBe(false)
-      const failure = Cause.failureOption(exit.cause)
-      expect(Option.map(failure, (e) => callbackTags.has(e._tag))).toEqual(Option.some(true))
-    } else {
-      expect(Redacted.isRedacted(exit.value)).toBe(true)
-    }
-  }, { timeout: 15_000, fastCheck: { numRuns: 300 } })
+  it.prop(
+    "parsing never throws or dies, whatever the query; a failure is a callback error",
+    [callback, unicodeText],
+    ([input, state]) => {
+      const exit = Effect.runSyncExit(Callback.parse(input, Redacted.make(state)))
+      if (Exit.isFailure(exit)) {
+        expect(Cause.isDie(exit.cause)).toBe(false)
+        const failure = Cause.failureOption(exit.cause)
+        expect(Option.map(failure, (e) => callbackTags.has(e._tag))).toEqual(Option.some(true))
+      } else {
+        expect(Redacted.isRedacted(exit.value)).toBe(true)
+      }
+    },
+    { timeout: 15_000, fastCheck: { numRuns: 300 } }
+  )
 
   it.prop(
     "a code and state placed anywhere among arbitrary other parameters are found",
     [nonBlank, nonBlank, fc.webQueryParameters(), fc.webQueryParameters()],
     ([code, state, before, after]) => {
-      const other = (q: string) => [...new URLSearchParams(q)].filter(([k]) => k !== "code" && k !== "state" && k !== "error")
+      const other = (q: string) =>
+        [...new URLSearchParams(q)].filter(([k]) => k !== "code" && k !== "state" && k !== "error")
       const params = new URLSearchParams([...other(before), ["code", code], ...other(after), ["state", state]])
       const parsed = Effect.runSync(Callback.parse(`${REDIRECT_URI}?${params}`, Redacted.make(state)))
       expect(Redacted.value(parsed)).toBe(code)

@@ -17,7 +17,7 @@ const refresh = Effect.flatMap(client, (o) => o.refresh({ refreshToken: secrets.
 
 describe("layerConfig", () => {
   it.effect("reads the client id, base URL, API version, device grant type and simple key", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const oauth = yield* client
       expect(oauth.clientId).toBe("from-env")
       yield* refresh
@@ -28,23 +28,29 @@ describe("layerConfig", () => {
       expect(first?.headers["x-ultracart-simple-key"]).toBe(secretValues.simpleKey)
       expect(first?.form[0]).toEqual(["client_id", "from-env"])
       expect(second?.form).toContainEqual(["grant_type", "device_code"])
-    }).pipe(Effect.provide(fromEnv({
-      ULTRACART_CLIENT_ID: "from-env",
-      ULTRACART_BASE_URL: "http://127.0.0.1:4010/rest/v2",
-      ULTRACART_API_VERSION: "2026-03-01",
-      ULTRACART_DEVICE_GRANT_TYPE: "device_code",
-      ULTRACART_SIMPLE_KEY: secretValues.simpleKey
-    }))))
+    }).pipe(
+      Effect.provide(
+        fromEnv({
+          ULTRACART_CLIENT_ID: "from-env",
+          ULTRACART_BASE_URL: "http://127.0.0.1:4010/rest/v2",
+          ULTRACART_API_VERSION: "2026-03-01",
+          ULTRACART_DEVICE_GRANT_TYPE: "device_code",
+          ULTRACART_SIMPLE_KEY: secretValues.simpleKey
+        })
+      )
+    )
+  )
 
   it.effect("only the client id is required; the rest takes the defaults", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const oauth = yield* client
       expect(oauth.baseUrl).toBe(OAuthClient.DEFAULT_BASE_URL)
       yield* refresh
       const request = yield* MockHttp.onlyRequest
       expect(request.headers["x-ultracart-api-version"]).toBe(OAuthClient.DEFAULT_API_VERSION)
       expect(Object.keys(request.headers).filter((h) => h.endsWith("-key"))).toEqual([])
-    }).pipe(Effect.provide(fromEnv({ ULTRACART_CLIENT_ID: "from-env" }))))
+    }).pipe(Effect.provide(fromEnv({ ULTRACART_CLIENT_ID: "from-env" })))
+  )
 
   const keyCases = [
     {
@@ -60,41 +66,61 @@ describe("layerConfig", () => {
       absent: "x-ultracart-browser-key"
     }
   ] as const
-  for (const { absent, env, name, sent: [header, value] } of keyCases) {
+  for (const {
+    absent,
+    env,
+    name,
+    sent: [header, value]
+  } of keyCases) {
     it.effect(name, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         yield* refresh
         const request = yield* MockHttp.onlyRequest
         expect(request.headers[header]).toBe(value)
         expect(request.headers).not.toHaveProperty(absent)
-      }).pipe(Effect.provide(fromEnv({ ULTRACART_CLIENT_ID: "c", ...env }))))
+      }).pipe(Effect.provide(fromEnv({ ULTRACART_CLIENT_ID: "c", ...env })))
+    )
   }
 
   it.effect("keys are read as Redacted", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const options = yield* OAuthClient.config
       expect(options.credentials?._tag).toBe("SimpleKey")
       expect(JSON.stringify(options)).not.toContain(secretValues.simpleKey)
       if (options.credentials?._tag === "SimpleKey") {
         expect(Redacted.value(options.credentials.key)).toBe(secretValues.simpleKey)
       }
-    }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
-      ["ULTRACART_CLIENT_ID", "c"],
-      ["ULTRACART_SIMPLE_KEY", secretValues.simpleKey]
-    ])))))
+    }).pipe(
+      Effect.withConfigProvider(
+        ConfigProvider.fromMap(
+          new Map([
+            ["ULTRACART_CLIENT_ID", "c"],
+            ["ULTRACART_SIMPLE_KEY", secretValues.simpleKey]
+          ])
+        )
+      )
+    )
+  )
 
-  for (const [name, env] of [["missing", {}], ["empty", { ULTRACART_CLIENT_ID: "" }]] as const) {
+  for (const [name, env] of [
+    ["missing", {}],
+    ["empty", { ULTRACART_CLIENT_ID: "" }]
+  ] as const) {
     it.effect(`a ${name} client id is a ConfigError`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(Layer.build(fromEnv(env)))
         expect(ConfigError.isConfigError(error)).toBe(true)
         expect(String(error)).toContain("ULTRACART_CLIENT_ID")
-      }).pipe(Effect.scoped))
+      }).pipe(Effect.scoped)
+    )
   }
 
   it.effect("a base URL from configuration is checked like any other", () =>
-    Effect.gen(function*() {
-      const error = yield* fail(Layer.build(fromEnv({ ULTRACART_CLIENT_ID: "c", ULTRACART_BASE_URL: "http://ultracart.example" })))
+    Effect.gen(function* () {
+      const error = yield* fail(
+        Layer.build(fromEnv({ ULTRACART_CLIENT_ID: "c", ULTRACART_BASE_URL: "http://ultracart.example" }))
+      )
       expect(error).toMatchObject({ _tag: "InvalidInput", field: "baseUrl" })
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped)
+  )
 })

@@ -4,11 +4,13 @@
 import { HttpClientError, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Option, TestClock } from "effect"
-import { OAuthClient, OAuthError } from "../src/index.js"
+import { type OAuthClient, OAuthError } from "../src/index.js"
 import { assertTag, client, clientLayer, fail, REDIRECT_URI, secrets, secretValues } from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
 
-const exchange = Effect.flatMap(client, (oauth) => oauth.exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI }))
+const exchange = Effect.flatMap(client, (oauth) =>
+  oauth.exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI })
+)
 const refresh = Effect.flatMap(client, (oauth) => oauth.refresh({ refreshToken: secrets.refreshToken }))
 const poll = Effect.flatMap(client, (oauth) => oauth.exchangeDeviceCode({ deviceCode: secrets.deviceCode }))
 const revoke = Effect.flatMap(client, (oauth) => oauth.revoke({ token: secrets.refreshToken }))
@@ -40,7 +42,7 @@ describe("OAuth protocol errors", () => {
 
   for (const { call, code, endpoint, status, tag } of cases) {
     it.effect(`${code} (HTTP ${status}) is ${tag}, with description, error_uri and UC-REST-ERROR`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(call)
         expect(error).toMatchObject({
           _tag: tag,
@@ -55,42 +57,60 @@ describe("OAuth protocol errors", () => {
         expect(OAuthError.isOAuthClientError(error)).toBe(true)
         expect(error.message).toContain(code)
         expect(error.message).toContain(`about ${code}`)
-      }).pipe(Effect.provide(clientLayer(
-        {},
-        MockHttp.json(
-          status,
-          { error: code, error_description: `about ${code}`, error_uri: "https://docs.example/oauth" },
-          { "UC-REST-ERROR": `header says ${code}` }
+      }).pipe(
+        Effect.provide(
+          clientLayer(
+            {},
+            MockHttp.json(
+              status,
+              { error: code, error_description: `about ${code}`, error_uri: "https://docs.example/oauth" },
+              { "UC-REST-ERROR": `header says ${code}` }
+            )
+          )
         )
-      ))))
+      )
+    )
   }
 
   it.effect("an unknown code is UnknownOAuthError keeping the code", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "UnknownOAuthError", code: "invalid_dpop_proof", status: 400 })
       expect(OAuthError.isOAuthProtocolError(error)).toBe(true)
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(400, { error: "invalid_dpop_proof" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(400, { error: "invalid_dpop_proof" }))))
+  )
 
   it.effect("an OAuth error served with HTTP 200 fails, with its protocol tag", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(exchange)
       expect(error).toMatchObject({ _tag: "InvalidGrant", status: 200, description: "code already used" })
-    }).pipe(Effect.provide(clientLayer(
-      {},
-      MockHttp.json(200, { access_token: secretValues.accessToken, error: "invalid_grant", error_description: "code already used" })
-    ))))
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {},
+          MockHttp.json(200, {
+            access_token: secretValues.accessToken,
+            error: "invalid_grant",
+            error_description: "code already used"
+          })
+        )
+      )
+    )
+  )
 
   it.effect("an OAuth error served as text/plain is decoded", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(poll)
       expect(error).toMatchObject({ _tag: "SlowDown", status: 400 })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(400, { error: "slow_down" }, { "content-type": "text/plain" })))))
+    }).pipe(
+      Effect.provide(clientLayer({}, MockHttp.json(400, { error: "slow_down" }, { "content-type": "text/plain" })))
+    )
+  )
 })
 
 describe("bodies that do not decode", () => {
   it.effect("malformed JSON is MalformedResponse NotJson, with the content type", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(exchange)
       expect(error).toMatchObject({
         _tag: "MalformedResponse",
@@ -99,13 +119,18 @@ describe("bodies that do not decode", () => {
         contentType: "application/json",
         issues: ["body: is not JSON"]
       })
-    }).pipe(Effect.provide(clientLayer(
-      {},
-      MockHttp.text(200, `{"access_token":"${secretValues.accessToken}",`, { "content-type": "application/json" })
-    ))))
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {},
+          MockHttp.text(200, `{"access_token":"${secretValues.accessToken}",`, { "content-type": "application/json" })
+        )
+      )
+    )
+  )
 
   it.effect("a body of the wrong shape lists the paths that failed, never the values", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       assertTag(error, "MalformedResponse")
       expect(error.reason).toBe("Schema")
@@ -118,16 +143,22 @@ describe("bodies that do not decode", () => {
         expect(text).not.toContain("soon-4417")
         expect(text).not.toContain("4242")
       }
-    }).pipe(Effect.provide(clientLayer(
-      {},
-      MockHttp.json(200, { access_token: 4242, refresh_token: "", expires_in: "soon-4417", token_type: "bearer" })
-    ))))
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {},
+          MockHttp.json(200, { access_token: 4242, refresh_token: "", expires_in: "soon-4417", token_type: "bearer" })
+        )
+      )
+    )
+  )
 
   it.effect("an empty 200 token body is missing its access token", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(exchange)
       expect(error).toMatchObject({ _tag: "MalformedResponse", reason: "Schema", issues: ["access_token: is missing"] })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(200)))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(200))))
+  )
 })
 
 describe("HTTP status errors", () => {
@@ -153,157 +184,191 @@ describe("HTTP status errors", () => {
   const ucHeaders = { "UC-REST-ERROR": "Unknown client" }
 
   it.effect("an UltraCart ErrorResponse on 400 is UltraCartError with its messages and the UC-REST-ERROR header", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "UltraCartError", status: 400, endpoint: "token", ...details })
       expect(error.message).toContain("The client id is unknown")
       expect(error.message).toContain("Unknown client")
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(400, ultraCartBody, ucHeaders)))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(400, ultraCartBody, ucHeaders))))
+  )
 
-  for (const [name, call] of [["revoke", revoke], ["refresh", refresh]] as const) {
+  for (const [name, call] of [
+    ["revoke", revoke],
+    ["refresh", refresh]
+  ] as const) {
     it.effect(`an UltraCart ErrorResponse served with 200 to ${name} is UltraCartError, not a success`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(call)
         expect(error).toMatchObject({ _tag: "UltraCartError", status: 200, ...details })
-      }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, ultraCartBody, ucHeaders)))))
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, ultraCartBody, ucHeaders))))
+    )
   }
 
   it.effect("401 is Unauthorized", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(Effect.flatMap(client, (oauth) => oauth.me({ accessToken: secrets.accessToken })))
       expect(error).toMatchObject({ _tag: "Unauthorized", status: 401, endpoint: "me", ...details })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(401, ultraCartBody, ucHeaders)))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(401, ultraCartBody, ucHeaders))))
+  )
 
   it.effect("410 is AppDisabled, even with an OAuth error body", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "AppDisabled", status: 410, errorCode: "invalid_client" })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(410, { error: "invalid_client" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(410, { error: "invalid_client" }))))
+  )
 
   it.effect("another 4xx without a body is UltraCartError with the status alone", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(revoke)
       expect(error).toEqual(new OAuthError.UltraCartError({ endpoint: "revoke", status: 404 }))
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(404)))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(404))))
+  )
 
   it.effect("429 with delta-seconds is RateLimited with retryAfterMillis", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "RateLimited", status: 429, retryAfterMillis: 120_000 })
       expect(error.message).toContain("retry after 120s")
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(429, { "retry-after": "120" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(429, { "retry-after": "120" }))))
+  )
 
   it.effect("429 with an HTTP-date counts from the clock's now", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* TestClock.setTime(Date.parse("2026-03-01T12:00:00Z"))
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "RateLimited", retryAfterMillis: 90_000 })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(429, { "Retry-After": "Sun, 01 Mar 2026 12:01:30 GMT" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(429, { "Retry-After": "Sun, 01 Mar 2026 12:01:30 GMT" }))))
+  )
 
   it.effect("429 with an HTTP-date in the past means now", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* TestClock.setTime(Date.parse("2026-03-01T12:00:00Z"))
       expect(yield* fail(refresh)).toMatchObject({ _tag: "RateLimited", retryAfterMillis: 0 })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(429, { "Retry-After": "Sun, 01 Mar 2026 11:00:00 GMT" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(429, { "Retry-After": "Sun, 01 Mar 2026 11:00:00 GMT" }))))
+  )
 
   for (const retryAfter of [undefined, "soon", "x 1", "-5", "1.5"]) {
     it.effect(`429 with Retry-After ${JSON.stringify(retryAfter)} has no retryAfterMillis`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(refresh)
         expect(error._tag).toBe("RateLimited")
         expect(error).not.toHaveProperty("retryAfterMillis")
-      }).pipe(Effect.provide(clientLayer(
-        {},
-        MockHttp.status(429, retryAfter === undefined ? {} : { "retry-after": retryAfter })
-      ))))
+      }).pipe(
+        Effect.provide(
+          clientLayer({}, MockHttp.status(429, retryAfter === undefined ? {} : { "retry-after": retryAfter }))
+        )
+      )
+    )
   }
 
   for (const status of [500, 502, 503, 504]) {
     it.effect(`${status} is ServerError`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(revoke)
         expect(error).toMatchObject({ _tag: "ServerError", status, endpoint: "revoke", retryAfterMillis: 30_000 })
-      }).pipe(Effect.provide(clientLayer({}, MockHttp.text(status, "<html>busy</html>", { "retry-after": "30" })))))
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.text(status, "<html>busy</html>", { "retry-after": "30" }))))
+    )
   }
 
   it.effect("a 5xx keeps its status meaning even with an OAuth error body", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "ServerError", status: 503, errorCode: "temporarily_unavailable" })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(503, { error: "temporarily_unavailable" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(503, { error: "temporarily_unavailable" }))))
+  )
 
   for (const status of [301, 302, 303, 307, 308]) {
     it.effect(`${status} is UnexpectedRedirect`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(exchange)
         expect(error).toEqual(new OAuthError.UnexpectedRedirect({ endpoint: "token", status }))
         expect(yield* MockHttp.requests).toHaveLength(1)
-      }).pipe(Effect.provide(clientLayer({}, MockHttp.status(status, { location: "https://elsewhere.example/" })))))
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.status(status, { location: "https://elsewhere.example/" }))))
+    )
   }
 
   it.effect("status 0 (a browser's opaque redirect) is UnexpectedRedirect", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       expect(yield* fail(exchange)).toEqual(new OAuthError.UnexpectedRedirect({ endpoint: "token", status: 0 }))
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.respond(() => Response.error())))))
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {},
+          MockHttp.respond(() => Response.error())
+        )
+      )
+    )
+  )
 })
 
 describe("transport failures", () => {
   const notSent = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]
   for (const code of notSent) {
     it.effect(`${code}: TransportError, outcome NotSent`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(exchange)
         expect(error).toMatchObject({ _tag: "TransportError", reason: "Transport", outcome: "NotSent", code })
         expect(error.message).toContain("not sent")
-      }).pipe(Effect.provide(clientLayer({}, MockHttp.transportFailure(code)))))
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.transportFailure(code))))
+    )
   }
 
   for (const code of ["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", undefined]) {
     it.effect(`${code ?? "no code"}: TransportError, outcome Unknown`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(exchange)
         assertTag(error, "TransportError")
         expect(error).toMatchObject({ reason: "Transport", outcome: "Unknown" })
         expect(error.code).toBe(code)
         expect(error.message).toContain("may have reached the server")
-      }).pipe(Effect.provide(clientLayer({}, MockHttp.transportFailure(code)))))
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.transportFailure(code))))
+    )
   }
 
   for (const reason of ["InvalidUrl", "Encode"] as const) {
     it.effect(`a request that could not be built (${reason}) was not sent`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(refresh)
         expect(error).toMatchObject({ _tag: "TransportError", reason, outcome: "NotSent" })
-      }).pipe(Effect.provide(clientLayer(
-        {},
-        (request) => Effect.fail(new HttpClientError.RequestError({ request, reason, description: "bad request" }))
-      ))))
+      }).pipe(
+        Effect.provide(
+          clientLayer({}, (request) =>
+            Effect.fail(new HttpClientError.RequestError({ request, reason, description: "bad request" }))
+          )
+        )
+      )
+    )
   }
 
   const bodyFailures: ReadonlyArray<[string, MockHttp.Reply]> = [
     ["a body cut short", MockHttp.brokenBody(200)],
-    ["a response error raised by the transport", (request) =>
-      Effect.fail(
-        new HttpClientError.ResponseError({
-          request,
-          response: HttpClientResponse.fromWeb(request, new Response("")),
-          reason: "Decode"
-        })
-      )]
+    [
+      "a response error raised by the transport",
+      (request) =>
+        Effect.fail(
+          new HttpClientError.ResponseError({
+            request,
+            response: HttpClientResponse.fromWeb(request, new Response("")),
+            reason: "Decode"
+          })
+        )
+    ]
   ]
   for (const [name, reply] of bodyFailures) {
     it.effect(`${name} is TransportError Body, outcome Unknown`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(exchange)
         expect(error).toMatchObject({ _tag: "TransportError", reason: "Body", outcome: "Unknown" })
-      }).pipe(Effect.provide(clientLayer({}, reply))))
+      }).pipe(Effect.provide(clientLayer({}, reply)))
+    )
   }
 })
 
 describe("timeouts (TestClock)", () => {
   /** Runs a failing call on the TestClock: still pending a millisecond before `millis`, failed at `millis`. */
   const failsAt = <A, E, R>(call: Effect.Effect<A, E, R>, millis: number) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fiber = yield* Effect.fork(fail(call))
       yield* TestClock.adjust(millis - 1)
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
@@ -312,31 +377,36 @@ describe("timeouts (TestClock)", () => {
     })
 
   it.effect("requestTimeout: no response head in time is TransportError Timeout, not a moment earlier", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* failsAt(refresh, 10_000)
       expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout", outcome: "Unknown", endpoint: "token" })
       expect(error.message).toContain("10s")
-    }).pipe(Effect.provide(clientLayer({ requestTimeout: "10 seconds" }, MockHttp.hang))))
+    }).pipe(Effect.provide(clientLayer({ requestTimeout: "10 seconds" }, MockHttp.hang)))
+  )
 
   it.effect("bodyTimeout: a stalled body is TransportError BodyTimeout, timed separately from the head", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       // The head arrived at once: the 5 s request deadline no longer applies, the 20 s body deadline does.
       const error = yield* failsAt(exchange, 20_000)
       expect(error).toMatchObject({ _tag: "TransportError", reason: "BodyTimeout", outcome: "Unknown" })
-    }).pipe(Effect.provide(clientLayer({ requestTimeout: "5 seconds", bodyTimeout: "20 seconds" }, MockHttp.stalledBody(200)))))
+    }).pipe(
+      Effect.provide(clientLayer({ requestTimeout: "5 seconds", bodyTimeout: "20 seconds" }, MockHttp.stalledBody(200)))
+    )
+  )
 
   it.effect("without deadlines, a slow server is waited for", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const fiber = yield* Effect.fork(refresh)
       yield* TestClock.adjust("1 hour")
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
       yield* Fiber.interrupt(fiber)
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.hang))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.hang)))
+  )
 })
 
 describe("OAuth codes in UltraCart's ErrorResponse shape", () => {
   it.effect("a known OAuth code in error.error_code is its protocol tag, described by developer_message", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({
         _tag: "InvalidGrant",
@@ -345,37 +415,48 @@ describe("OAuth codes in UltraCart's ErrorResponse shape", () => {
         errorUri: "https://docs.example/errors",
         ucRestError: "bad grant"
       })
-    }).pipe(Effect.provide(clientLayer(
-      {},
-      MockHttp.json(
-        400,
-        {
-          error: {
-            error_code: "invalid_grant",
-            developer_message: "The refresh token is not valid",
-            more_info: "https://docs.example/errors"
-          },
-          success: false
-        },
-        { "UC-REST-ERROR": "bad grant" }
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {},
+          MockHttp.json(
+            400,
+            {
+              error: {
+                error_code: "invalid_grant",
+                developer_message: "The refresh token is not valid",
+                more_info: "https://docs.example/errors"
+              },
+              success: false
+            },
+            { "UC-REST-ERROR": "bad grant" }
+          )
+        )
       )
-    ))))
+    )
+  )
 
   it.effect("an UltraCart error_code that is not an OAuth code stays UltraCartError", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(refresh)
       expect(error).toMatchObject({ _tag: "UltraCartError", status: 400, errorCode: "MISSING_FIELD" })
-    }).pipe(Effect.provide(clientLayer(
-      {},
-      MockHttp.json(400, { error: { error_code: "MISSING_FIELD", developer_message: "client_id" }, success: false })
-    ))))
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {},
+          MockHttp.json(400, { error: { error_code: "MISSING_FIELD", developer_message: "client_id" }, success: false })
+        )
+      )
+    )
+  )
 })
 
 describe("Retry-After in messages", () => {
   it.effect("a 503's message says when to retry", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(revoke)
       expect(error).toMatchObject({ _tag: "ServerError", retryAfterMillis: 7000 })
       expect(error.message).toContain("retry after 7s")
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(503, { "Retry-After": "7" })))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.status(503, { "Retry-After": "7" }))))
+  )
 })

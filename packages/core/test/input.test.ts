@@ -14,9 +14,19 @@ type Call = (oauth: OAuthClient.OAuthClient.Service) => Effect.Effect<unknown, O
 
 describe("endpoint input", () => {
   const cases: ReadonlyArray<[name: string, call: Call, field: string, reason: string]> = [
-    ["an empty code", (o) => o.exchangeCode({ code: empty, redirectUri: "https://app.example/cb" }), "code", "is empty"],
+    [
+      "an empty code",
+      (o) => o.exchangeCode({ code: empty, redirectUri: "https://app.example/cb" }),
+      "code",
+      "is empty"
+    ],
     ["a blank code", (o) => o.exchangeCode({ code: blank, redirectUri: "https://app.example/cb" }), "code", "is empty"],
-    ["an empty redirect URI", (o) => o.exchangeCode({ code: secrets.code, redirectUri: "" }), "redirectUri", "is empty"],
+    [
+      "an empty redirect URI",
+      (o) => o.exchangeCode({ code: secrets.code, redirectUri: "" }),
+      "redirectUri",
+      "is empty"
+    ],
     [
       "a relative redirect URI",
       (o) => o.exchangeCode({ code: secrets.code, redirectUri: "/oauth/callback" }),
@@ -43,16 +53,22 @@ describe("endpoint input", () => {
     ["a blank scope", (o) => o.authorizeDevice({ scope: " " }), "scope", "is empty"],
     ["an empty access token for me", (o) => o.me({ accessToken: empty }), "accessToken", "is empty"],
     ["an empty grant type", (o) => o.token({ grantType: "" }), "grantType", "is empty"],
-    ["an empty client id override", (o) => o.token({ grantType: "refresh_token", clientId: "" }), "clientId", "is empty"]
+    [
+      "an empty client id override",
+      (o) => o.token({ grantType: "refresh_token", clientId: "" }),
+      "clientId",
+      "is empty"
+    ]
   ]
 
   for (const [name, call, field, reason] of cases) {
     it.effect(`${name} is InvalidInput(${field}) and sends nothing`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(Effect.flatMap(client, call))
         expect(error).toEqual(new OAuthError.InvalidInput({ field, reason }))
         expect(yield* MockHttp.requests).toEqual([])
-      }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, tokenBody)))))
+      }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, tokenBody))))
+    )
   }
 })
 
@@ -72,37 +88,44 @@ describe("client options", () => {
 
   for (const [name, overrides, field] of refused) {
     it.effect(`${name} is InvalidInput(${field}) when the client is made, and nothing is sent`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const error = yield* fail(OAuthClient.make(options(overrides)))
         expect(error).toBeInstanceOf(OAuthError.InvalidInput)
         expect(error.field).toBe(field)
         expect(yield* MockHttp.requests).toEqual([])
-      }).pipe(Effect.provide(MockHttp.layer())))
+      }).pipe(Effect.provide(MockHttp.layer()))
+    )
   }
 
   it.effect("the layer fails the same way", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* fail(Effect.provide(client, OAuthClient.layer(options({ baseUrl: "http://example.com" }))))
       expect(error).toMatchObject({ _tag: "InvalidInput", field: "baseUrl" })
-    }).pipe(Effect.provide(MockHttp.layer())))
+    }).pipe(Effect.provide(MockHttp.layer()))
+  )
 
   const accepted = [
     ["http on 127.0.0.1", { baseUrl: "http://127.0.0.1:4010/rest/v2" }, "http://127.0.0.1:4010/rest/v2"],
     ["http on localhost", { baseUrl: "http://localhost:4010" }, "http://localhost:4010"],
     ["http on [::1]", { baseUrl: "http://[::1]:4010/rest/v2/" }, "http://[::1]:4010/rest/v2"],
-    ["http anywhere when explicitly allowed", {
-      baseUrl: "http://ultracart.internal/rest/v2",
-      allowInsecureHttp: true
-    }, "http://ultracart.internal/rest/v2"],
+    [
+      "http anywhere when explicitly allowed",
+      {
+        baseUrl: "http://ultracart.internal/rest/v2",
+        allowInsecureHttp: true
+      },
+      "http://ultracart.internal/rest/v2"
+    ],
     ["the default", {}, "https://secure.ultracart.com/rest/v2"]
   ] as const
 
   for (const [name, overrides, baseUrl] of accepted) {
     it.effect(`${name} is accepted`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const oauth = yield* OAuthClient.make(options(overrides))
         expect(oauth.baseUrl).toBe(baseUrl)
         expect(oauth.clientId).toBe("app-client-7")
-      }).pipe(Effect.provide(MockHttp.layer())))
+      }).pipe(Effect.provide(MockHttp.layer()))
+    )
   }
 })

@@ -51,7 +51,7 @@ const fetchClient = (baseUrl: string, requestInit?: RequestInit) =>
 
 describe("Node fetch on loopback", () => {
   it.live("a 307 is UnexpectedRedirect and the code never reaches the redirect target", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const target = yield* listen((response) => response.writeHead(200).end("{}"))
       const origin = yield* listen((response) => response.writeHead(307, { location: `${target.url}/steal` }).end())
       const error = yield* fail(
@@ -63,16 +63,23 @@ describe("Node fetch on loopback", () => {
       expect(origin.seen).toHaveLength(1)
       expect(origin.seen[0]).toContain(`code=${secretValues.code}`)
       expect(target.seen).toEqual([])
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped)
+  )
 
   it.live("a refused connection is TransportError, outcome NotSent", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const closed = yield* closedPort
       const error = yield* fail(
         Effect.flatMap(client, (o) => o.refresh({ refreshToken: secrets.refreshToken })).pipe(
           Effect.provide(fetchClient(`http://127.0.0.1:${closed}/rest/v2`))
         )
       )
-      expect(error).toMatchObject({ _tag: "TransportError", reason: "Transport", outcome: "NotSent", code: "ECONNREFUSED" })
-    }))
+      expect(error).toMatchObject({
+        _tag: "TransportError",
+        reason: "Transport",
+        outcome: "NotSent",
+        code: "ECONNREFUSED"
+      })
+    })
+  )
 })

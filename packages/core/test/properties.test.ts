@@ -32,20 +32,21 @@ describe("RetryAfter.parse", () => {
 
   it.prop(
     "an IMF-fixdate means the time until it (zero once past)",
-    [
-      fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => s * 1000),
-      fc.integer({ min: 0, max: 4_000_000_000_000 })
-    ],
+    [fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => s * 1000), fc.integer({ min: 0, max: 4_000_000_000_000 })],
     ([at, now]) => {
       const value = new Date(at).toUTCString()
       expect(RetryAfter.parseMillis(value, now)).toBe(Math.max(0, at - now))
     }
   )
 
-  it.prop("text that is neither a number nor an HTTP-date gives none", [fc.string({ unit: "grapheme-ascii" })], ([value]) => {
-    fc.pre(!/^\s*\d+\s*$/.test(value) && !/GMT|\d{4}$/.test(value))
-    expect(RetryAfter.parse(value, 0)).toEqual(Option.none())
-  })
+  it.prop(
+    "text that is neither a number nor an HTTP-date gives none",
+    [fc.string({ unit: "grapheme-ascii" })],
+    ([value]) => {
+      fc.pre(!/^\s*\d+\s*$/.test(value) && !/GMT|\d{4}$/.test(value))
+      expect(RetryAfter.parse(value, 0)).toEqual(Option.none())
+    }
+  )
 })
 
 describe("Models.Seconds", () => {
@@ -59,7 +60,12 @@ describe("Models.Seconds", () => {
 
   it.prop(
     "refuses negative or fractional numbers",
-    [fc.oneof(fc.integer({ max: -1 }), fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d)))],
+    [
+      fc.oneof(
+        fc.integer({ max: -1 }),
+        fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d))
+      )
+    ],
     ([value]) => {
       expect(Either.isLeft(decode(value))).toBe(true)
     }
@@ -76,7 +82,13 @@ describe("Models.Seconds", () => {
 })
 
 describe("Callback.parse", () => {
-  const callbackTags = new Set(["AuthorizationDenied", "AuthorizationExpired", "AuthorizationFailed", "CallbackMissingCode", "StateMismatch"])
+  const callbackTags = new Set([
+    "AuthorizationDenied",
+    "AuthorizationExpired",
+    "AuthorizationFailed",
+    "CallbackMissingCode",
+    "StateMismatch"
+  ])
   const param = fc.tuple(fc.constantFrom("code", "state", "error", "error_description", "x"), anyText)
   const callbacks = fc.oneof(
     anyText,
@@ -85,15 +97,19 @@ describe("Callback.parse", () => {
     fc.webUrl({ withQueryParameters: true, withFragments: true })
   )
 
-  it.prop("never throws or dies: it succeeds or fails with a callback error", [callbacks, anyText], ([callback, state]) => {
-    const exit = Effect.runSyncExit(Callback.parse(callback, Redacted.make(state)))
-    if (Exit.isFailure(exit)) {
-      const failure = Cause.failureOption(exit.cause)
-      expect(Option.isSome(failure)).toBe(true)
-      expect(Cause.isDie(exit.cause)).toBe(false)
-      if (Option.isSome(failure)) expect(callbackTags.has(failure.value._tag)).toBe(true)
+  it.prop(
+    "never throws or dies: it succeeds or fails with a callback error",
+    [callbacks, anyText],
+    ([callback, state]) => {
+      const exit = Effect.runSyncExit(Callback.parse(callback, Redacted.make(state)))
+      if (Exit.isFailure(exit)) {
+        const failure = Cause.failureOption(exit.cause)
+        expect(Option.isSome(failure)).toBe(true)
+        expect(Cause.isDie(exit.cause)).toBe(false)
+        if (Option.isSome(failure)) expect(callbackTags.has(failure.value._tag)).toBe(true)
+      }
     }
-  })
+  )
 
   it.prop(
     "gives back any code when the state matches",
@@ -124,7 +140,7 @@ describe("form body", () => {
     "every value decodes back to what was given, and empty ones are left out",
     [nonBlank, fc.option(unicodeText, { nil: undefined }), nonBlank],
     ([code, verifier, grantType]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         yield* (yield* client).token({
           grantType,
           code: Redacted.make(code),

@@ -39,7 +39,7 @@ const formHeaders = (body: string, extra: Record<string, string> = {}) => ({
 
 describe("POST /oauth/token", () => {
   it.effect("authorization_code sends client_id, grant_type, code and redirect_uri, and nothing else", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI })
       const request = yield* MockHttp.onlyRequest
       expect(request.method).toBe("POST")
@@ -51,10 +51,11 @@ describe("POST /oauth/token", () => {
         ["code", secretValues.code],
         ["redirect_uri", REDIRECT_URI]
       ])
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("authorization_code carries a PKCE verifier when given", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).exchangeCode({
         code: secrets.code,
         redirectUri: REDIRECT_URI,
@@ -63,10 +64,11 @@ describe("POST /oauth/token", () => {
       const request = yield* MockHttp.onlyRequest
       expect(request.form).toContainEqual(["code_verifier", secretValues.codeVerifier])
       expect(request.form).toHaveLength(5)
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("refresh_token sends client_id, grant_type and refresh_token", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).refresh({ refreshToken: secrets.refreshToken })
       const request = yield* MockHttp.onlyRequest
       expect(request.url).toBe(TOKEN_URL)
@@ -76,10 +78,11 @@ describe("POST /oauth/token", () => {
         ["grant_type", "refresh_token"],
         ["refresh_token", secretValues.refreshToken]
       ])
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("the device grant uses the RFC 8628 grant type by default", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).exchangeDeviceCode({ deviceCode: secrets.deviceCode })
       const request = yield* MockHttp.onlyRequest
       expect(request.url).toBe(TOKEN_URL)
@@ -89,17 +92,19 @@ describe("POST /oauth/token", () => {
         ["device_code", secretValues.deviceCode]
       ])
       expect(OAuthClient.DEVICE_CODE_GRANT_TYPE).toBe("urn:ietf:params:oauth:grant-type:device_code")
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("the device grant type is configurable", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).exchangeDeviceCode({ deviceCode: secrets.deviceCode })
       const request = yield* MockHttp.onlyRequest
       expect(request.form).toContainEqual(["grant_type", "device_code"])
-    }).pipe(Effect.provide(clientLayer({ deviceGrantType: "device_code" }, okToken))))
+    }).pipe(Effect.provide(clientLayer({ deviceGrantType: "device_code" }, okToken)))
+  )
 
   it.effect("the general token form sends every given field, in UltraCart's names", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).token({
         grantType: "authorization_code",
         clientId: "other-client",
@@ -119,10 +124,11 @@ describe("POST /oauth/token", () => {
         ["device_code", secretValues.deviceCode],
         ["code_verifier", secretValues.codeVerifier]
       ])
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("empty and absent optional fields never appear in the body", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).token({
         grantType: "refresh_token",
         code: Redacted.make(""),
@@ -131,11 +137,14 @@ describe("POST /oauth/token", () => {
         deviceCode: undefined
       })
       const request = yield* MockHttp.onlyRequest
-      expect(request.body).toBe(`client_id=${CLIENT_ID}&grant_type=refresh_token&refresh_token=${secretValues.refreshToken}`)
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+      expect(request.body).toBe(
+        `client_id=${CLIENT_ID}&grant_type=refresh_token&refresh_token=${secretValues.refreshToken}`
+      )
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("special characters are form-encoded and decode back to the same values", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const code = "a b+c&d=e/f?g%h#i ü 😀"
       const redirectUri = "https://app.example/cb?next=/a b&x=1+2"
       yield* (yield* client).exchangeCode({ code: Redacted.make(code), redirectUri })
@@ -145,34 +154,43 @@ describe("POST /oauth/token", () => {
       // No raw separator survives inside a value.
       expect(request.body.split("&")).toHaveLength(4)
       expect(request.body).toContain("code=a+b%2Bc%26d%3De%2Ff%3Fg%25h%23i+%C3%BC+%F0%9F%98%80&")
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 })
 
 describe("POST /oauth/revoke and /oauth/device/authorize", () => {
   it.effect("revoke sends client_id and token", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).revoke({ token: secrets.accessToken })
       const request = yield* MockHttp.onlyRequest
       expect(request.method).toBe("POST")
       expect(request.url).toBe("https://secure.ultracart.com/rest/v2/oauth/revoke")
       expect(request.headers).toEqual(formHeaders(request.body))
-      expect(request.form).toEqual([["client_id", CLIENT_ID], ["token", secretValues.accessToken]])
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, { successful: true })))))
+      expect(request.form).toEqual([
+        ["client_id", CLIENT_ID],
+        ["token", secretValues.accessToken]
+      ])
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, { successful: true }))))
+  )
 
   it.effect("device authorize sends client_id and scope", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).authorizeDevice({ scope: "ultraship" })
       const request = yield* MockHttp.onlyRequest
       expect(request.method).toBe("POST")
       expect(request.url).toBe("https://secure.ultracart.com/rest/v2/oauth/device/authorize")
       expect(request.headers).toEqual(formHeaders(request.body))
-      expect(request.form).toEqual([["client_id", CLIENT_ID], ["scope", "ultraship"]])
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, deviceBody)))))
+      expect(request.form).toEqual([
+        ["client_id", CLIENT_ID],
+        ["scope", "ultraship"]
+      ])
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, deviceBody))))
+  )
 })
 
 describe("GET /oauth/me", () => {
   it.effect("sends the bearer token with its prefix, no body and no API key", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* (yield* client).me({ accessToken: secrets.accessToken })
       const request = yield* MockHttp.onlyRequest
       expect(request.method).toBe("GET")
@@ -183,11 +201,12 @@ describe("GET /oauth/me", () => {
         authorization: `Bearer ${secretValues.accessToken}`
       })
       expect(request.body).toBe("")
-    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, MockHttp.json(200, { merchant_id: "DEMO" })))))
+    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, MockHttp.json(200, { merchant_id: "DEMO" }))))
+  )
 })
 
 describe("headers", () => {
-  const everyEndpoint = Effect.gen(function*() {
+  const everyEndpoint = Effect.gen(function* () {
     const oauth = yield* client
     yield* oauth.exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI }).pipe(Effect.ignore)
     yield* oauth.refresh({ refreshToken: secrets.refreshToken }).pipe(Effect.ignore)
@@ -199,19 +218,30 @@ describe("headers", () => {
   })
 
   it.effect("the API version can be overridden, on every endpoint", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const requests = yield* everyEndpoint
       expect(requests).toHaveLength(6)
       for (const request of requests) expect(request.headers["x-ultracart-api-version"]).toBe("2026-03-01")
-    }).pipe(Effect.provide(clientLayer({ apiVersion: "2026-03-01" }, okToken))))
+    }).pipe(Effect.provide(clientLayer({ apiVersion: "2026-03-01" }, okToken)))
+  )
 
   const keyHeaders = [
-    { credentials: simpleKey, header: "x-ultracart-simple-key", other: "x-ultracart-browser-key", value: secretValues.simpleKey },
-    { credentials: browserKey, header: "x-ultracart-browser-key", other: "x-ultracart-simple-key", value: secretValues.browserKey }
+    {
+      credentials: simpleKey,
+      header: "x-ultracart-simple-key",
+      other: "x-ultracart-browser-key",
+      value: secretValues.simpleKey
+    },
+    {
+      credentials: browserKey,
+      header: "x-ultracart-browser-key",
+      other: "x-ultracart-simple-key",
+      value: secretValues.browserKey
+    }
   ]
   for (const { credentials, header, other, value } of keyHeaders) {
     it.effect(`a ${credentials._tag} goes in ${header} on the POST endpoints, the only key header`, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const posts = (yield* everyEndpoint).filter((r) => r.method === "POST")
         expect(posts).toHaveLength(5)
         for (const request of posts) {
@@ -219,48 +249,61 @@ describe("headers", () => {
           expect(request.headers).not.toHaveProperty(other)
           expect(request.headers).not.toHaveProperty("authorization")
         }
-      }).pipe(Effect.provide(clientLayer({ credentials }, okToken))))
+      }).pipe(Effect.provide(clientLayer({ credentials }, okToken)))
+    )
   }
 
   it.effect("no key header is sent when no credentials are configured", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const request of yield* everyEndpoint) {
-        expect(Object.keys(request.headers).filter((h) => h.startsWith("x-ultracart-") && h !== "x-ultracart-api-version"))
-          .toEqual([])
+        expect(
+          Object.keys(request.headers).filter((h) => h.startsWith("x-ultracart-") && h !== "x-ultracart-api-version")
+        ).toEqual([])
       }
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("a loopback http base URL is used as given, without its trailing slash", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const oauth = yield* client
       expect(oauth.baseUrl).toBe("http://127.0.0.1:8080/rest/v2")
       yield* oauth.refresh({ refreshToken: secrets.refreshToken })
       expect((yield* MockHttp.onlyRequest).url).toBe("http://127.0.0.1:8080/rest/v2/oauth/token")
-    }).pipe(Effect.provide(clientLayer({ baseUrl: "http://127.0.0.1:8080/rest/v2/" }, okToken))))
+    }).pipe(Effect.provide(clientLayer({ baseUrl: "http://127.0.0.1:8080/rest/v2/" }, okToken)))
+  )
 
   it.effect("trace context is not propagated to UltraCart, even inside a span", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const requests = yield* Effect.withSpan(everyEndpoint, "caller")
       expect(requests).toHaveLength(6)
       for (const request of requests) {
         expect(request.headers).not.toHaveProperty("traceparent")
         expect(request.headers).not.toHaveProperty("b3")
       }
-    }).pipe(Effect.provide(clientLayer({}, okToken))))
+    }).pipe(Effect.provide(clientLayer({}, okToken)))
+  )
 
   it.effect("transformClient is applied, and can opt back into trace propagation", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* Effect.withSpan((yield* client).refresh({ refreshToken: secrets.refreshToken }), "caller")
       const request = yield* MockHttp.onlyRequest
       expect(request.headers["x-proxy-tag"]).toBe("blue")
       expect(request.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
-    }).pipe(Effect.provide(clientLayer({
-      transformClient: (http) =>
-        http.pipe(
-          HttpClient.mapRequest(HttpClientRequest.setHeader("x-proxy-tag", "blue")),
-          HttpClient.withTracerPropagation(true)
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          {
+            transformClient: (http) =>
+              http.pipe(
+                HttpClient.mapRequest(HttpClientRequest.setHeader("x-proxy-tag", "blue")),
+                HttpClient.withTracerPropagation(true)
+              )
+          },
+          okToken
         )
-    }, okToken))))
+      )
+    )
+  )
 })
 
 describe("the Fetch transport", () => {
@@ -275,9 +318,7 @@ describe("the Fetch transport", () => {
       Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch),
       layerInit === undefined ? Layer.empty : Layer.succeed(FetchHttpClient.RequestInit, layerInit)
     )
-    const layer = OAuthClient.layer(options()).pipe(
-      Layer.provide(FetchHttpClient.layer.pipe(Layer.provide(context)))
-    )
+    const layer = OAuthClient.layer(options()).pipe(Layer.provide(FetchHttpClient.layer.pipe(Layer.provide(context))))
     return { inits, layer }
   }
   const tokenResponse = () =>
@@ -285,7 +326,7 @@ describe("the Fetch transport", () => {
 
   it.effect("redirects are not followed, and a RequestInit given to FetchHttpClient.layer is kept", () => {
     const { inits, layer } = fetchClient(tokenResponse, { keepalive: true, redirect: "follow" })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       yield* (yield* client).refresh({ refreshToken: secrets.refreshToken })
       expect(inits).toHaveLength(1)
       expect(inits[0]).toMatchObject({ keepalive: true, redirect: "manual", method: "POST" })
@@ -296,10 +337,10 @@ describe("the Fetch transport", () => {
 
   it.effect("a RequestInit provided by the caller is kept too", () => {
     const { inits, layer } = fetchClient(tokenResponse, undefined)
-    return Effect.gen(function*() {
-      yield* (yield* client).refresh({ refreshToken: secrets.refreshToken }).pipe(
-        Effect.provideService(FetchHttpClient.RequestInit, { credentials: "include" })
-      )
+    return Effect.gen(function* () {
+      yield* (yield* client)
+        .refresh({ refreshToken: secrets.refreshToken })
+        .pipe(Effect.provideService(FetchHttpClient.RequestInit, { credentials: "include" }))
       expect(inits[0]).toMatchObject({ credentials: "include", redirect: "manual" })
       const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
       expect(Option.isNone(init)).toBe(true)
@@ -311,7 +352,7 @@ describe("the Fetch transport", () => {
       () => new Response(null, { status: 307, headers: { location: "https://elsewhere.example/steal" } }),
       undefined
     )
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const error = yield* fail((yield* client).exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI }))
       expect(error).toMatchObject({ _tag: "UnexpectedRedirect", status: 307, endpoint: "token" })
       expect(inits).toHaveLength(1)

@@ -29,7 +29,8 @@ const calls: ReadonlyArray<readonly [string, Call]> = [
   [
     "exchangeCode with PKCE",
     Effect.flatMap(client, (o) =>
-      o.exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI, codeVerifier: secrets.codeVerifier }))
+      o.exchangeCode({ code: secrets.code, redirectUri: REDIRECT_URI, codeVerifier: secrets.codeVerifier })
+    )
   ],
   ["refresh", Effect.flatMap(client, (o) => o.refresh({ refreshToken: secrets.refreshToken }))],
   ["refresh (awkward token)", Effect.flatMap(client, (o) => o.refresh({ refreshToken: secrets.awkwardToken }))],
@@ -48,17 +49,19 @@ const everythingSent = (request: HttpClientRequest.HttpClientRequest): string =>
 }
 
 /** A server that echoes everything it was sent into every text an error can carry. */
-const echo = (status: number, shape: (echoed: string) => unknown): MockHttp.Reply => (request) =>
-  Effect.sync(() => {
-    const echoed = `you sent ${everythingSent(request)}`
-    return HttpClientResponse.fromWeb(
-      request,
-      new Response(JSON.stringify(shape(echoed)), {
-        status,
-        headers: { "content-type": "application/json", "UC-REST-ERROR": echoed, "retry-after": "1" }
-      })
-    )
-  })
+const echo =
+  (status: number, shape: (echoed: string) => unknown): MockHttp.Reply =>
+  (request) =>
+    Effect.sync(() => {
+      const echoed = `you sent ${everythingSent(request)}`
+      return HttpClientResponse.fromWeb(
+        request,
+        new Response(JSON.stringify(shape(echoed)), {
+          status,
+          headers: { "content-type": "application/json", "UC-REST-ERROR": echoed, "retry-after": "1" }
+        })
+      )
+    })
 
 const oauthError = (echoed: string) => ({ error: "invalid_grant", error_description: echoed, error_uri: echoed })
 const ultraCartError = (echoed: string) => ({
@@ -80,26 +83,30 @@ const servers: ReadonlyArray<readonly [string, MockHttp.Reply]> = [
   ["410", echo(410, ultraCartError)],
   ["429", echo(429, ultraCartError)],
   ["503", echo(503, ultraCartError)],
-  ["a transport failure quoting the request", (request) =>
-    Effect.fail(
-      new HttpClientError.RequestError({
-        request,
-        reason: "Transport",
-        cause: new Error(`proxy refused: ${everythingSent(request)}`)
-      })
-    )]
+  [
+    "a transport failure quoting the request",
+    (request) =>
+      Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: new Error(`proxy refused: ${everythingSent(request)}`)
+        })
+      )
+  ]
 ]
 
 describe("errors never carry a secret, even when the server echoes them", () => {
   for (const [server, reply] of servers) {
     it.effect(server, () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         for (const [name, call] of calls) {
           const error = yield* fail(call)
           // The echo reached the error and was scrubbed, rather than never having been there.
           expect(renderings(error).join("\n"), name).toContain("<redacted>")
         }
-      }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, reply))))
+      }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, reply)))
+    )
   }
 })
 
@@ -107,7 +114,7 @@ describe("traces", () => {
   const everyCall = Effect.forEach(calls, ([, call]) => Effect.either(call))
 
   it.effect("no secret reaches a span, and the secret headers are redacted", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { spans } = yield* RecordingTracer.recording(everyCall)
       const httpSpans = spans.filter((span) => span.name.startsWith("http.client"))
       expect(httpSpans).toHaveLength(calls.length)
@@ -121,19 +128,23 @@ describe("traces", () => {
       }
       const get = httpSpans.find((span) => span.attributes.get("http.request.method") === "GET")
       expect(get?.attributes.get("http.request.header.authorization")).toBe("<redacted>")
-    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, MockHttp.json(200, tokenBody)))))
+    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, MockHttp.json(200, tokenBody))))
+  )
 
   it.effect("a browser key header is redacted too", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { spans } = yield* RecordingTracer.recording(everyCall)
       for (const span of spans) expectNoSecretsIn(span.renderings)
-      const keys = spans.flatMap((span) => [...span.attributes].filter(([key]) => key.endsWith("x-ultracart-browser-key")))
+      const keys = spans.flatMap((span) =>
+        [...span.attributes].filter(([key]) => key.endsWith("x-ultracart-browser-key"))
+      )
       expect(keys.length).toBe(calls.length - 1)
       for (const [, value] of keys) expect(value).toBe("<redacted>")
-    }).pipe(Effect.provide(clientLayer({ credentials: browserKey }, MockHttp.json(200, tokenBody)))))
+    }).pipe(Effect.provide(clientLayer({ credentials: browserKey }, MockHttp.json(200, tokenBody))))
+  )
 
   it.effect("an echoing server's UC-REST-ERROR header does not reach the HTTP span; failed spans carry no secret", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { spans } = yield* RecordingTracer.recording(everyCall)
       const headers = spans.flatMap((span) => [...span.attributes].filter(([key]) => key.endsWith("uc-rest-error")))
       expect(headers.length).toBe(calls.length)
@@ -141,10 +152,11 @@ describe("traces", () => {
       const failed = spans.filter((span) => span.status._tag === "Ended" && span.status.exit._tag === "Failure")
       expect(failed.length).toBeGreaterThanOrEqual(calls.length)
       for (const span of spans) expectNoSecretsIn(span.renderings)
-    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, echo(400, oauthError)))))
+    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, echo(400, oauthError))))
+  )
 
   it.effect("the OAuth span names the endpoint and client, and the grant type", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { result, spans } = yield* RecordingTracer.recording(
         Effect.flatMap(client, (o) => o.refresh({ refreshToken: secrets.refreshToken }))
       )
@@ -156,13 +168,15 @@ describe("traces", () => {
         "ultracart.endpoint": "/oauth/token",
         "oauth.grant_type": "refresh_token"
       })
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, tokenBody)))))
+    }).pipe(Effect.provide(clientLayer({}, MockHttp.json(200, tokenBody))))
+  )
 })
 
 describe("client options", () => {
   it.effect("the configured key is not in the service's printable surface", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const oauth = yield* OAuthClient.OAuthClient
       expectNoSecretsIn([JSON.stringify(oauth), String(oauth)])
-    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }))))
+    }).pipe(Effect.provide(clientLayer({ credentials: simpleKey })))
+  )
 })

@@ -69,14 +69,14 @@ const newClient = (options: RedisConnectionOptions): Redis =>
   options.url !== undefined
     ? new Redis(Redacted.value(options.url), clientOptions(options))
     : new Redis({
-      ...clientOptions(options),
-      host: options.host ?? "127.0.0.1",
-      port: options.port ?? 6379,
-      ...(options.db === undefined ? {} : { db: options.db }),
-      ...(options.username === undefined ? {} : { username: options.username }),
-      ...(options.password === undefined ? {} : { password: Redacted.value(options.password) }),
-      ...(options.tls === true ? { tls: {} } : {})
-    })
+        ...clientOptions(options),
+        host: options.host ?? "127.0.0.1",
+        port: options.port ?? 6379,
+        ...(options.db === undefined ? {} : { db: options.db }),
+        ...(options.username === undefined ? {} : { username: options.username }),
+        ...(options.password === undefined ? {} : { password: Redacted.value(options.password) }),
+        ...(options.tls === true ? { tls: {} } : {})
+      })
 
 /**
  * A connected ioredis client for the life of the scope (closed with `QUIT`, then dropped). Fails with
@@ -86,7 +86,7 @@ const newClient = (options: RedisConnectionOptions): Redis =>
  * @category constructors
  */
 export const make = (options: RedisConnectionOptions = {}): Effect.Effect<Redis, RedisError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const client = newClient(options)
@@ -96,7 +96,12 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<Redis,
         return client
       }),
       (client) =>
-        Effect.promise(() => client.quit().then(() => {}, () => {})).pipe(
+        Effect.promise(() =>
+          client.quit().then(
+            () => {},
+            () => {}
+          )
+        ).pipe(
           Effect.timeout(Duration.seconds(1)),
           Effect.ignore,
           Effect.ensuring(Effect.sync(() => client.disconnect()))
@@ -149,9 +154,11 @@ export const evaluate = (
 ): Effect.Effect<unknown, RedisError> =>
   Effect.tryPromise({
     try: () =>
-      client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
-        isNoScript(error) ? client.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
-      ),
+      client
+        .evalsha(script.sha, keys.length, ...keys, ...args)
+        .catch((error: unknown) =>
+          isNoScript(error) ? client.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
+        ),
     catch: (error) => fromUnknown(script.name, error)
   })
 

@@ -115,7 +115,7 @@ export const acquire = (
   keys: LeaseKeys,
   options: LeaseOptions
 ): Effect.Effect<Lease, RedisError | LeaseTimeout, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const ttlMillis = Math.max(1, Math.round(Duration.toMillis(options.ttl)))
     const timeoutMillis = Duration.toMillis(options.timeout)
     const nonce = Encoding.encodeHex(globalThis.crypto.getRandomValues(new Uint8Array(12)))
@@ -130,8 +130,8 @@ export const acquire = (
         Effect.tap(({ taken, value }) =>
           taken
             ? Effect.addFinalizer(() =>
-              detached ? Effect.void : Effect.ignore(evaluate(client, RELEASE, [keys.lease], [`${value}:${nonce}`]))
-            )
+                detached ? Effect.void : Effect.ignore(evaluate(client, RELEASE, [keys.lease], [`${value}:${nonce}`]))
+              )
             : Effect.void
         )
       )
@@ -140,7 +140,7 @@ export const acquire = (
     const waitFor = (pause: number): Effect.Effect<number, RedisError | LeaseTimeout, Scope.Scope> =>
       Effect.flatMap(attempt, ({ taken, value }) => {
         if (taken) return Effect.succeed(value)
-        return Effect.gen(function*() {
+        return Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
           if (now - started >= timeoutMillis) {
             return yield* new LeaseTimeout({ lease: keys.lease, waitedMillis: now - started })

@@ -29,7 +29,18 @@
  */
 import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
 import type { OAuthError } from "@ultracart-oauth/core"
-import { Config, type ConfigError, Duration, Effect, Layer, Option, Queue, Redacted, Schedule, type Scope } from "effect"
+import {
+  Config,
+  type ConfigError,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  Queue,
+  Redacted,
+  Schedule,
+  type Scope
+} from "effect"
 import type { Redis } from "ioredis"
 import { optional } from "./internal/optionalConfig.js"
 import { CLEAR, codec, FIELDS, RESTORE, type Stored, WRITE } from "./internal/tokenRecord.js"
@@ -88,9 +99,11 @@ interface PendingWrite {
 export const make = (
   options: RedisTokenStoreOptions = {}
 ): Effect.Effect<Store.TokenStore.Service, RedisError | OAuthError.InvalidInput, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { decode, encode, fail } = codec(
-      options.encryptionKey === undefined ? Option.none() : Option.some(yield* TokenEncryption.make(options.encryptionKey))
+      options.encryptionKey === undefined
+        ? Option.none()
+        : Option.some(yield* TokenEncryption.make(options.encryptionKey))
     )
     const client = options.client ?? (yield* RedisConnection.make(options.connection))
     const prefix = options.prefix ?? "ultracart-oauth:"
@@ -140,9 +153,9 @@ export const make = (
         ).pipe(
           Effect.tap((reply) =>
             reply === 1
-              ? Effect.logWarning("Redis had lost the grant's tokens (restarted without persistence?); put back the version this process knew").pipe(
-                Effect.annotateLogs({ "ultracart.grant": key, "token.version": lost.version })
-              )
+              ? Effect.logWarning(
+                  "Redis had lost the grant's tokens (restarted without persistence?); put back the version this process knew"
+                ).pipe(Effect.annotateLogs({ "ultracart.grant": key, "token.version": lost.version }))
               : Effect.void
           ),
           Effect.as(true)
@@ -156,7 +169,10 @@ export const make = (
       lost: (a: A) => boolean
     ) =>
       Effect.flatMap(attempt, (a) =>
-        lost(a) ? Effect.flatMap(restore(key), (restored) => (restored ? attempt : Effect.succeed(a))) : Effect.succeed(a))
+        lost(a)
+          ? Effect.flatMap(restore(key), (restored) => (restored ? attempt : Effect.succeed(a)))
+          : Effect.succeed(a)
+      )
 
     const fetch = (operation: Operation, key: string) =>
       RedisConnection.command("HMGET", () => client.hmget(keyOf(key, "tokens"), ...FIELDS)).pipe(
@@ -164,16 +180,21 @@ export const make = (
       )
 
     const read = (operation: Operation, key: string): Effect.Effect<Option.Option<TokenSet>, Store.TokenStoreError> =>
-      io(operation, key, orRestored(key, fetch(operation, key), (s) => s._tag === "Missing")).pipe(
-        Effect.map((stored) => remember(key, stored))
-      )
+      io(
+        operation,
+        key,
+        orRestored(key, fetch(operation, key), (s) => s._tag === "Missing")
+      ).pipe(Effect.map((stored) => remember(key, stored)))
 
     const attemptWrite = (operation: Operation, key: string, expected: number, tokens: TokenSetInput) =>
       Effect.flatMap(encode(key, expected + 1, tokens), (fields) =>
         RedisConnection.evaluate(client, WRITE, [keyOf(key, "tokens")], [expected, ...fields, recordTtlMillis])
       ).pipe(
-        Effect.flatMap((reply): Effect.Effect<Stored | number, Store.TokenStoreError> =>
-          typeof reply === "number" ? Effect.succeed(reply) : decode(operation, key, Array.isArray(reply) ? reply : [])
+        Effect.flatMap(
+          (reply): Effect.Effect<Stored | number, Store.TokenStoreError> =>
+            typeof reply === "number"
+              ? Effect.succeed(reply)
+              : decode(operation, key, Array.isArray(reply) ? reply : [])
         )
       )
 
@@ -183,13 +204,18 @@ export const make = (
       expected: number,
       tokens: TokenSetInput
     ): Effect.Effect<CompareAndSetResult, RedisError | Store.TokenStoreError> =>
-      orRestored(key, attemptWrite(operation, key, expected, tokens), (r) => typeof r !== "number" && r._tag === "Missing")
-        .pipe(Effect.map((reply): CompareAndSetResult => {
+      orRestored(
+        key,
+        attemptWrite(operation, key, expected, tokens),
+        (r) => typeof r !== "number" && r._tag === "Missing"
+      ).pipe(
+        Effect.map((reply): CompareAndSetResult => {
           if (typeof reply !== "number") return { _tag: "Conflict", current: remember(key, reply) }
           const written = Store.withVersion(tokens, reply)
           known.set(key, written)
           return { _tag: "Written", tokens: written }
-        }))
+        })
+      )
 
     /** Frees a lease kept for a pending write, once that write is settled. */
     const freeKeptLease = (key: string) =>
@@ -208,13 +234,16 @@ export const make = (
           Effect.flatMap((result) => {
             if (pending.get(key) === entry) pending.delete(key)
             // A write that timed out may have landed after all: then Redis holds these very tokens.
-            const landed = result._tag === "Written" || Option.exists(result.current, (current) =>
-              current.version === entry.expected + 1 &&
-              Redacted.value(current.accessToken) === Redacted.value(entry.tokens.accessToken))
+            const landed =
+              result._tag === "Written" ||
+              Option.exists(
+                result.current,
+                (current) =>
+                  current.version === entry.expected + 1 &&
+                  Redacted.value(current.accessToken) === Redacted.value(entry.tokens.accessToken)
+              )
             return Effect.logInfo(
-              landed
-                ? "stored the tokens Redis missed"
-                : "the tokens Redis missed were superseded by another writer"
+              landed ? "stored the tokens Redis missed" : "the tokens Redis missed were superseded by another writer"
             ).pipe(Effect.annotateLogs({ "ultracart.grant": key }))
           }),
           Effect.zipRight(freeKeptLease(key))
@@ -234,7 +263,9 @@ export const make = (
       () => Effect.sync(() => client.off("ready", wakeSettler))
     )
     yield* Queue.take(wake).pipe(
-      Effect.zipRight(settleAll.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))), Effect.ignore)),
+      Effect.zipRight(
+        settleAll.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))), Effect.ignore)
+      ),
       Effect.forever,
       Effect.forkScoped
     )
@@ -258,10 +289,14 @@ export const make = (
       )
 
     /** A new grant or a logout supersedes whatever the old one had pending. */
-    const forget = (key: string) => Effect.zipRight(Effect.sync(() => pending.delete(key)), freeKeptLease(key))
+    const forget = (key: string) =>
+      Effect.zipRight(
+        Effect.sync(() => pending.delete(key)),
+        freeKeptLease(key)
+      )
 
     const save = (key: string, tokens: TokenSetInput): Effect.Effect<TokenSet, Store.TokenStoreError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         yield* forget(key)
         let expected = Option.match(yield* read("save", key), { onNone: () => 0, onSome: (t) => t.version })
         for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
@@ -287,10 +322,17 @@ export const make = (
         ),
         Effect.tap((held) =>
           Effect.zipRight(
-            Effect.logDebug("refresh lease taken").pipe(Effect.annotateLogs({ "ultracart.grant": key, "lease.fence": held.fence })),
+            Effect.logDebug("refresh lease taken").pipe(
+              Effect.annotateLogs({ "ultracart.grant": key, "lease.fence": held.fence })
+            ),
             // Runs before the lease's own release: a rotation still waiting for Redis keeps the lease.
             Effect.addFinalizer(() =>
-              pending.has(key) ? Effect.zipRight(held.detach, Effect.sync(() => keptLeases.set(key, held))) : Effect.void
+              pending.has(key)
+                ? Effect.zipRight(
+                    held.detach,
+                    Effect.sync(() => keptLeases.set(key, held))
+                  )
+                : Effect.void
             )
           )
         ),

@@ -12,20 +12,27 @@ import * as Workers from "./utils/Workers.js"
 const EXAMPLE = fileURLToPath(new URL("../../../examples/src/redis-workers.ts", import.meta.url))
 
 layer(RedisServer.layer(), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
-  it.scoped("two worker processes share one grant through Redis: no failure, no wasted refresh, grant alive", () =>
-    Effect.gen(function*() {
-      const server = yield* RedisServer.RedisServer
-      const program = yield* Workers.bundle(EXAMPLE)
-      const example = yield* Workers.run(program, {
-        ULTRACART_REDIS_URL: Redacted.value(server.url),
-        ULTRACART_EXAMPLE_SECONDS: "4"
-      })
-      const { code, output } = yield* example.exit.pipe(Effect.timeoutFail({ duration: "25 seconds", onTimeout: () => new Error("stuck") }))
-      expect({ code, output: code === 0 ? "" : output }).toEqual({ code: 0, output: "" })
-      expect(output.match(/\[worker [AB]\] \d+ calls, 0 failed/g)).toHaveLength(2)
-      const [, requests, versions] = output.match(/UltraCart received (\d+) refresh requests for (\d+) new token versions/) ?? []
-      expect(Number(requests)).toBeGreaterThanOrEqual(2)
-      expect(requests).toBe(versions)
-      expect(output).toContain("The grant's refresh token at UltraCart: active")
-    }), { timeout: 30_000 })
+  it.scoped(
+    "two worker processes share one grant through Redis: no failure, no wasted refresh, grant alive",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const program = yield* Workers.bundle(EXAMPLE)
+        const example = yield* Workers.run(program, {
+          ULTRACART_REDIS_URL: Redacted.value(server.url),
+          ULTRACART_EXAMPLE_SECONDS: "4"
+        })
+        const { code, output } = yield* example.exit.pipe(
+          Effect.timeoutFail({ duration: "25 seconds", onTimeout: () => new Error("stuck") })
+        )
+        expect({ code, output: code === 0 ? "" : output }).toEqual({ code: 0, output: "" })
+        expect(output.match(/\[worker [AB]\] \d+ calls, 0 failed/g)).toHaveLength(2)
+        const [, requests, versions] =
+          output.match(/UltraCart received (\d+) refresh requests for (\d+) new token versions/) ?? []
+        expect(Number(requests)).toBeGreaterThanOrEqual(2)
+        expect(requests).toBe(versions)
+        expect(output).toContain("The grant's refresh token at UltraCart: active")
+      }),
+    { timeout: 30_000 }
+  )
 })

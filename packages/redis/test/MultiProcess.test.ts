@@ -27,7 +27,7 @@ interface CallerResult {
 
 /** The fake on loopback, a fresh grant stored in Redis under a fresh prefix, and the workers' settings. */
 const setUp = (accessTokenLifetime: Duration.DurationInput) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const server = yield* RedisServer.RedisServer
     const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime })
     const prefix = freshPrefix()
@@ -54,7 +54,7 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
 
 /** Starts `count` caller workers that run from `startAt` to `until`, and waits for all of them (bounded). */
 const runCallers = (env: Record<string, string>, count: number, startAt: number, until: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const workers = yield* Effect.forEach(Array.from({ length: count }), () =>
       Workers.start({
         ...env,
@@ -62,9 +62,13 @@ const runCallers = (env: Record<string, string>, count: number, startAt: number,
         WORKER_CALLERS: "4",
         WORKER_START_AT: String(startAt),
         WORKER_UNTIL: String(until)
-      }))
+      })
+    )
     return yield* Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
-      Effect.timeoutFail({ duration: until - Date.now() + 15_000, onTimeout: () => new Error("workers did not finish") })
+      Effect.timeoutFail({
+        duration: until - Date.now() + 15_000,
+        onTimeout: () => new Error("workers did not finish")
+      })
     )
   })
 
@@ -80,7 +84,7 @@ const expectAllServed = (outcomes: ReadonlyArray<Workers.WorkerOutcome>): Readon
 
 /** The grant is alive at UltraCart: the stored tokens are the current ones (a reuse would have revoked them). */
 const expectGrantAlive = (fake: FakeUltraCart.FakeUltraCart.Service, stored: TokenStore.TokenSet) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const refresh = Option.getOrThrow(yield* fake.inspectToken(Option.getOrThrow(stored.refreshToken)))
     const access = Option.getOrThrow(yield* fake.inspectToken(stored.accessToken))
     expect([refresh.status, access.status]).toEqual(["active", "active"])
@@ -91,53 +95,69 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
   timeout: "30 seconds"
 })((it) => {
   describe("one grant, several processes, one Redis", () => {
-    it.scoped("3 processes × 4 callers with 2-second tokens: every call served, one refresh per expiry, grant alive", () =>
-      Effect.gen(function*() {
-        const { env, fake, store } = yield* setUp("2 seconds")
-        const startAt = Date.now() + 1_500
-        const until = startAt + 6_000
-        const results = expectAllServed(yield* runCallers(env, 3, startAt, until))
-        const stored = Option.getOrThrow(yield* store.load(KEY))
-        const refreshes = yield* fake.requestCount(REFRESHES)
-        // Each stored version came from exactly one refresh request, and each request from exactly one process.
-        expect(refreshes).toBe(stored.version - 1)
-        expect(results.reduce((sum, r) => sum + r.refreshes, 0)).toBe(refreshes)
-        // A token is renewed at half its life (1 s): about one refresh per second of the 6 s run, never more.
-        expect(refreshes).toBeGreaterThanOrEqual(4)
-        expect(refreshes).toBeLessThanOrEqual(7)
-        yield* expectGrantAlive(fake, stored)
-      }), { timeout: 30_000 })
+    it.scoped(
+      "3 processes × 4 callers with 2-second tokens: every call served, one refresh per expiry, grant alive",
+      () =>
+        Effect.gen(function* () {
+          const { env, fake, store } = yield* setUp("2 seconds")
+          const startAt = Date.now() + 1_500
+          const until = startAt + 6_000
+          const results = expectAllServed(yield* runCallers(env, 3, startAt, until))
+          const stored = Option.getOrThrow(yield* store.load(KEY))
+          const refreshes = yield* fake.requestCount(REFRESHES)
+          // Each stored version came from exactly one refresh request, and each request from exactly one process.
+          expect(refreshes).toBe(stored.version - 1)
+          expect(results.reduce((sum, r) => sum + r.refreshes, 0)).toBe(refreshes)
+          // A token is renewed at half its life (1 s): about one refresh per second of the 6 s run, never more.
+          expect(refreshes).toBeGreaterThanOrEqual(4)
+          expect(refreshes).toBeLessThanOrEqual(7)
+          yield* expectGrantAlive(fake, stored)
+        }),
+      { timeout: 30_000 }
+    )
 
-    it.scoped("a process killed while refreshing under the lease: another takes over once the lease's TTL ran out", () =>
-      Effect.gen(function*() {
-        const { env, fake, prefix, store } = yield* setUp("1 hour")
-        const raw = yield* rawClient
-        const settings = { ...env, ULTRACART_REDIS_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
-        // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
-        yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
-        const doomed = yield* Workers.start(settings)
-        yield* eventually(Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1), "15 seconds")
-        expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:lease`))).toMatch(/^1:/)
-        yield* doomed.kill("SIGKILL")
-        expect((yield* doomed.exit).signal).toBe("SIGKILL")
-        // Nobody renews it now: it runs out at a time we can read.
-        const leaseExpiresAt = Date.now() + (yield* Effect.promise(() => raw.pttl(`${prefix}{${KEY}}:lease`)))
-        const successor = yield* Workers.start(settings)
-        const outcome = yield* successor.exit.pipe(Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") }))
-        expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
-        const result = outcome.result as { version: number; at: number; refreshes: number }
-        // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
-        expect(result.at).toBeGreaterThanOrEqual(leaseExpiresAt - 20)
-        expect(result.at - leaseExpiresAt).toBeLessThan(5_000)
-        // …then refreshed with the refresh token the dead process never got to spend.
-        expect([result.version, result.refreshes]).toEqual([2, 1])
-        expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:fence`))).toBe("2")
-        expect(yield* fake.requestCount(REFRESHES)).toBe(2)
-        yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))
-      }), { timeout: 30_000 })
+    it.scoped(
+      "a process killed while refreshing under the lease: another takes over once the lease's TTL ran out",
+      () =>
+        Effect.gen(function* () {
+          const { env, fake, prefix, store } = yield* setUp("1 hour")
+          const raw = yield* rawClient
+          const settings = { ...env, ULTRACART_REDIS_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
+          // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
+          yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
+          const doomed = yield* Workers.start(settings)
+          yield* eventually(
+            Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1),
+            "15 seconds"
+          )
+          expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:lease`))).toMatch(/^1:/)
+          yield* doomed.kill("SIGKILL")
+          expect((yield* doomed.exit).signal).toBe("SIGKILL")
+          // Nobody renews it now: it runs out at a time we can read.
+          const leaseExpiresAt = Date.now() + (yield* Effect.promise(() => raw.pttl(`${prefix}{${KEY}}:lease`)))
+          const successor = yield* Workers.start(settings)
+          const outcome = yield* successor.exit.pipe(
+            Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") })
+          )
+          expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({
+            code: 0,
+            output: ""
+          })
+          const result = outcome.result as { version: number; at: number; refreshes: number }
+          // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
+          expect(result.at).toBeGreaterThanOrEqual(leaseExpiresAt - 20)
+          expect(result.at - leaseExpiresAt).toBeLessThan(5_000)
+          // …then refreshed with the refresh token the dead process never got to spend.
+          expect([result.version, result.refreshes]).toEqual([2, 1])
+          expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:fence`))).toBe("2")
+          expect(yield* fake.requestCount(REFRESHES)).toBe(2)
+          yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))
+        }),
+      { timeout: 30_000 }
+    )
 
     const restartMidRun = (wipe: boolean) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const server = yield* RedisServer.RedisServer
         yield* Effect.addFinalizer(() => server.start)
         const { env, fake, store } = yield* setUp("4 seconds")
@@ -146,7 +166,10 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
         const running = yield* Effect.fork(runCallers(env, 3, startAt, until))
         // Right after a rotation, take Redis away from 1.5 s to 2.5 s into the new token's 4 s life: its refresh
         // point (2 s) falls in the outage, its expiry does not.
-        const rotated = yield* eventually(Effect.filterOrFail(store.load(KEY), (t) => Option.exists(t, (s) => s.version >= 2)), "15 seconds")
+        const rotated = yield* eventually(
+          Effect.filterOrFail(store.load(KEY), (t) => Option.exists(t, (s) => s.version >= 2)),
+          "15 seconds"
+        )
         const issuedAt = DateTime.toEpochMillis(Option.getOrThrow(rotated).issuedAt)
         yield* Effect.sleep(Math.max(0, issuedAt + 1_500 - Date.now()))
         yield* server.stop
@@ -162,10 +185,16 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
         yield* expectGrantAlive(fake, stored)
       })
 
-    it.scoped("Redis stopped and restarted mid-run, across a refresh point: every call served, no token lost", () =>
-      restartMidRun(false), { timeout: 30_000 })
+    it.scoped(
+      "Redis stopped and restarted mid-run, across a refresh point: every call served, no token lost",
+      () => restartMidRun(false),
+      { timeout: 30_000 }
+    )
 
-    it.scoped("Redis restarted empty (as without persistence): the processes put the grant back, none is lost", () =>
-      restartMidRun(true), { timeout: 30_000 })
+    it.scoped(
+      "Redis restarted empty (as without persistence): the processes put the grant back, none is lost",
+      () => restartMidRun(true),
+      { timeout: 30_000 }
+    )
   })
 })

@@ -15,13 +15,12 @@ import * as RedisServer from "./utils/RedisServer.js"
 
 // --- README ---
 const TokensLive = TokenManager.layerConfig().pipe(
-  Layer.provideMerge(Layer.merge(
-    RedisTokenStore.layerConfig(),
-    OAuthClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
-  ))
+  Layer.provideMerge(
+    Layer.merge(RedisTokenStore.layerConfig(), OAuthClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer)))
+  )
 )
 
-const callUltraCart = Effect.gen(function*() {
+const callUltraCart = Effect.gen(function* () {
   const tokens = yield* TokenManager.TokenManager
   const accessToken = yield* tokens.accessToken // valid now; refreshed by one process at a time
   // … call UltraCart with it (or use AuthenticatedClient.layer on top of TokensLive)
@@ -31,7 +30,7 @@ const callUltraCart = Effect.gen(function*() {
 
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   it.scoped("the README's layers, configured from the environment, hand out a token the API accepts", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* RedisServer.RedisServer
       const fake = yield* FakeUltraCartServer.make()
       const environment = ConfigProvider.fromMap(
@@ -43,7 +42,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
           ["ULTRACART_TOKEN_GRANT", "merchant-DEMO"]
         ])
       )
-      const accessToken = yield* Effect.gen(function*() {
+      const accessToken = yield* Effect.gen(function* () {
         const oauth = yield* OAuthClient.OAuthClient
         const tokens = yield* TokenManager.TokenManager
         const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0] ?? ""
@@ -54,5 +53,6 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       }).pipe(Effect.provide(TokensLive), Effect.withConfigProvider(environment))
       const info = yield* fake.inspectToken(accessToken)
       expect(Option.map(info, (i) => i.status)).toEqual(Option.some("active"))
-    }))
+    })
+  )
 })

@@ -14,7 +14,8 @@ const keysFor = (prefix: string): RedisLease.LeaseKeys => ({ lease: `${prefix}{g
 
 /** A connection of its own: a "process". */
 const connection = Effect.flatMap(RedisServer.RedisServer, (server) =>
-  Effect.orDie(RedisConnection.make({ url: server.url })))
+  Effect.orDie(RedisConnection.make({ url: server.url }))
+)
 
 /** Takes the lease in a scope of its own, closed by the caller. */
 const holdIn = (scope: Scope.Scope, keys: RedisLease.LeaseKeys, options: RedisLease.LeaseOptions) =>
@@ -25,7 +26,7 @@ const options = { ttl: "300 millis", timeout: "5 seconds" } as const
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   describe("RedisLease", () => {
     it.scoped("one holder at a time: the next one gets it when it is released, with a greater fence", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const keys = keysFor(freshPrefix())
         const first = yield* Scope.make()
@@ -44,10 +45,11 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect(yield* a.isHeld).toBe(false)
         yield* Scope.close(second, Exit.void)
         expect(yield* Effect.promise(() => raw.exists(keys.lease))).toBe(0)
-      }))
+      })
+    )
 
     it.scoped("a dead holder's lease frees itself after its TTL", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const keys = keysFor(freshPrefix())
         // What a process killed while holding the lease leaves behind: a value nobody renews.
@@ -59,20 +61,22 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect(waited).toBeGreaterThanOrEqual(300)
         expect(waited).toBeLessThan(1_500)
         yield* Scope.close(scope, Exit.void)
-      }))
+      })
+    )
 
     it.scoped("a held lease is renewed: it outlives its TTL while its holder is alive", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const keys = keysFor(freshPrefix())
         const lease = yield* RedisLease.acquire(yield* connection, keys, { ttl: "200 millis", timeout: "1 second" })
         yield* Effect.sleep("700 millis")
         expect(yield* lease.isHeld).toBe(true)
         expect(yield* Effect.promise(() => raw.pttl(keys.lease))).toBeGreaterThan(0)
-      }))
+      })
+    )
 
     it.scoped("a holder whose lease expired and went to another never renews or releases the new holder's", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const keys = keysFor(freshPrefix())
         const first = yield* Scope.make()
@@ -89,10 +93,11 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect(yield* b.isHeld).toBe(true)
         expect(b.fence).toBeGreaterThan(a.fence)
         yield* Scope.close(second, Exit.void)
-      }))
+      })
+    )
 
     it.scoped("waiting is bounded: LeaseTimeout, and the store reports it as Locked", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         yield* Effect.promise(() => raw.set(`${prefix}{g}:lease`, "1:someone", "PX", 10_000))
@@ -103,10 +108,11 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         const store = yield* storeOn({ prefix, leaseTimeout: "200 millis" })
         const fromStore = yield* Effect.flip(Effect.scoped(store.lease!("g")))
         expect(fromStore).toMatchObject({ _tag: "TokenStoreError", operation: "lease", key: "g", reason: "Locked" })
-      }))
+      })
+    )
 
     it.scoped("an interrupted waiter leaves no lease behind", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const keys = keysFor(freshPrefix())
         const first = yield* Scope.make()
@@ -118,15 +124,18 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         yield* Scope.close(first, Exit.void)
         yield* Scope.close(second, Exit.void)
         expect(yield* Effect.promise(() => raw.exists(keys.lease))).toBe(0)
-      }))
+      })
+    )
 
     it.scoped("fences grow with every lease taken on the keys", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const keys = keysFor(freshPrefix())
         const client = yield* connection
         const fences = yield* Effect.forEach([1, 2, 3, 4], () =>
-          Effect.scoped(Effect.map(RedisLease.acquire(client, keys, options), (l) => l.fence)))
+          Effect.scoped(Effect.map(RedisLease.acquire(client, keys, options), (l) => l.fence))
+        )
         expect(fences).toEqual([1, 2, 3, 4])
-      }))
+      })
+    )
   })
 })

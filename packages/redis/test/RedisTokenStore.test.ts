@@ -16,9 +16,12 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
   describe("the TokenStore contract across connections", () => {
     it.scoped("compareAndSet is atomic across connections: of 12 stores racing over one version, one wins", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const prefix = freshPrefix()
-        const stores = yield* Effect.forEach(Array.from({ length: 12 }, (_, i) => i), () => storeOn({ prefix }))
+        const stores = yield* Effect.forEach(
+          Array.from({ length: 12 }, (_, i) => i),
+          () => storeOn({ prefix })
+        )
         yield* stores[0]!.save("race", input(0))
         const results = yield* Effect.forEach(stores, (s, n) => s.compareAndSet("race", 1, input(n + 1)), {
           concurrency: "unbounded"
@@ -31,12 +34,13 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         }
         const stored = Option.getOrThrow(yield* stores[5]!.load("race"))
         expect([plain(stored), stored.version]).toEqual([winners[0], 2])
-      }))
+      })
+    )
   })
 
   describe("records in Redis", () => {
     it.scoped("one hash per grant under the prefix, with the grant as a hash tag; plain text without a key", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         const s = yield* storeOn({ prefix })
@@ -46,18 +50,20 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect(record).toMatchObject({ version: "1", format: "ultracart-oauth/token-set@1", encryption: "none" })
         expect(record.data).toContain("access-1")
         expect(yield* Effect.promise(() => raw.pttl(`${prefix}{shop:1}:tokens`))).toBe(-1)
-      }))
+      })
+    )
 
     it.scoped("stores under different prefixes do not see each other", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const a = yield* storeOn({ prefix: freshPrefix() })
         const b = yield* storeOn({ prefix: freshPrefix() })
         yield* a.save("m", input(1))
         expect(Option.isNone(yield* b.load("m"))).toBe(true)
-      }))
+      })
+    )
 
     it.scoped("recordTtl lets Redis drop a grant after its last write", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         const s = yield* storeOn({ prefix, recordTtl: "1 hour" })
@@ -65,27 +71,34 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         const ttl = yield* Effect.promise(() => raw.pttl(`${prefix}{m}:tokens`))
         expect(ttl).toBeGreaterThan(3_500_000)
         expect(ttl).toBeLessThanOrEqual(3_600_000)
-      }))
+      })
+    )
 
     it.scoped("a record that is not ours is Corrupt, and says nothing of its content", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         const s = yield* storeOn({ prefix })
         yield* Effect.promise(() =>
-          raw.hset(`${prefix}{m}:tokens`, { version: "1", format: "ultracart-oauth/token-set@1", encryption: "none", data: "{\"accessToken\":\"secret-x\"}" })
+          raw.hset(`${prefix}{m}:tokens`, {
+            version: "1",
+            format: "ultracart-oauth/token-set@1",
+            encryption: "none",
+            data: '{"accessToken":"secret-x"}'
+          })
         )
         const error = yield* Effect.flip(s.load("m"))
         expect(error).toMatchObject({ _tag: "TokenStoreError", operation: "load", key: "m", reason: "Corrupt" })
         expect(error.message).not.toContain("secret-x")
         yield* Effect.promise(() => raw.hset(`${prefix}{n}:tokens`, { version: "1", format: "other@9", data: "{}" }))
         expect(yield* Effect.flip(s.load("n"))).toMatchObject({ reason: "Corrupt" })
-      }))
+      })
+    )
   })
 
   describe("Redis losing its data (a restart without persistence, a flush)", () => {
     it.scoped("a grant this process knew is put back at its version, and compare-and-set goes on from it", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         const a = yield* storeOn({ prefix })
@@ -102,10 +115,11 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         yield* Effect.promise(() => raw.flushall())
         const next = yield* a.compareAndSet("m", 2, input(3))
         expect(next._tag === "Written" && next.tokens.version).toBe(3)
-      }))
+      })
+    )
 
     it.scoped("a grant logged out by another process stays logged out (its tombstone says so)", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         const a = yield* storeOn({ prefix })
@@ -120,12 +134,13 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         const fresh = yield* a.compareAndSet("m", 0, input(3))
         expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
         expect(yield* Effect.promise(() => raw.hget(`${prefix}{m}:tokens`, "cleared"))).toBe(null)
-      }))
+      })
+    )
   })
 
   describe("encryption at rest (the adapters' TokenEncryption)", () => {
     it.scoped("tokens are sealed: Redis never sees them; the same key reads them back", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const raw = yield* rawClient
         const prefix = freshPrefix()
         const encryptionKey = yield* TokenEncryption.generateKey
@@ -139,54 +154,74 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect(plain(Option.getOrThrow(yield* reader.load("m")))).toBe("access-1")
         const cas = yield* reader.compareAndSet("m", 1, input(2))
         expect(cas._tag).toBe("Written")
-      }))
+      })
+    )
 
-    it.scoped("a wrong key, no key, a plain record, or a record moved to another grant: Decrypt, never a silent read", () =>
-      Effect.gen(function*() {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
-        const key = yield* TokenEncryption.generateKey
-        const sealed = yield* storeOn({ prefix, encryptionKey: key })
-        yield* sealed.save("m", input(1))
-        const other = yield* storeOn({ prefix, encryptionKey: yield* TokenEncryption.generateKey })
-        expect(yield* Effect.flip(other.load("m"))).toMatchObject({ reason: "Decrypt" })
-        const keyless = yield* storeOn({ prefix })
-        expect(yield* Effect.flip(keyless.load("m"))).toMatchObject({ reason: "Decrypt" })
-        yield* keyless.save("plain", input(2))
-        expect(yield* Effect.flip(sealed.load("plain"))).toMatchObject({ reason: "Decrypt" })
-        yield* Effect.promise(() => raw.copy(`${prefix}{m}:tokens`, `${prefix}{moved}:tokens`))
-        expect(yield* Effect.flip(sealed.load("moved"))).toMatchObject({ reason: "Decrypt" })
-      }))
+    it.scoped(
+      "a wrong key, no key, a plain record, or a record moved to another grant: Decrypt, never a silent read",
+      () =>
+        Effect.gen(function* () {
+          const raw = yield* rawClient
+          const prefix = freshPrefix()
+          const key = yield* TokenEncryption.generateKey
+          const sealed = yield* storeOn({ prefix, encryptionKey: key })
+          yield* sealed.save("m", input(1))
+          const other = yield* storeOn({ prefix, encryptionKey: yield* TokenEncryption.generateKey })
+          expect(yield* Effect.flip(other.load("m"))).toMatchObject({ reason: "Decrypt" })
+          const keyless = yield* storeOn({ prefix })
+          expect(yield* Effect.flip(keyless.load("m"))).toMatchObject({ reason: "Decrypt" })
+          yield* keyless.save("plain", input(2))
+          expect(yield* Effect.flip(sealed.load("plain"))).toMatchObject({ reason: "Decrypt" })
+          yield* Effect.promise(() => raw.copy(`${prefix}{m}:tokens`, `${prefix}{moved}:tokens`))
+          expect(yield* Effect.flip(sealed.load("moved"))).toMatchObject({ reason: "Decrypt" })
+        })
+    )
 
     it.scoped("an unusable key fails the store's construction with InvalidInput", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const exit = yield* Effect.exit(RedisTokenStore.make({ encryptionKey: Redacted.make("too short") }))
         expect(Exit.isFailure(exit) && exit.cause.toString()).toContain("InvalidInput")
-      }))
+      })
+    )
   })
 
   describe("configuration", () => {
     it.effect("reads every setting; the URL (it may hold a password) and the key stay redacted", () =>
-      Effect.gen(function*() {
-        const options = yield* RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
-          ["ULTRACART_REDIS_URL", "redis://app:s3cret@redis.internal:6380/2"],
-          ["ULTRACART_REDIS_COMMAND_TIMEOUT", "500 millis"],
-          ["ULTRACART_REDIS_MAX_RECONNECT_DELAY", "2 seconds"],
-          ["ULTRACART_REDIS_PREFIX", "shop:"],
-          ["ULTRACART_REDIS_LEASE_TTL", "5 seconds"],
-          ["ULTRACART_REDIS_RECORD_TTL", "90 days"],
-          ["ULTRACART_TOKEN_ENCRYPTION_KEY", "k".repeat(43)]
-        ]))))
-        expect(Redacted.value(options.connection?.url ?? Redacted.make(""))).toBe("redis://app:s3cret@redis.internal:6380/2")
+      Effect.gen(function* () {
+        const options = yield* RedisTokenStore.config.pipe(
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(
+              new Map([
+                ["ULTRACART_REDIS_URL", "redis://app:s3cret@redis.internal:6380/2"],
+                ["ULTRACART_REDIS_COMMAND_TIMEOUT", "500 millis"],
+                ["ULTRACART_REDIS_MAX_RECONNECT_DELAY", "2 seconds"],
+                ["ULTRACART_REDIS_PREFIX", "shop:"],
+                ["ULTRACART_REDIS_LEASE_TTL", "5 seconds"],
+                ["ULTRACART_REDIS_RECORD_TTL", "90 days"],
+                ["ULTRACART_TOKEN_ENCRYPTION_KEY", "k".repeat(43)]
+              ])
+            )
+          )
+        )
+        expect(Redacted.value(options.connection?.url ?? Redacted.make(""))).toBe(
+          "redis://app:s3cret@redis.internal:6380/2"
+        )
         expect(String(options.connection?.url)).not.toContain("s3cret")
         expect(Duration.toMillis(options.connection?.commandTimeout ?? 0)).toBe(500)
         expect(Duration.toMillis(options.connection?.maxReconnectDelay ?? 0)).toBe(2_000)
-        expect([options.prefix, Duration.toMillis(options.leaseTtl ?? 0), options.leaseTimeout]).toEqual(["shop:", 5_000, undefined])
+        expect([options.prefix, Duration.toMillis(options.leaseTtl ?? 0), options.leaseTimeout]).toEqual([
+          "shop:",
+          5_000,
+          undefined
+        ])
         expect(Duration.toDays(options.recordTtl ?? 0)).toBe(90)
         expect(String(options.encryptionKey)).not.toContain("kkk")
-        const defaults = yield* RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+        const defaults = yield* RedisTokenStore.config.pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        )
         expect(Redacted.value(defaults.connection?.url ?? Redacted.make(""))).toBe("redis://127.0.0.1:6379")
         expect([defaults.prefix, defaults.encryptionKey, defaults.recordTtl]).toEqual([undefined, undefined, undefined])
-      }))
+      })
+    )
   })
 })

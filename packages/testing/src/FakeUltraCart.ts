@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientError, type HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import { OAuthClient, type OAuthError } from "@ultracart-oauth/core"
 import { Context, Effect, Layer, type Option, type Redacted, Stream } from "effect"
@@ -194,10 +194,10 @@ export type AuthorizeInput =
   | string
   | URL
   | {
-    readonly clientId: string
-    readonly redirectUri: string
-    readonly state: string | Redacted.Redacted<string>
-  }
+      readonly clientId: string
+      readonly redirectUri: string
+      readonly state: string | Redacted.Redacted<string>
+    }
 
 /**
  * @since 0.1.0
@@ -283,16 +283,24 @@ export class FakeUltraCart extends Context.Tag("@ultracart-oauth/testing/FakeUlt
  * @category constructors
  */
 export const make = (options: FakeUltraCartOptions = {}): Effect.Effect<FakeUltraCart.Service> =>
-  Effect.map(Effect.clock, (clock) =>
-    new Engine({
-      ...options,
-      baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
-      clients: options.clients ?? [DEFAULT_CLIENT]
-    }, clock).service)
+  Effect.map(
+    Effect.clock,
+    (clock) =>
+      new Engine(
+        {
+          ...options,
+          baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
+          clients: options.clients ?? [DEFAULT_CLIENT]
+        },
+        clock
+      ).service
+  )
 
 const decoder = new TextDecoder()
 
-const bodyText = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<string, HttpClientError.RequestError> => {
+const bodyText = (
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<string, HttpClientError.RequestError> => {
   const body = request.body
   switch (body._tag) {
     case "Empty":
@@ -304,8 +312,8 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<s
         typeof body.body === "string"
           ? body.body
           : body.body instanceof Uint8Array
-          ? decoder.decode(body.body)
-          : String(body.body)
+            ? decoder.decode(body.body)
+            : String(body.body)
       )
     case "FormData":
       // A multipart body: the fake records it as text, and refuses it for not being a form-urlencoded one.
@@ -347,14 +355,17 @@ export const httpClient = (fake: FakeUltraCart.Service): HttpClient.HttpClient =
         (outcome): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
           switch (outcome._tag) {
             case "Drop":
-              return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: connectionReset() }))
+              return Effect.fail(
+                new HttpClientError.RequestError({ request, reason: "Transport", cause: connectionReset() })
+              )
             case "Respond":
               return Effect.succeed(new InMemoryResponse(request, outcome.response, false))
             case "Truncate":
               return Effect.succeed(new InMemoryResponse(request, outcome.response, true))
           }
         }
-      ))
+      )
+    )
   }).pipe(
     // A span per in-memory call would only time the fake; core's own spans remain.
     HttpClient.withTracerDisabledWhen(() => true)
@@ -370,7 +381,8 @@ export const httpClient = (fake: FakeUltraCart.Service): HttpClient.HttpClient =
 export const layer = (options: FakeUltraCartOptions = {}): Layer.Layer<FakeUltraCart | HttpClient.HttpClient> =>
   Layer.effectContext(
     Effect.map(make(options), (fake) =>
-      Context.make(FakeUltraCart, fake).pipe(Context.add(HttpClient.HttpClient, httpClient(fake))))
+      Context.make(FakeUltraCart, fake).pipe(Context.add(HttpClient.HttpClient, httpClient(fake)))
+    )
   )
 
 /**
@@ -382,6 +394,4 @@ export const layer = (options: FakeUltraCartOptions = {}): Layer.Layer<FakeUltra
 export const clientLayer = (
   options: Omit<OAuthClient.OAuthClientOptions, "baseUrl"> = { clientId: DEFAULT_CLIENT.clientId }
 ): Layer.Layer<OAuthClient.OAuthClient, OAuthError.InvalidInput, FakeUltraCart | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.map(FakeUltraCart, (fake) => OAuthClient.layer({ ...options, baseUrl: fake.baseUrl }))
-  )
+  Layer.unwrapEffect(Effect.map(FakeUltraCart, (fake) => OAuthClient.layer({ ...options, baseUrl: fake.baseUrl })))

@@ -36,7 +36,7 @@ export type FakeUltraCartServerOptions = Omit<FakeUltraCartOptions, "baseUrl"> &
  * @category constructors
  */
 export const httpApp = (fake: FakeUltraCart.Service): HttpApp.Default<HttpServerError.RequestError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const body = yield* request.text
     const url = new URL(request.url, fake.baseUrl)
@@ -82,12 +82,15 @@ export const httpApp = (fake: FakeUltraCart.Service): HttpApp.Default<HttpServer
 export const make = (
   options: FakeUltraCartServerOptions = {}
 ): Effect.Effect<FakeUltraCart.Service, HttpServerError.ServeError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const host = options.host ?? "127.0.0.1"
     const server = yield* NodeHttpServer.make(() => Http.createServer(), { host, port: options.port ?? 0 })
     const address = server.address
     const port = address._tag === "TcpAddress" ? address.port : 0
-    const fake = yield* makeFake({ ...options, baseUrl: `http://${host.includes(":") ? `[${host}]` : host}:${port}/rest/v2` })
+    const fake = yield* makeFake({
+      ...options,
+      baseUrl: `http://${host.includes(":") ? `[${host}]` : host}:${port}/rest/v2`
+    })
     // No server spans: the platform's would record the authorize URL's query (state) and the 302's Location (code
     // and state) — a test tool must not be the thing that leaks what the library keeps redacted.
     yield* server.serve(httpApp(fake)).pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
@@ -101,5 +104,6 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: FakeUltraCartServerOptions = {}): Layer.Layer<FakeUltraCart, HttpServerError.ServeError> =>
-  Layer.scoped(FakeUltraCart, make(options))
+export const layer = (
+  options: FakeUltraCartServerOptions = {}
+): Layer.Layer<FakeUltraCart, HttpServerError.ServeError> => Layer.scoped(FakeUltraCart, make(options))

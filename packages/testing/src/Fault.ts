@@ -48,11 +48,11 @@ export type Fault =
   | { readonly _tag: "JsonAsTextPlain" }
   | { readonly _tag: "MalformedJson" }
   | {
-    readonly _tag: "Respond"
-    readonly status: number
-    readonly headers: Readonly<Record<string, string>>
-    readonly body: string
-  }
+      readonly _tag: "Respond"
+      readonly status: number
+      readonly headers: Readonly<Record<string, string>>
+      readonly body: string
+    }
 
 /**
  * How a `Retry-After` is asked for: a duration (written as delta-seconds unless `retryAfterFormat` is

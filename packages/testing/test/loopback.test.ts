@@ -12,28 +12,32 @@ import { behaviourSuite } from "./behaviour.js"
 behaviourSuite("loopback", (options) => Layer.merge(FakeUltraCartServer.layer(options), FetchHttpClient.layer))
 
 it.effect("loopback: the server listens on 127.0.0.1 with a free port", () =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fake = yield* FakeUltraCart.FakeUltraCart
     const url = new URL(fake.baseUrl)
     expect(url.hostname).toBe("127.0.0.1")
     expect(Number(url.port)).toBeGreaterThan(0)
     expect(url.pathname).toBe("/rest/v2")
-  }).pipe(Effect.provide(FakeUltraCartServer.layer())))
+  }).pipe(Effect.provide(FakeUltraCartServer.layer()))
+)
 
-it.effect("loopback: Node's own HTTP client sees a dropped connection as a transport failure, and the answer after it", () =>
-  Effect.gen(function*() {
-    const fake = yield* FakeUltraCart.FakeUltraCart
-    const client = yield* OAuthClient.OAuthClient
-    yield* fake.injectFault(Fault.dropAfterProcessing, { endpoint: "device_authorize" })
-    const dropped = yield* Effect.flip(client.authorizeDevice({ scope: "crm" }))
-    expect(dropped).toMatchObject({ _tag: "TransportError", outcome: "Unknown" })
-    expect((yield* fake.deviceAuthorizations).length).toBe(1)
-    const device = yield* client.authorizeDevice({ scope: "crm" })
-    expect(device.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/)
-  }).pipe(
-    Effect.provide(
-      FakeUltraCart.clientLayer().pipe(
-        Layer.provideMerge(Layer.merge(FakeUltraCartServer.layer(), NodeHttpClient.layer))
+it.effect(
+  "loopback: Node's own HTTP client sees a dropped connection as a transport failure, and the answer after it",
+  () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeUltraCart.FakeUltraCart
+      const client = yield* OAuthClient.OAuthClient
+      yield* fake.injectFault(Fault.dropAfterProcessing, { endpoint: "device_authorize" })
+      const dropped = yield* Effect.flip(client.authorizeDevice({ scope: "crm" }))
+      expect(dropped).toMatchObject({ _tag: "TransportError", outcome: "Unknown" })
+      expect((yield* fake.deviceAuthorizations).length).toBe(1)
+      const device = yield* client.authorizeDevice({ scope: "crm" })
+      expect(device.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/)
+    }).pipe(
+      Effect.provide(
+        FakeUltraCart.clientLayer().pipe(
+          Layer.provideMerge(Layer.merge(FakeUltraCartServer.layer(), NodeHttpClient.layer))
+        )
       )
     )
-  ))
+)

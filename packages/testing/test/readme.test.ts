@@ -15,7 +15,7 @@ const TestLayer = FakeUltraCart.clientLayer({ clientId: "my-app" }).pipe(
 )
 
 it.effect("logs a merchant in", () =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     const fake = yield* FakeUltraCart.FakeUltraCart
     const { state, url } = yield* client.authorizationUrl({ redirectUri: REDIRECT })
@@ -24,4 +24,5 @@ it.effect("logs a merchant in", () =>
     const tokens = yield* client.exchangeCode({ code, redirectUri: REDIRECT })
     const me = yield* client.me({ accessToken: tokens.accessToken })
     expect(me.merchantId).toEqual(Option.some("SHOP1"))
-  }).pipe(Effect.provide(TestLayer)))
+  }).pipe(Effect.provide(TestLayer))
+)

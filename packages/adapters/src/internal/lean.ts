@@ -53,7 +53,8 @@ export const make = (
 ): HttpClient.HttpClient => {
   const execute = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-      const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+      const tracing =
+        fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
         (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
       if (tracing || scopedRequests.has(request)) return fallback.execute(request)
       return send(request, fiber) ?? fallback.execute(request)
@@ -69,7 +70,9 @@ export const make = (
 /** The request's URL with its query parameters and fragment, or the `InvalidUrl` error. */
 export const urlOf = (request: HttpClientRequest.HttpClientRequest): URL | HttpClientError.RequestError => {
   const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-  return url._tag === "Right" ? url.right : new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+  return url._tag === "Right"
+    ? url.right
+    : new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
 }
 
 /** A transport failure before any response. */
@@ -85,10 +88,7 @@ const stop = (exchange: Abortable): void => {
 }
 
 /** Stops an exchange whose response was dropped unread, which would otherwise hold its connection. */
-const unread = globalValue(
-  "@ultracart-oauth/adapters/unreadResponses",
-  () => new FinalizationRegistry<Abortable>(stop)
-)
+const unread = globalValue("@ultracart-oauth/adapters/unreadResponses", () => new FinalizationRegistry<Abortable>(stop))
 
 /**
  * An `HttpClientResponse` over a transport's own response. Headers are converted once; the body is read once
@@ -125,11 +125,11 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   protected abstract readStream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError>
 
   get headers(): Headers.Headers {
-    return this.cachedHeaders ??= this.readHeaders()
+    return (this.cachedHeaders ??= this.readHeaders())
   }
 
   get cookies(): Cookies.Cookies {
-    return this.cachedCookies ??= Cookies.fromSetCookie(this.readSetCookies())
+    return (this.cachedCookies ??= Cookies.fromSetCookie(this.readSetCookies()))
   }
 
   get remoteAddress(): Option.Option<string> {
@@ -137,15 +137,16 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.body(() => this.textBody ??= this.readText())
+    return this.body(() => (this.textBody ??= this.readText()))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
     return Effect.flatMap(this.text, (text) =>
       Effect.try({
-        try: (): unknown => text === "" ? null : JSON.parse(text),
+        try: (): unknown => (text === "" ? null : JSON.parse(text)),
         catch: (cause) => this.error(cause)
-      }))
+      })
+    )
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
@@ -153,15 +154,16 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
       Effect.try({
         try: () => UrlParams.fromInput(new URLSearchParams(text)),
         catch: (cause) => this.error(cause)
-      }))
+      })
+    )
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.body(() => this.bytesBody ??= this.readArrayBuffer())
+    return this.body(() => (this.bytesBody ??= this.readArrayBuffer()))
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.body(() => this.formBody ??= this.readFormData())
+    return this.body(() => (this.formBody ??= this.readFormData()))
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {

@@ -7,7 +7,12 @@ import { Clock, Context, Effect, Layer, Ref } from "effect"
 
 export type Step =
   /** Answer with this status, body and headers. */
-  | { readonly _tag: "Respond"; readonly status: number; readonly body: string; readonly headers: Record<string, string> }
+  | {
+      readonly _tag: "Respond"
+      readonly status: number
+      readonly body: string
+      readonly headers: Record<string, string>
+    }
   /** Fail in transport; `code` is the system error code put in the cause (`ECONNREFUSED`, `ECONNRESET`…). */
   | { readonly _tag: "Fail"; readonly code: string }
   /** Never answer. */
@@ -29,7 +34,12 @@ export const fail = (code: string): Step => ({ _tag: "Fail", code })
 export const hang: Step = { _tag: "Hang" }
 export const stallBody = (status = 200): Step => ({ _tag: "StallBody", status })
 
-export const tokenBody = { access_token: "access-1", refresh_token: "refresh-1", token_type: "bearer", expires_in: 3600 }
+export const tokenBody = {
+  access_token: "access-1",
+  refresh_token: "refresh-1",
+  token_type: "bearer",
+  expires_in: 3600
+}
 
 export interface Recorded {
   readonly method: string
@@ -50,16 +60,15 @@ export interface Mock {
 
 export class MockServer extends Context.Tag("adapters-test/MockServer")<MockServer, Mock>() {}
 
-const bodyText = (body: unknown): string =>
-  body instanceof Uint8Array ? new TextDecoder().decode(body) : ""
+const bodyText = (body: unknown): string => (body instanceof Uint8Array ? new TextDecoder().decode(body) : "")
 
 /** Provides `HttpClient` (answering from the script) and `MockServer` (to script and inspect it). */
 export const layer: Layer.Layer<HttpClient.HttpClient | MockServer> = Layer.effectContext(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const steps = yield* Ref.make<ReadonlyArray<Step>>([])
     const seen = yield* Ref.make<ReadonlyArray<Recorded>>([])
     const client = HttpClient.make((request, url) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const atMillis = yield* Clock.currentTimeMillis
         const body = request.body._tag === "Uint8Array" ? bodyText(request.body.body) : ""
         yield* Ref.update(seen, (all) => [

@@ -25,14 +25,15 @@ export const tokenStoreContract = <R, X extends boolean>(
 ) =>
   describe(`${name}: the TokenStore contract`, () => {
     it.scoped("load of an unknown grant is None; clear of it succeeds", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const s = yield* TokenStore
         expect(Option.isNone(yield* s.load("nobody"))).toBe(true)
         yield* s.clear("nobody")
-      }).pipe(Effect.provide(store())))
+      }).pipe(Effect.provide(store()))
+    )
 
     it.scoped("save numbers versions from 1 and round-trips every field", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const s = yield* TokenStore
         expect((yield* s.save("m1", input(2))).version).toBe(1)
         expect((yield* s.save("m1", input(3, false))).version).toBe(2)
@@ -48,47 +49,50 @@ export const tokenStoreContract = <R, X extends boolean>(
         expect(m2.scope).toEqual(Option.some("order_read item_read"))
         expect(m2.refreshToken.pipe(Option.map(Redacted.value))).toEqual(Option.some("refresh-4"))
         expect(Redacted.isRedacted(m2.accessToken)).toBe(true)
-      }).pipe(Effect.provide(store())))
+      }).pipe(Effect.provide(store()))
+    )
 
-    it.scoped("compareAndSet writes only over the expected version and answers a conflict with the whole current set", () =>
-      Effect.gen(function*() {
-        const s = yield* TokenStore
-        expect((yield* s.compareAndSet("m", 0, input(1)))._tag).toBe("Written")
-        expect((yield* s.compareAndSet("m", 0, input(9)))._tag).toBe("Conflict")
-        const written = yield* s.compareAndSet("m", 1, input(2))
-        expect(written._tag === "Written" && written.tokens.version).toBe(2)
-        const stale = yield* s.compareAndSet("m", 1, input(3))
-        if (stale._tag !== "Conflict") return expect.fail("a stale version must conflict")
-        // The token manager decides from this answer whether the stored set is newer than its own.
-        expect(Option.map(stale.current, (t) => [plain(t), t.version, DateTime.toEpochMillis(t.issuedAt)])).toEqual(
-          Option.some(["access-2", 2, 1_002])
-        )
-        expect(plain(Option.getOrThrow(yield* s.load("m")))).toBe("access-2")
-        yield* s.clear("m")
-        expect(yield* s.compareAndSet("m", 2, input(4))).toEqual({ _tag: "Conflict", current: Option.none() })
-        const fresh = yield* s.compareAndSet("m", 0, input(5))
-        expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
-      }).pipe(Effect.provide(store())))
+    it.scoped(
+      "compareAndSet writes only over the expected version and answers a conflict with the whole current set",
+      () =>
+        Effect.gen(function* () {
+          const s = yield* TokenStore
+          expect((yield* s.compareAndSet("m", 0, input(1)))._tag).toBe("Written")
+          expect((yield* s.compareAndSet("m", 0, input(9)))._tag).toBe("Conflict")
+          const written = yield* s.compareAndSet("m", 1, input(2))
+          expect(written._tag === "Written" && written.tokens.version).toBe(2)
+          const stale = yield* s.compareAndSet("m", 1, input(3))
+          if (stale._tag !== "Conflict") return expect.fail("a stale version must conflict")
+          // The token manager decides from this answer whether the stored set is newer than its own.
+          expect(Option.map(stale.current, (t) => [plain(t), t.version, DateTime.toEpochMillis(t.issuedAt)])).toEqual(
+            Option.some(["access-2", 2, 1_002])
+          )
+          expect(plain(Option.getOrThrow(yield* s.load("m")))).toBe("access-2")
+          yield* s.clear("m")
+          expect(yield* s.compareAndSet("m", 2, input(4))).toEqual({ _tag: "Conflict", current: Option.none() })
+          const fresh = yield* s.compareAndSet("m", 0, input(5))
+          expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
+        }).pipe(Effect.provide(store()))
+    )
 
     it.scoped("concurrent compareAndSet over one version: exactly one writer wins", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const s = yield* TokenStore
         yield* s.save("race", input(0))
-        const results = yield* Effect.forEach(
-          [1, 2, 3, 4, 5, 6, 7, 8],
-          (n) => s.compareAndSet("race", 1, input(n)),
-          { concurrency: "unbounded" }
-        )
+        const results = yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], (n) => s.compareAndSet("race", 1, input(n)), {
+          concurrency: "unbounded"
+        })
         const winners = results.flatMap((r) => (r._tag === "Written" ? [plain(r.tokens)] : []))
         expect(winners).toHaveLength(1)
         for (const r of results) {
           if (r._tag === "Conflict") expect(Option.map(r.current, plain)).toEqual(Option.some(winners[0]))
         }
         expect(Option.getOrThrow(yield* s.load("race")).version).toBe(2)
-      }).pipe(Effect.provide(store())))
+      }).pipe(Effect.provide(store()))
+    )
 
     it.scoped("a lease, where the store offers one, is freed when its scope closes and can be taken again", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const s = yield* TokenStore
         // A store only one process sees has none (the manager's single-flight covers that process).
         if (s.lease === undefined) return expect(s.lease).toBeUndefined()
@@ -96,5 +100,6 @@ export const tokenStoreContract = <R, X extends boolean>(
         yield* Effect.scoped(s.lease("m"))
         yield* Effect.scoped(s.lease("m"))
         yield* Effect.scoped(Effect.zipRight(s.lease("m"), s.lease("other")))
-      }).pipe(Effect.provide(store())))
+      }).pipe(Effect.provide(store()))
+    )
   })

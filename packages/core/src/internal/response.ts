@@ -76,7 +76,10 @@ const withoutNulls = (json: unknown): unknown => {
  */
 export const nullableStructDecoder = <F extends NullableMembers, A>(
   schema: Schema.Struct<F>,
-  build: (wire: Schema.Schema.Type<Schema.Struct<PlainMembers<F>>>, json: unknown) => Either.Either<A, ReadonlyArray<string>>
+  build: (
+    wire: Schema.Schema.Type<Schema.Struct<PlainMembers<F>>>,
+    json: unknown
+  ) => Either.Either<A, ReadonlyArray<string>>
 ): BodyDecoder<A> => {
   const members: Record<string, Schema.optional<Schema.Schema.AnyNoContext>> = {}
   for (const key in schema.fields) members[key] = Schema.optional(schema.fields[key]!.from)
@@ -91,13 +94,18 @@ export const nullableStructDecoder = <F extends NullableMembers, A>(
 
 /** One line per path and kind: a union (a member that may be null, `Seconds`) reports each of its branches. */
 const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> => [
-  ...new Set(ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
-    const path = issue.path.length === 0 ? "body" : issue.path.join(".")
-    return `${path}: ${issue._tag === "Missing" ? "is missing" : "has an unexpected form"}`
-  }))
+  ...new Set(
+    ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+      const path = issue.path.length === 0 ? "body" : issue.path.join(".")
+      return `${path}: ${issue._tag === "Missing" ? "is missing" : "has an unexpected form"}`
+    })
+  )
 ]
 
-type Json = { readonly _tag: "Empty" } | { readonly _tag: "Json"; readonly value: unknown } | { readonly _tag: "NotJson" }
+type Json =
+  | { readonly _tag: "Empty" }
+  | { readonly _tag: "Json"; readonly value: unknown }
+  | { readonly _tag: "NotJson" }
 
 /** Reads JSON whatever the content type says: UltraCart-like servers send JSON as `text/plain`. */
 const parseJson = (text: string): Json => {

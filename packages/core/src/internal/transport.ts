@@ -20,7 +20,12 @@ const errorText = (cause: unknown): string => {
     else if (typeof current === "string") parts.push(current)
     current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
   }
-  return parts.filter((p) => p !== "").join(": ").slice(0, 300) || "no detail"
+  return (
+    parts
+      .filter((p) => p !== "")
+      .join(": ")
+      .slice(0, 300) || "no detail"
+  )
 }
 
 /** Maps @effect/platform's HTTP client errors onto `TransportError`, keeping whether the request may have been sent. */
@@ -52,9 +57,11 @@ const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient 
           Context.add(context, FetchHttpClient.RequestInit, {
             ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
             redirect: "manual"
-          })),
+          })
+        ),
         request
-      )),
+      )
+    ),
     (effect) => Effect.locallyWith(effect, FiberRef.currentContext, identity)
   )
 

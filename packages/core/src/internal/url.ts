@@ -26,7 +26,10 @@ export const validateBaseUrl = (
   }
   if (url.protocol === "http:" && !allowInsecureHttp && !isLoopback(url)) {
     return Either.left(
-      new InvalidInput({ field, reason: "uses plain http on a non-loopback host (https required; set allowInsecureHttp to override)" })
+      new InvalidInput({
+        field,
+        reason: "uses plain http on a non-loopback host (https required; set allowInsecureHttp to override)"
+      })
     )
   }
   if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {

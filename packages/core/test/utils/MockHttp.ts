@@ -21,9 +21,12 @@ export type Reply = (
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 
 /** The recorder, to read what was sent. */
-export class MockHttp extends Context.Tag("core-test/MockHttp")<MockHttp, {
-  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
-}>() {}
+export class MockHttp extends Context.Tag("core-test/MockHttp")<
+  MockHttp,
+  {
+    readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  }
+>() {}
 
 const decoder = new TextDecoder()
 
@@ -43,20 +46,20 @@ const record = (request: HttpClientRequest.HttpClientRequest, url: URL): Recorde
  * scripted, every request is answered 500.
  */
 export const layer = (...replies: ReadonlyArray<Reply>): Layer.Layer<HttpClient.HttpClient | MockHttp> =>
-  Layer.effectContext(Effect.gen(function*() {
-    const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
-    const script = yield* Ref.make(replies)
-    const client = HttpClient.make((request, url) =>
-      Effect.gen(function*() {
-        yield* Ref.update(recorded, (all) => [...all, record(request, url)])
-        const reply = yield* Ref.modify(script, (rest) => [rest[0], rest.length > 1 ? rest.slice(1) : rest])
-        return yield* (reply ?? status(500))(request)
-      })
-    )
-    return Context.make(HttpClient.HttpClient, client).pipe(
-      Context.add(MockHttp, { requests: Ref.get(recorded) })
-    )
-  }))
+  Layer.effectContext(
+    Effect.gen(function* () {
+      const recorded = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
+      const script = yield* Ref.make(replies)
+      const client = HttpClient.make((request, url) =>
+        Effect.gen(function* () {
+          yield* Ref.update(recorded, (all) => [...all, record(request, url)])
+          const reply = yield* Ref.modify(script, (rest) => [rest[0], rest.length > 1 ? rest.slice(1) : rest])
+          return yield* (reply ?? status(500))(request)
+        })
+      )
+      return Context.make(HttpClient.HttpClient, client).pipe(Context.add(MockHttp, { requests: Ref.get(recorded) }))
+    })
+  )
 
 /** The requests sent so far. */
 export const requests: Effect.Effect<ReadonlyArray<RecordedRequest>, never, MockHttp> = Effect.flatMap(
@@ -68,15 +71,18 @@ export const requests: Effect.Effect<ReadonlyArray<RecordedRequest>, never, Mock
 export const onlyRequest: Effect.Effect<RecordedRequest, never, MockHttp> = Effect.flatMap(requests, (all) =>
   all.length === 1 && all[0] !== undefined
     ? Effect.succeed(all[0])
-    : Effect.dieMessage(`expected exactly one request, got ${all.length}`))
+    : Effect.dieMessage(`expected exactly one request, got ${all.length}`)
+)
 
 // -----------------------------------------------------------------------------
 // Replies
 // -----------------------------------------------------------------------------
 
 /** Answers with a web `Response` built per request. */
-export const respond = (make: () => Response): Reply => (request) =>
-  Effect.sync(() => HttpClientResponse.fromWeb(request, make()))
+export const respond =
+  (make: () => Response): Reply =>
+  (request) =>
+    Effect.sync(() => HttpClientResponse.fromWeb(request, make()))
 
 /** A body sent as-is, with headers. */
 export const text = (status: number, body: string, headers: Record<string, string> = {}): Reply =>
@@ -90,16 +96,18 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 export const status = (code: number, headers: Record<string, string> = {}): Reply => text(code, "", headers)
 
 /** A transport failure shaped like fetch's: `TypeError("fetch failed")` wrapping a system error with `code`. */
-export const transportFailure = (code: string | undefined, message = "socket trouble"): Reply => (request) =>
-  Effect.fail(
-    new HttpClientError.RequestError({
-      request,
-      reason: "Transport",
-      cause: new TypeError("fetch failed", {
-        cause: code === undefined ? new Error(message) : Object.assign(new Error(`${message} ${code}`), { code })
+export const transportFailure =
+  (code: string | undefined, message = "socket trouble"): Reply =>
+  (request) =>
+    Effect.fail(
+      new HttpClientError.RequestError({
+        request,
+        reason: "Transport",
+        cause: new TypeError("fetch failed", {
+          cause: code === undefined ? new Error(message) : Object.assign(new Error(`${message} ${code}`), { code })
+        })
       })
-    })
-  )
+    )
 
 /** A server that never answers. */
 export const hang: Reply = () => Effect.never
@@ -110,11 +118,12 @@ export const stalledBody = (code: number): Reply =>
 
 /** A response head whose body breaks off with an error. */
 export const brokenBody = (code: number, message = "connection reset"): Reply =>
-  respond(() =>
-    new Response(
-      new ReadableStream({
-        pull: (controller) => controller.error(Object.assign(new Error(message), { code: "ECONNRESET" }))
-      }),
-      { status: code }
-    )
+  respond(
+    () =>
+      new Response(
+        new ReadableStream({
+          pull: (controller) => controller.error(Object.assign(new Error(message), { code: "ECONNRESET" }))
+        }),
+        { status: code }
+      )
   )

@@ -46,11 +46,12 @@ export const renderings = (error: unknown): ReadonlyArray<string> => [
 ]
 
 /** Each secret as sent, percent-encoded and form-encoded. */
-const secretForms: ReadonlyArray<readonly [name: string, form: string]> = Object.entries(secretValues).flatMap((
-  [name, value]
-) => [...new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)])].map((form) =>
-  [name, form] as const
-))
+const secretForms: ReadonlyArray<readonly [name: string, form: string]> = Object.entries(secretValues).flatMap(
+  ([name, value]) =>
+    [...new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)])].map(
+      (form) => [name, form] as const
+    )
+)
 
 /** Asserts that no secret of these tests (in any encoding) appears in any of the texts. */
 export const expectNoSecretsIn = (texts: ReadonlyArray<string>): void => {
@@ -65,7 +66,9 @@ export const expectNoSecrets = (error: unknown): void => expectNoSecretsIn(rende
 /** Asserts that an absent optional member is absent, not present as `undefined` (exactOptionalPropertyTypes). */
 export const expectNoUndefinedMembers = (value: unknown): void => {
   if (typeof value !== "object" || value === null) return
-  const undefinedKeys = Object.entries(value).filter(([, member]) => member === undefined).map(([key]) => key)
+  const undefinedKeys = Object.entries(value)
+    .filter(([, member]) => member === undefined)
+    .map(([key]) => key)
   expect(undefinedKeys).toEqual([])
 }
 

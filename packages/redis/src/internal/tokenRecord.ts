@@ -2,7 +2,7 @@
  * How a grant's tokens are laid out in Redis: one hash per grant (`version`, `format`, `encryption`, `iv`,
  * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
  */
-import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
+import { type TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
 import { Effect, Encoding, Option, ParseResult, Schema } from "effect"
 import { script } from "../RedisConnection.js"
 
@@ -60,13 +60,15 @@ export type Stored =
   | { readonly _tag: "Missing" }
 
 /** The tokens as written in `data` (or sealed into it). `Schema.Redacted` encodes to plain text: on purpose here. */
-const SecretsJson = Schema.parseJson(Schema.Struct({
-  accessToken: Schema.Redacted(Schema.String),
-  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.String)),
-  expiresAt: Schema.DateTimeUtc,
-  issuedAt: Schema.DateTimeUtc,
-  scope: Schema.OptionFromNullOr(Schema.String)
-}))
+const SecretsJson = Schema.parseJson(
+  Schema.Struct({
+    accessToken: Schema.Redacted(Schema.String),
+    refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.String)),
+    expiresAt: Schema.DateTimeUtc,
+    issuedAt: Schema.DateTimeUtc,
+    scope: Schema.OptionFromNullOr(Schema.String)
+  })
+)
 const encodeSecrets = Schema.encodeSync(SecretsJson)
 const decodeSecrets = Schema.decodeUnknownEither(SecretsJson)
 
@@ -90,9 +92,15 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
     new Store.TokenStoreError({ operation, key, reason, detail })
 
   /** The fields (`FIELDS` order) as Redis answered them; `null` for an absent one. */
-  const decode = (operation: Operation, key: string, fields: ReadonlyArray<unknown>): Effect.Effect<Stored, Store.TokenStoreError> =>
-    Effect.gen(function*() {
-      const [version, format, encryption, iv, data, cleared] = fields.map((f) => (typeof f === "string" ? f : undefined))
+  const decode = (
+    operation: Operation,
+    key: string,
+    fields: ReadonlyArray<unknown>
+  ): Effect.Effect<Stored, Store.TokenStoreError> =>
+    Effect.gen(function* () {
+      const [version, format, encryption, iv, data, cleared] = fields.map((f) =>
+        typeof f === "string" ? f : undefined
+      )
       if (version === undefined) return cleared === undefined ? MISSING : CLEARED
       const number = Number(version)
       if (!Number.isSafeInteger(number) || number < 1 || format !== FORMAT || data === undefined) {
@@ -117,7 +125,12 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
           associatedData(key, number)
         )
         if (Option.isNone(opened)) {
-          return yield* fail(operation, key, "Decrypt", "the record does not decrypt with this key (wrong key or altered)")
+          return yield* fail(
+            operation,
+            key,
+            "Decrypt",
+            "the record does not decrypt with this key (wrong key or altered)"
+          )
         }
         json = new TextDecoder().decode(opened.value)
       }
@@ -131,10 +144,12 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
     Option.match(cipher, {
       onNone: () => Effect.succeed([FORMAT, NONE, "", encodeSecrets(tokens)]),
       onSome: (c) =>
-        Effect.map(
-          c.seal(utf8(encodeSecrets(tokens)), associatedData(key, version)),
-          (sealed) => [FORMAT, c.algorithm, Encoding.encodeBase64(sealed.iv), Encoding.encodeBase64(sealed.ciphertext)]
-        )
+        Effect.map(c.seal(utf8(encodeSecrets(tokens)), associatedData(key, version)), (sealed) => [
+          FORMAT,
+          c.algorithm,
+          Encoding.encodeBase64(sealed.iv),
+          Encoding.encodeBase64(sealed.ciphertext)
+        ])
     })
 
   return { decode, encode, fail }

@@ -56,16 +56,28 @@ const freePort = (): Promise<number> =>
 
 const launch = (binary: string, port: number, dir: string, persistent: boolean): Promise<ChildProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(binary, [
-      "--port", String(port),
-      "--bind", "127.0.0.1",
-      "--dir", dir,
-      "--save", "",
-      "--appendonly", persistent ? "yes" : "no",
-      "--appendfsync", "always",
-      "--daemonize", "no",
-      "--loglevel", "notice"
-    ], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(
+      binary,
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--save",
+        "",
+        "--appendonly",
+        persistent ? "yes" : "no",
+        "--appendfsync",
+        "always",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "notice"
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] }
+    )
     let output = ""
     const timer = setTimeout(() => {
       child.kill("SIGKILL")
@@ -101,7 +113,7 @@ const terminate = (child: ChildProcess): Promise<void> =>
 
 /** A server for the life of the scope. */
 export const make = (options: RedisServerOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const binary = yield* Effect.try({ try: redisServerBinary, catch: (error) => error })
     const port = yield* Effect.promise(freePort)
     const dir = yield* Effect.acquireRelease(
@@ -113,9 +125,9 @@ export const make = (options: RedisServerOptions = {}) =>
       child !== undefined
         ? Effect.void
         : Effect.tryPromise(() => launch(binary, port, dir, options.persistent === true)).pipe(
-          Effect.flatMap((started) => Effect.sync(() => void (child = started))),
-          Effect.orDie
-        )
+            Effect.flatMap((started) => Effect.sync(() => void (child = started))),
+            Effect.orDie
+          )
     )
     const stop = Effect.promise(async () => {
       const running = child

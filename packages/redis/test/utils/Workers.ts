@@ -17,7 +17,7 @@ const WORKER_SOURCE = fileURLToPath(new URL("../worker/tokenWorker.ts", import.m
 
 /** A TypeScript entry point bundled into one ES module in a temporary directory, removed with the scope. */
 export const bundle = (entry: string): Effect.Effect<string, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dir = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-redis-bundle-"))),
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
@@ -33,7 +33,9 @@ export const bundle = (entry: string): Effect.Effect<string, never, Scope.Scope>
         outfile: path,
         logLevel: "warning",
         // ioredis is CommonJS and requires Node's modules; an ES module bundle needs a `require` for that.
-        banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }
+        banner: {
+          js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+        }
       })
     )
     return path
@@ -64,7 +66,9 @@ export interface Worker {
 const outcomeOf = (child: ChildProcess, output: () => string): Promise<WorkerOutcome> =>
   new Promise((resolve) => {
     child.once("close", (code, signal) => {
-      const line = output().split("\n").find((l) => l.startsWith("RESULT "))
+      const line = output()
+        .split("\n")
+        .find((l) => l.startsWith("RESULT "))
       resolve({
         code,
         signal,
@@ -93,7 +97,8 @@ export const run = (path: string, env: Record<string, string>): Effect.Effect<Wo
       }
       return { child, worker }
     }),
-    ({ child }) => Effect.sync(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")))
+    ({ child }) =>
+      Effect.sync(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")))
   ).pipe(Effect.map(({ worker }) => worker))
 
 /** Starts a test worker with these settings. */

@@ -13,14 +13,17 @@ let prefixes = 0
 export const freshPrefix = (): string => `test-${process.pid}-${++prefixes}:`
 
 /** A store on the test server with its own connection (one "process"), closed with the scope. */
-export const storeOn = (options: Omit<RedisTokenStore.RedisTokenStoreOptions, "connection"> & {
-  readonly commandTimeout?: Duration.DurationInput
-} = {}) =>
+export const storeOn = (
+  options: Omit<RedisTokenStore.RedisTokenStoreOptions, "connection"> & {
+    readonly commandTimeout?: Duration.DurationInput
+  } = {}
+) =>
   Effect.flatMap(RedisServer, (server) =>
     RedisTokenStore.make({
       ...options,
       connection: { url: server.url, maxReconnectDelay: "100 millis", commandTimeout: options.commandTimeout }
-    }).pipe(Effect.orDie))
+    }).pipe(Effect.orDie)
+  )
 
 /** A plain ioredis client on the test server, to read and write keys behind the store's back. */
 export const rawClient = Effect.flatMap(RedisServer, (server) =>
@@ -32,10 +35,9 @@ export const rawClient = Effect.flatMap(RedisServer, (server) =>
       return client
     }),
     (client) => Effect.sync(() => client.disconnect())
-  ))
+  )
+)
 
 /** Runs `check` every 20 ms until it succeeds, for at most `within` (then fails with its last error). */
 export const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, within: Duration.DurationInput = "5 seconds") =>
-  check.pipe(
-    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo(within)))
-  )
+  check.pipe(Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo(within))))

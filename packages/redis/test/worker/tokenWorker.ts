@@ -25,7 +25,7 @@ let calls = 0
 
 /** One caller: a token, then a call with it, until the deadline. */
 const caller = (until: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const manager = yield* TokenManager.TokenManager
     const oauth = yield* OAuthClient.OAuthClient
     while (Date.now() < until) {
@@ -40,7 +40,7 @@ const caller = (until: number) =>
 
 const refreshesSent = Effect.map(Metric.value(TokenManager.metrics.refreshes), (state) => state.count)
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const { callers, mode, startAt, until } = yield* settings
   const manager = yield* TokenManager.TokenManager
   if (mode === "refresh") {
@@ -48,26 +48,30 @@ const program = Effect.gen(function*() {
     return { version: tokens.version, at: Date.now(), refreshes: yield* refreshesSent }
   }
   yield* Effect.sleep(Math.max(0, startAt - Date.now()))
-  yield* Effect.all(Array.from({ length: callers }, () => caller(until)), { concurrency: "unbounded", discard: true })
+  yield* Effect.all(
+    Array.from({ length: callers }, () => caller(until)),
+    { concurrency: "unbounded", discard: true }
+  )
   return { calls, failures, refreshes: yield* refreshesSent }
 })
 
 const layers = TokenManager.layerConfig().pipe(
-  Layer.provideMerge(Layer.merge(
-    RedisTokenStore.layerConfig(),
-    OAuthClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
-  ))
+  Layer.provideMerge(
+    Layer.merge(RedisTokenStore.layerConfig(), OAuthClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer)))
+  )
 )
 
-program.pipe(
-  Effect.flatMap((result) => Console.log(`RESULT ${JSON.stringify(result)}`)),
-  Effect.provide(layers),
-  Logger.withMinimumLogLevel(LogLevel.Warning),
-  Effect.runPromise
-).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(String(error))
-    process.exit(1)
-  }
-)
+program
+  .pipe(
+    Effect.flatMap((result) => Console.log(`RESULT ${JSON.stringify(result)}`)),
+    Effect.provide(layers),
+    Logger.withMinimumLogLevel(LogLevel.Warning),
+    Effect.runPromise
+  )
+  .then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(String(error))
+      process.exit(1)
+    }
+  )

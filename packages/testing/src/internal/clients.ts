@@ -41,12 +41,10 @@ export const isRegisteredRedirect = (client: ClientState, uri: string): boolean 
 export const toClientState = (c: ClientRegistration): ClientState => ({
   clientId: c.clientId,
   redirectUris: new Set(c.redirectUris),
-  loopbackRedirectUris: c.loopbackAnyPort === true
-    ? new Set(c.redirectUris.flatMap((uri) => withoutLoopbackPort(uri) ?? []))
-    : undefined,
+  loopbackRedirectUris:
+    c.loopbackAnyPort === true ? new Set(c.redirectUris.flatMap((uri) => withoutLoopbackPort(uri) ?? [])) : undefined,
   simpleKey: c.simpleKey === undefined ? undefined : secretText(c.simpleKey),
   browserKey: c.browserKey === undefined ? undefined : secretText(c.browserKey),
   permissions: c.permissions ?? [],
   deviceScopes: c.deviceScopes === undefined ? undefined : new Set(c.deviceScopes)
 })
-

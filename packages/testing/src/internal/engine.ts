@@ -99,7 +99,7 @@ export class Engine {
   private route(url: URL): Routed {
     const full = url.pathname
     const path = full.startsWith(this.basePath) ? full.slice(this.basePath.length) || "/" : full
-    const endpoint = full.startsWith(this.basePath) ? endpointsByPath[path] ?? "unknown" : "unknown"
+    const endpoint = full.startsWith(this.basePath) ? (endpointsByPath[path] ?? "unknown") : "unknown"
     return { path, endpoint }
   }
 
@@ -185,7 +185,9 @@ export class Engine {
         return Effect.zipRight(
           this.clock.sleep(fault.duration),
           Effect.suspend(() =>
-            fault.then === undefined ? this.answer(exchange, this.server.process(exchange.parsed)) : this.applyFault(exchange, fault.then)
+            fault.then === undefined
+              ? this.answer(exchange, this.server.process(exchange.parsed))
+              : this.applyFault(exchange, fault.then)
           )
         )
       case "DropConnection": {
@@ -211,7 +213,10 @@ export class Engine {
       case "OAuthErrorWithOk":
         return this.answer(
           exchange,
-          tokenJson(200, { error: fault.error, ...(fault.description !== undefined ? { error_description: fault.description } : {}) })
+          tokenJson(200, {
+            error: fault.error,
+            ...(fault.description !== undefined ? { error_description: fault.description } : {})
+          })
         )
       case "JsonAsTextPlain": {
         const response = this.server.process(exchange.parsed)
@@ -267,9 +272,8 @@ export class Engine {
       requests: Effect.sync(() => this.records.slice()),
       requestCount: (filter?: RequestFilter) =>
         Effect.sync(() => {
-          const key = filter?.grantType !== undefined
-            ? `${filter.endpoint ?? "token"} ${filter.grantType}`
-            : filter?.endpoint
+          const key =
+            filter?.grantType !== undefined ? `${filter.endpoint ?? "token"} ${filter.grantType}` : filter?.endpoint
           if (key !== undefined) return this.counts.get(key) ?? 0
           return this.sequence - this.countBase
         }),

@@ -1,4 +1,12 @@
-import { Cookies, Headers, HttpClientError, type HttpClientRequest, HttpClientResponse, HttpIncomingMessage, UrlParams } from "@effect/platform"
+import {
+  Cookies,
+  Headers,
+  HttpClientError,
+  type HttpClientRequest,
+  HttpClientResponse,
+  HttpIncomingMessage,
+  UrlParams
+} from "@effect/platform"
 import { Effect, Inspectable, Option, Stream } from "effect"
 import type { FakeHttpResponse } from "../FakeHttp.js"
 
@@ -27,9 +35,7 @@ export class InMemoryResponse extends Inspectable.Class implements HttpClientRes
     super()
     this.status = answer.status
     this.headers = Headers.fromInput(answer.headers)
-    this.text = truncated
-      ? Effect.fail(this.decodeError(connectionReset()))
-      : Effect.succeed(answer.body)
+    this.text = truncated ? Effect.fail(this.decodeError(connectionReset())) : Effect.succeed(answer.body)
   }
 
   private decodeError(cause: unknown): HttpClientError.ResponseError {
@@ -50,7 +56,8 @@ export class InMemoryResponse extends Inspectable.Class implements HttpClientRes
       Effect.try({
         try: () => (text === "" ? null : JSON.parse(text)) as unknown,
         catch: (cause) => this.decodeError(cause)
-      }))
+      })
+    )
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
@@ -66,7 +73,8 @@ export class InMemoryResponse extends Inspectable.Class implements HttpClientRes
       Effect.tryPromise({
         try: () => new Response(text, { headers: this.answer.headers }).formData(),
         catch: (cause) => this.decodeError(cause)
-      }))
+      })
+    )
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {

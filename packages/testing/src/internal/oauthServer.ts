@@ -195,7 +195,8 @@ export class OAuthServer {
     if (client.simpleKey !== undefined || client.browserKey !== undefined) {
       const simple = headers[Credentials.SIMPLE_KEY_HEADER]
       const browser = headers[Credentials.BROWSER_KEY_HEADER]
-      const ok = (client.simpleKey !== undefined && simple === client.simpleKey) ||
+      const ok =
+        (client.simpleKey !== undefined && simple === client.simpleKey) ||
         (client.browserKey !== undefined && browser === client.browserKey)
       if (!ok) {
         return Either.left(
@@ -234,7 +235,8 @@ export class OAuthServer {
       state.grant.revoked = true
       return this.oauthError(400, "invalid_grant", "The authorization code was already used; its tokens are revoked")
     }
-    if (this.now() >= state.expiresAt) return this.oauthError(400, "invalid_grant", "The authorization code has expired")
+    if (this.now() >= state.expiresAt)
+      return this.oauthError(400, "invalid_grant", "The authorization code has expired")
     if (redirectUri !== state.redirectUri) {
       return this.oauthError(400, "invalid_grant", "redirect_uri does not match the authorization request")
     }
@@ -369,7 +371,10 @@ export class OAuthServer {
   }
 
   /** Issues an access token (and a refresh token) for a grant, with its wire body. */
-  private issue(grant: GrantState, withRefresh: boolean): {
+  private issue(
+    grant: GrantState,
+    withRefresh: boolean
+  ): {
     readonly body: TokenBody
     readonly accessToken: string
     readonly refreshToken: string | undefined
@@ -392,7 +397,9 @@ export class OAuthServer {
     const body: TokenBody = {
       access_token: accessToken,
       token_type: "bearer",
-      ...(expiresInFormat === "omit" ? {} : { expires_in: expiresInFormat === "string" ? String(expiresIn) : expiresIn }),
+      ...(expiresInFormat === "omit"
+        ? {}
+        : { expires_in: expiresInFormat === "string" ? String(expiresIn) : expiresIn }),
       scope: grant.permissions.join(" "),
       ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {})
     }
@@ -488,26 +495,29 @@ export class OAuthServer {
     return Effect.suspend(() => {
       if (typeof input === "string" || input instanceof URL) {
         const query = new URL(input).searchParams
-        return this.decide({
-          clientId: query.get("client_id") ?? undefined,
-          redirectUri: query.get("redirect_uri") ?? undefined,
-          state: query.get("state") ?? undefined,
-          responseType: query.get("response_type") ?? undefined
-        }, decision)
+        return this.decide(
+          {
+            clientId: query.get("client_id") ?? undefined,
+            redirectUri: query.get("redirect_uri") ?? undefined,
+            state: query.get("state") ?? undefined,
+            responseType: query.get("response_type") ?? undefined
+          },
+          decision
+        )
       }
-      return this.decide({
-        clientId: input.clientId,
-        redirectUri: input.redirectUri,
-        state: secretText(input.state),
-        responseType: "code"
-      }, decision)
+      return this.decide(
+        {
+          clientId: input.clientId,
+          redirectUri: input.redirectUri,
+          state: secretText(input.state),
+          responseType: "code"
+        },
+        decision
+      )
     })
   }
 
-  private decideDevice(
-    userCode: string,
-    decide: (device: DeviceState) => void
-  ): Effect.Effect<void, UserCodeRejected> {
+  private decideDevice(userCode: string, decide: (device: DeviceState) => void): Effect.Effect<void, UserCodeRejected> {
     return Effect.suspend(() => {
       const device = this.devicesByUserCode.get(userCode.trim().toUpperCase())
       if (device === undefined) return Effect.fail(new UserCodeRejected({ reason: "Unknown" }))
@@ -544,10 +554,10 @@ export class OAuthServer {
     const status = refresh.grant.revoked
       ? "revoked"
       : refresh.rotated
-      ? "rotated"
-      : refresh.expiresAt !== undefined && now >= refresh.expiresAt
-      ? "expired"
-      : "active"
+        ? "rotated"
+        : refresh.expiresAt !== undefined && now >= refresh.expiresAt
+          ? "expired"
+          : "active"
     return Option.some(info("refresh", refresh.grant, status, refresh.expiresAt))
   }
 
@@ -583,12 +593,15 @@ export class OAuthServer {
 
   deviceAuthorizations(): ReadonlyArray<DeviceAuthorizationInfo> {
     const now = this.now()
-    return Array.from(this.devicesByUserCode.values(), (d): DeviceAuthorizationInfo => ({
-      userCode: d.userCode,
-      clientId: d.clientId,
-      scope: d.scope,
-      status: d.status === "pending" && now >= d.expiresAt ? "expired" : d.status,
-      intervalSeconds: d.intervalMillis / 1000
-    }))
+    return Array.from(
+      this.devicesByUserCode.values(),
+      (d): DeviceAuthorizationInfo => ({
+        userCode: d.userCode,
+        clientId: d.clientId,
+        scope: d.scope,
+        status: d.status === "pending" && now >= d.expiresAt ? "expired" : d.status,
+        intervalSeconds: d.intervalMillis / 1000
+      })
+    )
   }
 }

@@ -29,19 +29,17 @@ const millis = (input: Duration.DurationInput): number => Duration.toMillis(Dura
 
 /** Overlays the given settings on the current ones. */
 export const applySettings = (base: Settings, s: FakeUltraCartSettings): Settings => ({
-  apiVersions: s.apiVersions === undefined
-    ? base.apiVersions
-    : s.apiVersions === "any"
-    ? "any"
-    : new Set(s.apiVersions),
+  apiVersions:
+    s.apiVersions === undefined ? base.apiVersions : s.apiVersions === "any" ? "any" : new Set(s.apiVersions),
   merchantId: s.merchantId ?? base.merchantId,
   codeLifetime: s.codeLifetime !== undefined ? millis(s.codeLifetime) : base.codeLifetime,
   accessTokenLifetime: s.accessTokenLifetime !== undefined ? millis(s.accessTokenLifetime) : base.accessTokenLifetime,
-  refreshTokenLifetime: s.refreshTokenLifetime === undefined
-    ? base.refreshTokenLifetime
-    : s.refreshTokenLifetime === "never"
-    ? undefined
-    : millis(s.refreshTokenLifetime),
+  refreshTokenLifetime:
+    s.refreshTokenLifetime === undefined
+      ? base.refreshTokenLifetime
+      : s.refreshTokenLifetime === "never"
+        ? undefined
+        : millis(s.refreshTokenLifetime),
   expiresInFormat: s.expiresInFormat ?? base.expiresInFormat,
   rotateRefreshTokens: s.rotateRefreshTokens ?? base.rotateRefreshTokens,
   omitRefreshTokenOnRefresh: s.omitRefreshTokenOnRefresh ?? base.omitRefreshTokenOnRefresh,

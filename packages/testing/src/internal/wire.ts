@@ -13,11 +13,7 @@ const JSON_TYPE = "application/json; charset=UTF-8"
 /** RFC 6749 §5.1: token answers must not be cached. */
 const noStore = { "cache-control": "no-store", pragma: "no-cache" } as const
 
-export const json = (
-  status: number,
-  body: unknown,
-  headers?: Readonly<Record<string, string>>
-): FakeHttpResponse => ({
+export const json = (status: number, body: unknown, headers?: Readonly<Record<string, string>>): FakeHttpResponse => ({
   status,
   headers: { "content-type": JSON_TYPE, ...headers },
   body: JSON.stringify(body)
