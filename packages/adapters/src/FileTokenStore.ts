@@ -207,27 +207,13 @@ export const make = (
           }
           return fromSecrets(record.tokens, record.version)
         }
-        if (Option.isNone(cipher)) {
-          return yield* fail(operation, key, "Decrypt", "the record is encrypted and no encryption key is configured")
-        }
-        const iv = Encoding.decodeBase64(record.iv)
-        const ciphertext = Encoding.decodeBase64(record.ciphertext)
-        if (iv._tag === "Left" || ciphertext._tag === "Left") {
-          return yield* fail(operation, key, "Corrupt", "iv or ciphertext is not base64")
-        }
-        const opened = yield* cipher.value.open(
-          { iv: new Uint8Array(iv.right), ciphertext: new Uint8Array(ciphertext.right) },
+        const opened = yield* TokenEncryption.openStored(
+          cipher,
+          { iv: record.iv, ciphertext: record.ciphertext },
           associatedData(key, record.version)
         )
-        if (Option.isNone(opened)) {
-          return yield* fail(
-            operation,
-            key,
-            "Decrypt",
-            "the record does not decrypt with this key (wrong key or altered)"
-          )
-        }
-        const secrets = decodeSecrets(new TextDecoder().decode(opened.value))
+        if (opened._tag === "Left") return yield* fail(operation, key, opened.left.reason, opened.left.detail)
+        const secrets = decodeSecrets(opened.right)
         if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
         return fromSecrets(secrets.right, record.version)
       })

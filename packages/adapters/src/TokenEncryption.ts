@@ -93,6 +93,50 @@ export const make = (key: Redacted.Redacted<string>): Effect.Effect<TokenCipher,
   })
 
 /**
+ * Why a stored record could not be opened: `Corrupt` (its iv or ciphertext is not base64) or `Decrypt` (no key
+ * is configured, or the key is wrong, or the record was altered).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OpenFailure {
+  readonly reason: "Corrupt" | "Decrypt"
+  readonly detail: string
+}
+
+/**
+ * Opens a record as stores keep it (iv and ciphertext in base64) into its UTF-8 plaintext — the one way the file
+ * and Redis stores read an encrypted record.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const openStored = (
+  cipher: Option.Option<TokenCipher>,
+  stored: { readonly iv: string; readonly ciphertext: string },
+  associatedData: Uint8Array<ArrayBuffer>
+): Effect.Effect<Either.Either<string, OpenFailure>> => {
+  if (Option.isNone(cipher)) {
+    return Effect.succeed(
+      Either.left({ reason: "Decrypt", detail: "the record is encrypted and no encryption key is configured" })
+    )
+  }
+  const iv = Encoding.decodeBase64(stored.iv)
+  const ciphertext = Encoding.decodeBase64(stored.ciphertext)
+  if (iv._tag === "Left" || ciphertext._tag === "Left") {
+    return Effect.succeed(Either.left({ reason: "Corrupt", detail: "iv or ciphertext is not base64" }))
+  }
+  return Effect.map(
+    cipher.value.open({ iv: new Uint8Array(iv.right), ciphertext: new Uint8Array(ciphertext.right) }, associatedData),
+    Option.match({
+      onNone: (): Either.Either<string, OpenFailure> =>
+        Either.left({ reason: "Decrypt", detail: "the record does not decrypt with this key (wrong key or altered)" }),
+      onSome: (plain) => Either.right(new TextDecoder().decode(plain))
+    })
+  )
+}
+
+/**
  * A new random key in base64, for `ULTRACART_TOKEN_ENCRYPTION_KEY` or `FileTokenStore`'s `encryptionKey`.
  *
  * @since 0.1.0

@@ -2,7 +2,7 @@
  * How a grant's tokens are laid out in Redis: one hash per grant (`version`, `format`, `encryption`, `iv`,
  * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
  */
-import { type TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
+import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
 import { Effect, Encoding, Option, ParseResult, Schema } from "effect"
 import { script } from "../RedisConnection.js"
 
@@ -112,27 +112,16 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
           return yield* fail(operation, key, "Decrypt", "the record is in plain text but the store requires encryption")
         }
       } else {
-        if (Option.isNone(cipher)) {
-          return yield* fail(operation, key, "Decrypt", "the record is encrypted and no encryption key is configured")
+        if (Option.isSome(cipher) && encryption !== cipher.value.algorithm) {
+          return yield* fail(operation, key, "Corrupt", `unknown encryption ${String(encryption)}`)
         }
-        const nonce = Encoding.decodeBase64(iv ?? "")
-        const sealed = Encoding.decodeBase64(data)
-        if (encryption !== cipher.value.algorithm || nonce._tag === "Left" || sealed._tag === "Left") {
-          return yield* fail(operation, key, "Corrupt", "unknown encryption, or iv or data not base64")
-        }
-        const opened = yield* cipher.value.open(
-          { iv: new Uint8Array(nonce.right), ciphertext: new Uint8Array(sealed.right) },
+        const opened = yield* TokenEncryption.openStored(
+          cipher,
+          { iv: iv ?? "", ciphertext: data },
           associatedData(key, number)
         )
-        if (Option.isNone(opened)) {
-          return yield* fail(
-            operation,
-            key,
-            "Decrypt",
-            "the record does not decrypt with this key (wrong key or altered)"
-          )
-        }
-        json = new TextDecoder().decode(opened.value)
+        if (opened._tag === "Left") return yield* fail(operation, key, opened.left.reason, opened.left.detail)
+        json = opened.right
       }
       const secrets = decodeSecrets(json)
       if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
