@@ -7,7 +7,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck as fc, Option, Redacted, Schema } from "effect"
 import { Callback, Models, type OAuthClient, OAuthError } from "../src/index.js"
-import { client, CLIENT_ID, clientLayer, expectNoSecrets, REDIRECT_URI, renderings, secrets } from "./utils/fixtures.js"
+import {
+  callbackErrorTags,
+  client,
+  CLIENT_ID,
+  clientLayer,
+  expectNoSecrets,
+  REDIRECT_URI,
+  renderings,
+  secrets
+} from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
 
 /** Well-formed Unicode text (what a form body can carry), blank-free at the ends where the client requires it. */
@@ -254,20 +263,12 @@ describe("any answer from the server", () => {
       Models.OauthRevokeSuccessResponse,
       Models.ErrorResponse
     ]) {
-      const decoded = Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>)(value)
-      expect(Either.isLeft(decoded) || Either.isRight(decoded)).toBe(true)
+      expect(() => Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>)(value)).not.toThrow()
     }
   })
 })
 
 describe("callbacks with arbitrary query strings", () => {
-  const callbackTags = new Set([
-    "AuthorizationDenied",
-    "AuthorizationExpired",
-    "AuthorizationFailed",
-    "CallbackMissingCode",
-    "StateMismatch"
-  ])
   /** Raw query text: percent signs with and without valid escapes, encoded lone surrogates, repeated names. */
   const rawQuery = fc
     .array(
@@ -312,7 +313,7 @@ describe("callbacks with arbitrary query strings", () => {
       if (Exit.isFailure(exit)) {
         expect(Cause.isDie(exit.cause)).toBe(false)
         const failure = Cause.failureOption(exit.cause)
-        expect(Option.map(failure, (e) => callbackTags.has(e._tag))).toEqual(Option.some(true))
+        expect(Option.map(failure, (e) => callbackErrorTags.has(e._tag))).toEqual(Option.some(true))
       } else {
         expect(Redacted.isRedacted(exit.value)).toBe(true)
       }

@@ -116,3 +116,12 @@ export const tokenBody = {
   token_type: "bearer",
   scope: "order_read item_write"
 }
+
+/** Every tag `Callback.parse` may fail with: property tests check that nothing else comes out. */
+export const callbackErrorTags: ReadonlySet<string> = new Set([
+  "AuthorizationDenied",
+  "AuthorizationExpired",
+  "AuthorizationFailed",
+  "CallbackMissingCode",
+  "StateMismatch"
+])
