@@ -9,9 +9,22 @@
  *
  * @since 0.1.0
  */
-import { Headers, HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Credentials, OAuthClient } from "@ultracart-oauth/core"
-import { Config, ConfigError, Context, Effect, Either, Layer, Option, Predicate, Redacted, Schema } from "effect"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Credentials from "@ultracart-oauth/core/Credentials"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /**
  * The credential effect of {@link layerBearerFrom} failed, so no request was sent. `cause` is that effect's

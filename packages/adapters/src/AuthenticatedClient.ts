@@ -4,9 +4,15 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Credentials } from "@ultracart-oauth/core"
-import { type ConfigError, Effect, Layer, Metric, Redacted } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Credentials from "@ultracart-oauth/core/Credentials"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
 import * as Auth from "./Auth.js"
 import { TokenManager, type TokenManagerError } from "./TokenManager.js"
 

@@ -10,21 +10,22 @@
  *
  * @since 0.1.0
  */
-import { type DeviceAuthorization, OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
-import {
-  Clock,
-  Data,
-  Duration,
-  Effect,
-  Option,
-  type Redacted,
-  Schedule,
-  ScheduleDecision,
-  ScheduleInterval,
-  ScheduleIntervals,
-  Schema,
-  Stream
-} from "effect"
+import type * as DeviceAuthorization from "@ultracart-oauth/core/DeviceAuthorization"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleInterval from "effect/ScheduleInterval"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 
 // -----------------------------------------------------------------------------
 // Errors

@@ -16,23 +16,21 @@
  *
  * @since 0.1.0
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type { PlatformError } from "@effect/platform/Error"
-import type { OAuthError } from "@ultracart-oauth/core"
-import {
-  Clock,
-  Config,
-  type ConfigError,
-  Duration,
-  Effect,
-  Encoding,
-  Layer,
-  Option,
-  ParseResult,
-  type Redacted,
-  Schedule,
-  Schema
-} from "effect"
+import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as TokenEncryption from "./TokenEncryption.js"
 import {
   type CompareAndSetResult,

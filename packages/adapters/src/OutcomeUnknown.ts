@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * An authorization-code or refresh-token exchange failed in a way that leaves its outcome unknown (a timeout, a

@@ -5,9 +5,22 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientError, type HttpClientResponse } from "@effect/platform"
-import { OAuthClient, type OAuthError, RequestOutcome, type TokenResponse } from "@ultracart-oauth/core"
-import { Clock, type Config, type ConfigError, Context, Duration, Effect, Layer, Predicate, Stream } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import * as RequestOutcome from "@ultracart-oauth/core/RequestOutcome"
+import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
+import * as Clock from "effect/Clock"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Predicate from "effect/Predicate"
+import * as Stream from "effect/Stream"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 

@@ -11,8 +11,15 @@
  *
  * @since 0.1.0
  */
-import { RetryAfter } from "@ultracart-oauth/core"
-import { Config, Duration, Effect, Predicate, Random, Schedule, ScheduleDecision, ScheduleInterval } from "effect"
+import * as RetryAfter from "@ultracart-oauth/core/RetryAfter"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleInterval from "effect/ScheduleInterval"
 
 /**
  * The bounds of a retry policy.

@@ -4,8 +4,12 @@
  *
  * @since 0.1.0
  */
-import { OAuthError } from "@ultracart-oauth/core"
-import { Effect, Either, Encoding, Option, Redacted } from "effect"
+import * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 /**
  * The algorithm name written next to encrypted records.

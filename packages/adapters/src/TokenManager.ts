@@ -5,27 +5,27 @@
  *
  * @since 0.1.0
  */
-import { OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
-import {
-  Cause,
-  Clock,
-  Config,
-  type ConfigError,
-  Context,
-  DateTime,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  ExecutionStrategy,
-  FiberId,
-  Layer,
-  Metric,
-  Option,
-  Redacted,
-  Schema,
-  Scope
-} from "effect"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import { type TokenSet, type TokenSetInput, TokenStore, TokenStoreError, withVersion } from "./TokenStore.js"
 

@@ -4,7 +4,14 @@
  *
  * @since 0.1.0
  */
-import { Context, type DateTime, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import * as Context from "effect/Context"
+import type * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 
 /**
  * The tokens of one grant, as the token manager keeps them. Secrets stay `Redacted`. `version` grows by one on

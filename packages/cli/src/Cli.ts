@@ -5,10 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Command } from "@effect/cli"
-import type { CliApp } from "@effect/cli"
-import type { HttpClient } from "@effect/platform"
-import { Effect, Logger, LogLevel } from "effect"
+import * as Command from "@effect/cli/Command"
+import type * as CliApp from "@effect/cli/CliApp"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as CliFailure from "./CliFailure.js"
 import { CliOutput } from "./CliOutput.js"
 import { root } from "./Commands.js"

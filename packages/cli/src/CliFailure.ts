@@ -7,8 +7,10 @@
  * @since 0.1.0
  */
 import * as ValidationError from "@effect/cli/ValidationError"
-import { TokenStore } from "@ultracart-oauth/adapters"
-import { Cause, Option, Predicate } from "effect"
+import * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 
 /**
  * The exit codes.

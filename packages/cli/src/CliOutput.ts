@@ -4,7 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Console, Context, Effect, Layer } from "effect"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 /**
  * @since 0.1.0

@@ -5,9 +5,16 @@
  *
  * @since 0.1.0
  */
-import { Command, Options } from "@effect/cli"
-import { TokenManager, type TokenStore } from "@ultracart-oauth/adapters"
-import { Clock, DateTime, Duration, Effect, Option, Redacted } from "effect"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as TokenManager from "@ultracart-oauth/adapters/TokenManager"
+import type * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as CliFailure from "./CliFailure.js"
 import { CliOutput } from "./CliOutput.js"
 import * as CliSettings from "./CliSettings.js"

@@ -6,12 +6,15 @@
  *
  * @since 0.1.0
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import type { HttpServerError } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { FakeUltraCart } from "@ultracart-oauth/testing"
+import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
-import { type Duration, Effect, type Scope } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 
 /**

@@ -4,9 +4,15 @@
  *
  * @since 0.1.0
  */
-import { DeviceFlow } from "@ultracart-oauth/adapters"
-import { OAuthClient } from "@ultracart-oauth/core"
-import { Clock, DateTime, Duration, Effect, Option, Ref, Schema } from "effect"
+import * as DeviceFlow from "@ultracart-oauth/adapters/DeviceFlow"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import * as Browser from "./Browser.js"
 import { CliOutput } from "./CliOutput.js"
 import { describeStored } from "./Login.js"

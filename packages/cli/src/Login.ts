@@ -5,8 +5,12 @@
  *
  * @since 0.1.0
  */
-import type { TokenStore } from "@ultracart-oauth/adapters"
-import { Duration, Effect, Option, Schema, type Scope } from "effect"
+import type * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Browser from "./Browser.js"
 import { CliOutput } from "./CliOutput.js"
 import * as LoopbackCallback from "./LoopbackCallback.js"

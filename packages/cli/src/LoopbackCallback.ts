@@ -5,7 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Deferred, Effect, Exit, Option, Schema, type Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 
 /**

@@ -6,7 +6,11 @@
  *
  * @since 0.1.0
  */
-import { Config, Duration, Effect, Redacted, type Scope } from "effect"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import { optional } from "./internal/optionalConfig.js"

@@ -9,7 +9,13 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Encoding, Random, Schema, type Scope } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Random from "effect/Random"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { evaluate, script } from "./RedisConnection.js"
 import type { RedisError } from "./RedisError.js"

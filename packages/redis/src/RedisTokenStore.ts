@@ -27,20 +27,19 @@
  *
  * @since 0.1.0
  */
-import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
-import type { OAuthError } from "@ultracart-oauth/core"
-import {
-  Config,
-  type ConfigError,
-  Duration,
-  Effect,
-  Layer,
-  Option,
-  Queue,
-  Redacted,
-  Schedule,
-  type Scope
-} from "effect"
+import * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
+import * as Store from "@ultracart-oauth/adapters/TokenStore"
+import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { optional } from "./internal/optionalConfig.js"
 import { CLEAR, codec, FIELDS, RESTORE, type Stored, WRITE } from "./internal/tokenRecord.js"

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * The consent page refused to redirect at all: unknown client id or unregistered redirect URI (RFC 6749

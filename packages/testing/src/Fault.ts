@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 
 /**
  * How a `Retry-After` header is written: delta-seconds, an HTTP-date computed on the server's clock (so a

@@ -2,8 +2,13 @@
  * How a grant's tokens are laid out in Redis: one hash per grant (`version`, `format`, `encryption`, `iv`,
  * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
  */
-import { TokenEncryption, TokenStore as Store } from "@ultracart-oauth/adapters"
-import { Effect, Encoding, Option, ParseResult, Schema } from "effect"
+import * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
+import * as Store from "@ultracart-oauth/adapters/TokenStore"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { script } from "../RedisConnection.js"
 
 type TokenSet = Store.TokenSet

@@ -1,4 +1,4 @@
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import type { ClientRegistration } from "../FakeUltraCart.js"
 
 /** A registered app. */

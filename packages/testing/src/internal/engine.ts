@@ -1,4 +1,6 @@
-import { type Clock, Duration, Effect } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { FakeHttpOutcome, FakeHttpRequest, FakeHttpResponse } from "../FakeHttp.js"
 import type { ClientRegistration, FakeUltraCart, FakeUltraCartOptions, FaultMatch } from "../FakeUltraCart.js"
 import type { Fault, RetryAfter } from "../Fault.js"

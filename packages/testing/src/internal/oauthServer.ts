@@ -1,5 +1,9 @@
-import { Credentials } from "@ultracart-oauth/core"
-import { type Clock, Effect, Either, Option, Redacted } from "effect"
+import * as Credentials from "@ultracart-oauth/core/Credentials"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type { AuthorizeDecider, AuthorizeDecision, Grant } from "../AuthorizeDecision.js"
 import type { FakeHttpResponse } from "../FakeHttp.js"
 import type {

@@ -1,5 +1,5 @@
-import { OAuthClient } from "@ultracart-oauth/core"
-import { Duration } from "effect"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import * as Duration from "effect/Duration"
 import type { AuthorizeDecider, AuthorizeDecision } from "../AuthorizeDecision.js"
 import type { FakeUltraCartSettings } from "../FakeUltraCart.js"
 import type { TokenErrorFormat } from "./wire.js"

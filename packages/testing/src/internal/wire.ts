@@ -1,4 +1,4 @@
-import type { Models } from "@ultracart-oauth/core"
+import type * as Models from "@ultracart-oauth/core/Models"
 import type { FakeHttpResponse } from "../FakeHttp.js"
 
 // Bodies are typed by core's wire schemas (their encoded side), so the fake and the client agree on the shape
