@@ -51,9 +51,10 @@ class FetchResponse extends Lean.LeanResponse {
   constructor(
     request: HttpClientRequest.HttpClientRequest,
     private readonly source: Response,
-    controller: AbortController
+    controller: AbortController,
+    bufferedText?: string
   ) {
-    super(request, source.status, controller, false)
+    super(request, source.status, controller, false, bufferedText)
   }
   protected readHeaders() {
     return Headers.fromInput(this.source.headers)
@@ -81,7 +82,7 @@ const absolute = /^https?:\/\//i
 /** The lean send: one `fetch` call, aborted when the caller is interrupted. */
 const sendWith =
   (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit): Lean.LeanSend =>
-  (request, fiber) => {
+  (request, fiber, buffered) => {
     const body = request.body
     let payload: BodyInit | null = null
     switch (body._tag) {
@@ -113,7 +114,7 @@ const sendWith =
     const callerInit: globalThis.RequestInit | undefined = fiber.currentContext.unsafeMap.get(
       FetchHttpClient.RequestInit.key
     )
-    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new AbortController()
       fetch(url, {
         ...defaults,
@@ -123,7 +124,14 @@ const sendWith =
         body: payload,
         signal: controller.signal
       }).then(
-        (response) => resume(Effect.succeed(new FetchResponse(request, response, controller))),
+        (response) => {
+          if (!buffered) return resume(Effect.succeed(new FetchResponse(request, response, controller)))
+          // The body in the same step as the head: one resumption of the fiber for the whole exchange.
+          response.text().then(
+            (text) => resume(Effect.succeed(new FetchResponse(request, response, controller, text))),
+            (cause) => resume(Effect.fail(new FetchResponse(request, response, controller).error(cause)))
+          )
+        },
         (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
       )
       return Effect.sync(() => controller.abort())

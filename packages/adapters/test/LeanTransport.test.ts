@@ -4,9 +4,12 @@
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Layer, Stream, Tracer } from "effect"
+import { OAuthClient } from "@ultracart-oauth/core"
+import { Chunk, Deferred, Effect, Fiber, Layer, Redacted, Stream, Tracer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as FetchTransport from "../src/FetchTransport.js"
@@ -30,7 +33,7 @@ interface Server {
 
 /**
  * `/echo` answers JSON with a cookie; `/redirect` answers 307 to `/echo`; `/hang` never answers; `/hang-body`
- * sends its head and half a body, then stops.
+ * sends its head and half a body, then stops; `/cut…` sends its head and half a body, then drops the connection.
  */
 const server = Effect.acquireRelease(
   Effect.gen(function* () {
@@ -53,6 +56,12 @@ const server = Effect.acquireRelease(
             res.write("half")
           }
           Deferred.unsafeDone(hanging, Effect.void)
+          return
+        }
+        if (path.startsWith("/cut")) {
+          // The head and half the body, then the connection is dropped.
+          res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+          res.write('{"access_token":', () => res.destroy())
           return
         }
         if (path === "/redirect") {
@@ -218,4 +227,63 @@ describe("FetchTransport redirects", () => {
       expect(seen.map((s) => s.path)).toEqual(["/redirect", "/echo"])
     }).pipe(Effect.provide(FetchTransport.layer({ requestInit: { redirect: "follow" } })))
   )
+})
+
+/** The buffered `execute` a lean client offers core (see core's `internal/transport.ts`). */
+const bufferedExecute = (client: HttpClient.HttpClient) => {
+  const execute: unknown = Reflect.get(client, Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered"))
+  if (typeof execute !== "function") throw new Error("the client has no buffered execute")
+  return execute as (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+}
+
+describe("FetchTransport, buffered (how the OAuth client sends)", () => {
+  it.scopedLive("answers with the body already read: reading it needs no further wait", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const response = yield* bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/echo`))
+      expect(response.status).toBe(200)
+      // `runSync` throws on anything asynchronous: the text is there.
+      expect(JSON.parse(Effect.runSync(response.text))).toEqual({ method: "GET", body: "" })
+      expect(response.headers["content-type"]).toBe("application/json")
+    }).pipe(Effect.provide(FetchTransport.layer()))
+  )
+
+  it.scopedLive("an interrupted call aborts the exchange while it waits for the body", () =>
+    Effect.gen(function* () {
+      const { aborted, hanging, url } = yield* server
+      const call = yield* Effect.fork(
+        bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/hang-body`))
+      )
+      yield* Deferred.await(hanging)
+      yield* Fiber.interrupt(call)
+      yield* Deferred.await(aborted)
+    }).pipe(Effect.provide(FetchTransport.layer()))
+  )
+
+  it.scopedLive("a body cut short is a ResponseError that keeps the response", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const error = yield* Effect.flip(
+        bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/cut`))
+      )
+      expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode", response: { status: 200 } })
+    }).pipe(Effect.provide(FetchTransport.layer()))
+  )
+
+  for (const timeouts of [{}, { requestTimeout: "5 seconds", bodyTimeout: "5 seconds" }] as const) {
+    it.scopedLive(
+      `the OAuth client (${Object.keys(timeouts).length === 0 ? "no deadlines" : "with deadlines"}) reports a body cut short as TransportError Body`,
+      () =>
+        Effect.gen(function* () {
+          const { url } = yield* server
+          const client = yield* OAuthClient.make({ clientId: "client-1", baseUrl: `${url}/cut`, ...timeouts })
+          const error = yield* Effect.flip(
+            client.exchangeCode({ code: Redacted.make("code-1"), redirectUri: "https://app.example.com/cb" })
+          )
+          expect(error).toMatchObject({ _tag: "TransportError", reason: "Body", outcome: "Unknown" })
+        }).pipe(Effect.provide(FetchTransport.layer()))
+    )
+  }
 })

@@ -23,7 +23,7 @@ import * as DeviceAuthorization from "./DeviceAuthorization.js"
 import { withRedactedHeaderNames } from "./internal/redact.js"
 import { type BodyDecoder, nullableStructDecoder, read } from "./internal/response.js"
 import { isTracing } from "./internal/tracing.js"
-import { forUltraCart, fromHttpClientError } from "./internal/transport.js"
+import { type Execute, forUltraCart, fromHttpClientError } from "./internal/transport.js"
 import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
 import * as MerchantIdentity from "./MerchantIdentity.js"
 import { OauthDeviceAuthorizationResponse, OauthRevokeSuccessResponse, OauthTokenResponse } from "./Models.js"
@@ -292,6 +292,10 @@ export const make = (
     const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
     const base = yield* HttpClient.HttpClient
     const clients = forUltraCart(options.transformClient ? options.transformClient(base) : base)
+    // Every call reads its body whole; with no deadline to tell the head from the body, the transport may read both
+    // in one step.
+    const untracedExecute =
+      Option.isNone(requestTimeout) && Option.isNone(bodyTimeout) ? clients.untracedBuffered : clients.untraced.execute
 
     // Each endpoint's request without its body, built once (requests are immutable values).
     const headers = { accept: "application/json", "x-ultracart-api-version": apiVersion }
@@ -324,16 +328,16 @@ export const make = (
             onTimeout: () => timeoutError(endpoint, reason, deadline.value)
           })
 
-    /** Sends one request through `httpClient` and reads its answer (redirects are never followed). */
+    /** Sends one request with `sendRequest` and reads its answer (redirects are never followed). */
     const send = <A>(
-      httpClient: HttpClient.HttpClient,
+      sendRequest: Execute,
       endpoint: Endpoint,
       request: HttpClientRequest.HttpClientRequest,
       decoder: BodyDecoder<A>,
       secrets: ReadonlyArray<Redacted.Redacted<string>>
     ): Effect.Effect<A, OAuthClientError> =>
       // One `matchEffect` rather than `mapError` + `flatMap`: fewer steps on every call.
-      Effect.matchEffect(withDeadline(httpClient.execute(request), endpoint, "Timeout", requestTimeout), {
+      Effect.matchEffect(withDeadline(sendRequest(request), endpoint, "Timeout", requestTimeout), {
         onFailure: (error) =>
           Effect.fail(error._tag === "TransportError" ? error : fromHttpClientError(endpoint, error, secrets)),
         onSuccess: (response: HttpClientResponse.HttpClientResponse) =>
@@ -353,14 +357,14 @@ export const make = (
     ): Effect.Effect<A, OAuthClientError> =>
       Effect.withFiberRuntime((fiber) =>
         isTracing(fiber)
-          ? send(clients.traced, endpoint, request, decoder, secrets).pipe(
+          ? send(clients.traced.execute, endpoint, request, decoder, secrets).pipe(
               withRedactedHeaders,
               Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
                 kind: "client",
                 attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
               })
             )
-          : send(clients.untraced, endpoint, request, decoder, secrets)
+          : send(untracedExecute, endpoint, request, decoder, secrets)
       )
 
     const post = <A>(

@@ -26,6 +26,13 @@ import * as Tracer from "effect/Tracer"
  */
 const LeanTransport = Symbol.for("@ultracart-oauth/HttpClient/LeanTransport")
 
+/**
+ * Core's key for a lean client's buffered `execute`: its response has the whole body read already, in the same step
+ * as the head (one suspension of the fiber instead of two). Core uses it for calls that read the body whole and set
+ * no separate deadline for it.
+ */
+const LeanBuffered = Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered")
+
 /** The tracer a fiber has until the program installs one: its spans reach no exporter. */
 const defaultTracer = Effect.runSync(Effect.tracer)
 
@@ -35,36 +42,44 @@ const scopedRequests = globalValue(
   () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
 )
 
-/** Sends a request the transport's lean way; `undefined` when it cannot (the platform's client sends it then). */
+/**
+ * Sends a request the transport's lean way; `undefined` when it cannot (the platform's client sends it then).
+ * With `buffered`, the transport may read the body whole before it answers (a transport that cannot, ignores it).
+ */
 export type LeanSend = (
   request: HttpClientRequest.HttpClientRequest,
-  fiber: Fiber.RuntimeFiber<unknown, unknown>
-) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> | undefined
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  buffered: boolean
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> | undefined
 
 /**
  * The transport's client: `send` for the common request, the platform's `fallback` when a span would be recorded
  * (a tracer is installed, or a span is open whose trace may be propagated), for scoped requests, and for what
- * `send` declines. `neverFollowsRedirects` marks it for core (see {@link LeanTransport}).
+ * `send` declines. `neverFollowsRedirects` marks it for core (see {@link LeanTransport} and {@link LeanBuffered}).
  */
 export const make = (
   fallback: HttpClient.HttpClient,
   send: LeanSend,
   neverFollowsRedirects: boolean
 ): HttpClient.HttpClient => {
-  const execute = (request: HttpClientRequest.HttpClientRequest) =>
+  const executeWith = (buffered: boolean) => (request: HttpClientRequest.HttpClientRequest) =>
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
       const tracing =
         fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
         (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
       if (tracing || scopedRequests.has(request)) return fallback.execute(request)
-      return send(request, fiber) ?? fallback.execute(request)
+      return send(request, fiber, buffered) ?? fallback.execute(request)
     })
+  const execute = executeWith(false)
   const client: HttpClient.HttpClient = HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, execute),
     Effect.succeed
   )
   // Called directly, the client skips the steps of an identity preprocess (combinators still go through both).
-  return Object.assign(client, neverFollowsRedirects ? { execute, [LeanTransport]: true } : { execute })
+  return Object.assign(
+    client,
+    neverFollowsRedirects ? { execute, [LeanTransport]: true, [LeanBuffered]: executeWith(true) } : { execute }
+  )
 }
 
 /** The request's URL with its query parameters and fragment, or the `InvalidUrl` error. */
@@ -106,12 +121,15 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   /**
    * @param exchange stops the exchange. With `guard`, it also runs if the response is dropped unread (a Node
    *   transport's unread body holds its connection; `fetch` releases one by itself).
+   * @param bufferedText the body, when the transport read it whole before answering (a buffered send): `text` is
+   *   then immediate, and the body cannot be read another way.
    */
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly status: number,
     private readonly exchange: Abortable,
-    private readonly guarded: boolean
+    private readonly guarded: boolean,
+    private readonly bufferedText?: string
   ) {
     super()
     if (guarded) unread.register(this, exchange, this)
@@ -137,7 +155,9 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.body(() => (this.textBody ??= this.readText()))
+    return this.bufferedText !== undefined
+      ? Effect.succeed(this.bufferedText)
+      : this.body(() => (this.textBody ??= this.readText()))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -171,7 +191,8 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
     return this.readStream()
   }
 
-  protected error(cause: unknown): HttpClientError.ResponseError {
+  /** A failure to read this response's body. */
+  error(cause: unknown): HttpClientError.ResponseError {
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 

@@ -1,6 +1,8 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
@@ -72,8 +74,25 @@ const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient 
  */
 export const LeanTransport: unique symbol = Symbol.for("@ultracart-oauth/HttpClient/LeanTransport") as never
 
+/**
+ * On a lean client, its `execute` that answers with the body already read (in the same step as the head, where the
+ * transport can): for calls that read the body whole and give it no deadline of its own.
+ */
+export const LeanBuffered: unique symbol = Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered") as never
+
 const isLean = (client: HttpClient.HttpClient): boolean =>
   Predicate.hasProperty(client, LeanTransport) && client[LeanTransport] === true
+
+/** Sends a request and answers with its response. */
+export type Execute = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+
+const bufferedExecute = (client: HttpClient.HttpClient): Execute | undefined => {
+  if (!Predicate.hasProperty(client, LeanBuffered)) return undefined
+  const execute = client[LeanBuffered]
+  return typeof execute === "function" ? (execute as Execute) : undefined
+}
 
 /** The program's client prepared for UltraCart, for calls with and without a tracer installed. */
 export interface UltraCartClients {
@@ -81,6 +100,8 @@ export interface UltraCartClients {
   readonly traced: HttpClient.HttpClient
   /** For calls without a tracer: no HTTP span (it would reach nothing, and costs a quarter of a call). */
   readonly untraced: HttpClient.HttpClient
+  /** `untraced.execute`, or the transport's buffered one (see {@link LeanBuffered}) where it has one. */
+  readonly untracedBuffered: Execute
 }
 
 /**
@@ -89,10 +110,14 @@ export interface UltraCartClients {
  * for our trace ids; a `transformClient` can opt back in with `HttpClient.withTracerPropagation(true)`).
  */
 export const forUltraCart = (client: HttpClient.HttpClient): UltraCartClients => {
-  if (isLean(client)) return { traced: HttpClient.withTracerPropagation(client, false), untraced: client }
-  const safe = noFetchRedirects(client)
-  return {
-    traced: HttpClient.withTracerPropagation(safe, false),
-    untraced: HttpClient.transformResponse(safe, Effect.locally(FiberRef.currentTracerEnabled, false))
+  if (isLean(client)) {
+    return {
+      traced: HttpClient.withTracerPropagation(client, false),
+      untraced: client,
+      untracedBuffered: bufferedExecute(client) ?? client.execute
+    }
   }
+  const safe = noFetchRedirects(client)
+  const untraced = HttpClient.transformResponse(safe, Effect.locally(FiberRef.currentTracerEnabled, false))
+  return { traced: HttpClient.withTracerPropagation(safe, false), untraced, untracedBuffered: untraced.execute }
 }
