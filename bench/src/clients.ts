@@ -193,26 +193,70 @@ export const simpleOAuth2 = (base: string): BenchClient => {
   }
 }
 
+/**
+ * Runs `call()` `calls` times in an Effect program: one fiber, or `inFlight` fibers (how an Effect program uses it).
+ */
+const effectRunner = <R>(
+  runtime: ManagedRuntime.ManagedRuntime<R, unknown>,
+  call: () => Effect.Effect<unknown, unknown, R>
+) => {
+  const loop = (calls: number): Effect.Effect<void, unknown, R> =>
+    calls <= 0 ? Effect.void : Effect.flatMap(call(), () => loop(calls - 1))
+  return (calls: number, inFlight: number): Promise<void> => {
+    if (inFlight <= 1) return runtime.runPromise(loop(calls))
+    const each = Math.floor(calls / inFlight)
+    const extra = calls - each * inFlight
+    const workers = Array.from({ length: inFlight }, (_, i) => loop(each + (i < extra ? 1 : 0)))
+    return runtime.runPromise(Effect.all(workers, { concurrency: "unbounded", discard: true }))
+  }
+}
+
+/**
+ * The least any Effect client over `fetch` does: the hand-written `fetch` inside one `Effect.async`, aborted through
+ * its signal when the fiber is interrupted. No typed request, no decoding, no `Redacted`: what is left is Effect's
+ * own cost of an interruptible call (the fiber's suspension and resumption, the interrupt handler, the signal).
+ */
+export const effectFetch = (base: string): BenchClient => {
+  const url = `${base}/oauth/token`
+  const headers = {
+    accept: "application/json",
+    "content-type": "application/x-www-form-urlencoded",
+    "x-ultracart-api-version": API_VERSION
+  }
+  const call = Effect.async<unknown>((resume) => {
+    const controller = new AbortController()
+    fetch(url, { method: "POST", redirect: "manual", headers, body: formBody(), signal: controller.signal })
+      .then((response) =>
+        response.json().then((json: { access_token?: unknown }) => {
+          if (response.status !== 200 || typeof json.access_token !== "string") fail("effect-fetch")
+          resume(Effect.succeed(json))
+        })
+      )
+      .catch((cause: unknown) => resume(Effect.die(cause)))
+    return Effect.sync(() => controller.abort())
+  })
+  const runtime = ManagedRuntime.make(Layer.empty)
+  return {
+    id: "effect-fetch",
+    label: "fetch in Effect.async, abortable (Effect's floor)",
+    run: effectRunner(runtime, () => call),
+    close: () => runtime.dispose()
+  }
+}
+
 /** Our client over one of our transports. */
 const ours = (id: string, label: string, base: string, transport: Layer.Layer<HttpClient.HttpClient>): BenchClient => {
   const runtime = ManagedRuntime.make(
     OAuthClient.layer({ clientId: CLIENT_ID, baseUrl: base }).pipe(Layer.provide(transport))
   )
   const clientPromise = runtime.runPromise(OAuthClient.OAuthClient)
-  const exchange = (client: OAuthClient.OAuthClient.Service) =>
-    client.exchangeCode({ code: Redacted.make(CODE), redirectUri: REDIRECT_URI })
-  const loop = (client: OAuthClient.OAuthClient.Service, calls: number): Effect.Effect<void, unknown> =>
-    calls <= 0 ? Effect.void : Effect.flatMap(exchange(client), () => loop(client, calls - 1))
   return {
     id,
     label,
     run: async (calls, inFlight) => {
       const client = await clientPromise
-      if (inFlight <= 1) return runtime.runPromise(loop(client, calls))
-      const each = Math.floor(calls / inFlight)
-      const extra = calls - each * inFlight
-      const workers = Array.from({ length: inFlight }, (_, i) => loop(client, each + (i < extra ? 1 : 0)))
-      return runtime.runPromise(Effect.all(workers, { concurrency: "unbounded", discard: true }))
+      const exchange = () => client.exchangeCode({ code: Redacted.make(CODE), redirectUri: REDIRECT_URI })
+      return effectRunner(runtime, exchange)(calls, inFlight)
     },
     close: () => runtime.dispose()
   }
@@ -231,6 +275,7 @@ export const all: ReadonlyArray<(base: string) => BenchClient> = [
   rawFetchWithSignal,
   oauth4webapi,
   simpleOAuth2,
+  effectFetch,
   oursFetch,
   oursUndici,
   oursNodeHttp

@@ -20,8 +20,8 @@ const WARM = quick ? 500 : 2000
 const IN_FLIGHT = 64
 const COLD_RUNS = quick ? 2 : 9
 
-const coldPrograms = ["fetch", "oauth4webapi", "ours-fetch", "ours-undici"] as const
-const sizePrograms = ["oauth4webapi", "ours-fetch"] as const
+const coldPrograms = ["fetch", "oauth4webapi", "effect-schema", "ours-fetch", "ours-undici"] as const
+const sizePrograms = ["oauth4webapi", "effect-schema", "ours-fetch"] as const
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
