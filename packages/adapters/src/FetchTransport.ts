@@ -51,10 +51,9 @@ class FetchResponse extends Lean.LeanResponse {
   constructor(
     request: HttpClientRequest.HttpClientRequest,
     private readonly source: Response,
-    controller: AbortController,
-    bufferedText?: string
+    controller: AbortController
   ) {
-    super(request, source.status, controller, false, bufferedText)
+    super(request, source.status, controller, false)
   }
   protected readHeaders() {
     return Headers.fromInput(this.source.headers)
@@ -124,14 +123,7 @@ const sendWith =
         body: payload,
         signal: controller.signal
       }).then(
-        (response) => {
-          if (!buffered) return resume(Effect.succeed(new FetchResponse(request, response, controller)))
-          // The body in the same step as the head: one resumption of the fiber for the whole exchange.
-          response.text().then(
-            (text) => resume(Effect.succeed(new FetchResponse(request, response, controller, text))),
-            (cause) => resume(Effect.fail(new FetchResponse(request, response, controller).error(cause)))
-          )
-        },
+        (response) => Lean.answer(resume, new FetchResponse(request, response, controller), buffered),
         (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
       )
       return Effect.sync(() => controller.abort())

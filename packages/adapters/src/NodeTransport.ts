@@ -91,7 +91,7 @@ class UndiciResponse extends Lean.LeanResponse {
 /** The lean undici send: one `dispatcher.request`, aborted when the caller is interrupted. */
 const sendUndici =
   (dispatcher: Undici.Dispatcher): Lean.LeanSend =>
-  (request, fiber) => {
+  (request, fiber, buffered) => {
     const body = plainBody(request)
     if (body === undefined) return undefined
     const url = Lean.urlOf(request)
@@ -100,7 +100,7 @@ const sendUndici =
     const options: Undici.Dispatcher.RequestOptions | undefined = fiber.currentContext.unsafeMap.get(
       NodeHttpClient.UndiciRequestOptions.key
     )
-    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new UndiciAbort()
       dispatcher
         .request({
@@ -116,7 +116,7 @@ const sendUndici =
           bodyTimeout: 0
         })
         .then(
-          (response) => resume(Effect.succeed(new UndiciResponse(request, response, controller))),
+          (response) => Lean.answer(resume, new UndiciResponse(request, response, controller), buffered),
           (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
         )
       return Effect.sync(() => controller.abort())
@@ -170,19 +170,19 @@ class NodeHttpResponse extends Lean.LeanResponse {
  */
 const sendNodeHttp =
   (agent: NodeHttpClient.HttpAgent): Lean.LeanSend =>
-  (request) => {
+  (request, _fiber, buffered) => {
     const body = plainBody(request)
     if (body === undefined) return undefined
     const url = Lean.urlOf(request)
     if (!(url instanceof URL)) return Effect.fail(url)
-    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
       const secure = url.protocol === "https:"
       const options = { agent: secure ? agent.https : agent.http, method: request.method, headers: request.headers }
       const nodeRequest = secure ? Https.request(url, options) : Http.request(url, options)
       // Errors after the response belong to its body (they surface when it is read); `resume` takes the first only.
       nodeRequest.on("error", (cause) => resume(Effect.fail(Lean.transportError(request, cause))))
       nodeRequest.once("response", (response) =>
-        resume(Effect.succeed(new NodeHttpResponse(request, response, nodeRequest)))
+        Lean.answer(resume, new NodeHttpResponse(request, response, nodeRequest), buffered)
       )
       if (body === null) nodeRequest.end()
       else nodeRequest.end(body)

@@ -111,6 +111,22 @@ const recording = () => {
   return { names, layer }
 }
 
+/**
+ * Starts `send` on a request to `path` (which hangs), interrupts it once the server has the request, and waits for
+ * the server to see the connection go: the request was aborted, not abandoned.
+ */
+const abortsWhenInterrupted = (
+  path: string,
+  send: (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) => Effect.Effect<unknown, unknown>
+) =>
+  Effect.gen(function* () {
+    const { aborted, hanging, url } = yield* server
+    const call = yield* Effect.fork(send(yield* HttpClient.HttpClient, HttpClientRequest.get(`${url}${path}`)))
+    yield* Deferred.await(hanging)
+    yield* Fiber.interrupt(call)
+    yield* Deferred.await(aborted)
+  })
+
 for (const [name, transport] of transports) {
   describe(name, () => {
     it.scopedLive("sends method, headers and body; reads status, headers, cookies and the body (twice)", () =>
@@ -159,15 +175,7 @@ for (const [name, transport] of transports) {
     )
 
     it.scopedLive("an interrupted call aborts its request", () =>
-      Effect.gen(function* () {
-        const { aborted, hanging, url } = yield* server
-        const client = yield* HttpClient.HttpClient
-        const call = yield* Effect.fork(client.get(`${url}/hang`))
-        yield* Deferred.await(hanging)
-        yield* Fiber.interrupt(call)
-        // The server sees the connection go: the request was aborted, not abandoned.
-        yield* Deferred.await(aborted)
-      }).pipe(Effect.provide(transport()))
+      abortsWhenInterrupted("/hang", (client, request) => client.execute(request)).pipe(Effect.provide(transport()))
     )
 
     it.scopedLive("an interrupted body read aborts the exchange", () =>
@@ -238,44 +246,38 @@ const bufferedExecute = (client: HttpClient.HttpClient) => {
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 }
 
-describe("FetchTransport, buffered (how the OAuth client sends)", () => {
-  it.scopedLive("answers with the body already read: reading it needs no further wait", () =>
-    Effect.gen(function* () {
-      const { url } = yield* server
-      const response = yield* bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/echo`))
-      expect(response.status).toBe(200)
-      // `runSync` throws on anything asynchronous: the text is there.
-      expect(JSON.parse(Effect.runSync(response.text))).toEqual({ method: "GET", body: "" })
-      expect(response.headers["content-type"]).toBe("application/json")
-    }).pipe(Effect.provide(FetchTransport.layer()))
-  )
+for (const [name, transport] of transports) {
+  describe(`${name}, buffered (how the OAuth client sends)`, () => {
+    it.scopedLive("answers with the body already read: reading it needs no further wait", () =>
+      Effect.gen(function* () {
+        const { url } = yield* server
+        const response = yield* bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/echo`))
+        expect(response.status).toBe(200)
+        // `runSync` throws on anything asynchronous: the text is there.
+        expect(JSON.parse(Effect.runSync(response.text))).toEqual({ method: "GET", body: "" })
+        expect(response.headers["content-type"]).toBe("application/json")
+      }).pipe(Effect.provide(transport()))
+    )
 
-  it.scopedLive("an interrupted call aborts the exchange while it waits for the body", () =>
-    Effect.gen(function* () {
-      const { aborted, hanging, url } = yield* server
-      const call = yield* Effect.fork(
-        bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/hang-body`))
+    it.scopedLive("an interrupted call aborts the exchange while it waits for the body", () =>
+      abortsWhenInterrupted("/hang-body", (client, request) => bufferedExecute(client)(request)).pipe(
+        Effect.provide(transport())
       )
-      yield* Deferred.await(hanging)
-      yield* Fiber.interrupt(call)
-      yield* Deferred.await(aborted)
-    }).pipe(Effect.provide(FetchTransport.layer()))
-  )
+    )
 
-  it.scopedLive("a body cut short is a ResponseError that keeps the response", () =>
-    Effect.gen(function* () {
-      const { url } = yield* server
-      const error = yield* Effect.flip(
-        bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/cut`))
-      )
-      expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode", response: { status: 200 } })
-    }).pipe(Effect.provide(FetchTransport.layer()))
-  )
+    it.scopedLive("a body cut short is a ResponseError that keeps the response", () =>
+      Effect.gen(function* () {
+        const { url } = yield* server
+        const error = yield* Effect.flip(
+          bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/cut`))
+        )
+        expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode", response: { status: 200 } })
+      }).pipe(Effect.provide(transport()))
+    )
 
-  for (const timeouts of [{}, { requestTimeout: "5 seconds", bodyTimeout: "5 seconds" }] as const) {
-    it.scopedLive(
-      `the OAuth client (${Object.keys(timeouts).length === 0 ? "no deadlines" : "with deadlines"}) reports a body cut short as TransportError Body`,
-      () =>
+    for (const timeouts of [{}, { requestTimeout: "5 seconds", bodyTimeout: "5 seconds" }] as const) {
+      const deadlines = Object.keys(timeouts).length === 0 ? "no deadlines" : "with deadlines"
+      it.scopedLive(`the OAuth client (${deadlines}) reports a body cut short as TransportError Body`, () =>
         Effect.gen(function* () {
           const { url } = yield* server
           const client = yield* OAuthClient.make({ clientId: "client-1", baseUrl: `${url}/cut`, ...timeouts })
@@ -283,7 +285,8 @@ describe("FetchTransport, buffered (how the OAuth client sends)", () => {
             client.exchangeCode({ code: Redacted.make("code-1"), redirectUri: "https://app.example.com/cb" })
           )
           expect(error).toMatchObject({ _tag: "TransportError", reason: "Body", outcome: "Unknown" })
-        }).pipe(Effect.provide(FetchTransport.layer()))
-    )
-  }
-})
+        }).pipe(Effect.provide(transport()))
+      )
+    }
+  })
+}

@@ -115,21 +115,20 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   private cachedHeaders: Headers.Headers | undefined
   private cachedCookies: Cookies.Cookies | undefined
   private textBody: Promise<string> | undefined
+  /** The body, once a buffered send has read it (see {@link answer}): `text` is then immediate. */
+  private bufferedText: string | undefined
   private bytesBody: Promise<ArrayBuffer> | undefined
   private formBody: Promise<FormData> | undefined
 
   /**
    * @param exchange stops the exchange. With `guard`, it also runs if the response is dropped unread (a Node
    *   transport's unread body holds its connection; `fetch` releases one by itself).
-   * @param bufferedText the body, when the transport read it whole before answering (a buffered send): `text` is
-   *   then immediate, and the body cannot be read another way.
    */
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly status: number,
     private readonly exchange: Abortable,
-    private readonly guarded: boolean,
-    private readonly bufferedText?: string
+    private readonly guarded: boolean
   ) {
     super()
     if (guarded) unread.register(this, exchange, this)
@@ -158,6 +157,14 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
     return this.bufferedText !== undefined
       ? Effect.succeed(this.bufferedText)
       : this.body(() => (this.textBody ??= this.readText()))
+  }
+
+  /** Reads the body as text now, so that `text` answers at once; the body cannot be read another way after. */
+  readWhole(): Promise<void> {
+    if (this.guarded) unread.unregister(this)
+    return (this.textBody ??= this.readText()).then((text) => {
+      this.bufferedText = text
+    })
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -213,5 +220,24 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
       request: this.request.toJSON(),
       status: this.status
     })
+  }
+}
+
+/**
+ * Answers a send with its response; for a buffered send, once its body is read (a failure to read it is the
+ * response's `ResponseError`), so that the call resumes its fiber once for head and body.
+ */
+export const answer = (
+  resume: (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void,
+  response: LeanResponse,
+  buffered: boolean
+): void => {
+  if (buffered) {
+    response.readWhole().then(
+      () => resume(Effect.succeed(response)),
+      (cause) => resume(Effect.fail(response.error(cause)))
+    )
+  } else {
+    resume(Effect.succeed(response))
   }
 }

@@ -91,6 +91,8 @@ export type Execute = (
 const bufferedExecute = (client: HttpClient.HttpClient): Execute | undefined => {
   if (!Predicate.hasProperty(client, LeanBuffered)) return undefined
   const execute = client[LeanBuffered]
+  // Set by adapters' lean transports (`internal/lean.ts`) to their buffered `execute`; a function is all that can
+  // be checked at run time.
   return typeof execute === "function" ? (execute as Execute) : undefined
 }
 
