@@ -115,6 +115,7 @@ const sendWith =
     )
     return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new AbortController()
+      const exchange = Lean.exchange(request, buffered, resume, () => controller.abort())
       fetch(url, {
         ...defaults,
         ...callerInit,
@@ -123,10 +124,10 @@ const sendWith =
         body: payload,
         signal: controller.signal
       }).then(
-        (response) => Lean.answer(resume, new FetchResponse(request, response, controller), buffered),
-        (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+        (response) => exchange.response(new FetchResponse(request, response, controller)),
+        (cause) => exchange.fail(Lean.transportError(request, cause))
       )
-      return Effect.sync(() => controller.abort())
+      return exchange.interrupt
     })
   }
 

@@ -102,6 +102,7 @@ const sendUndici =
     )
     return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new UndiciAbort()
+      const exchange = Lean.exchange(request, buffered, resume, () => controller.abort())
       dispatcher
         .request({
           ...options,
@@ -116,10 +117,10 @@ const sendUndici =
           bodyTimeout: 0
         })
         .then(
-          (response) => Lean.answer(resume, new UndiciResponse(request, response, controller), buffered),
-          (cause) => resume(Effect.fail(Lean.transportError(request, cause)))
+          (response) => exchange.response(new UndiciResponse(request, response, controller)),
+          (cause) => exchange.fail(Lean.transportError(request, cause))
         )
-      return Effect.sync(() => controller.abort())
+      return exchange.interrupt
     })
   }
 
@@ -179,16 +180,17 @@ const sendNodeHttp =
       const secure = url.protocol === "https:"
       const options = { agent: secure ? agent.https : agent.http, method: request.method, headers: request.headers }
       const nodeRequest = secure ? Https.request(url, options) : Http.request(url, options)
+      const exchange = Lean.exchange(request, buffered, resume, () => {
+        nodeRequest.destroy()
+      })
       // Errors after the response belong to its body (they surface when it is read); `resume` takes the first only.
-      nodeRequest.on("error", (cause) => resume(Effect.fail(Lean.transportError(request, cause))))
+      nodeRequest.on("error", (cause) => exchange.fail(Lean.transportError(request, cause)))
       nodeRequest.once("response", (response) =>
-        Lean.answer(resume, new NodeHttpResponse(request, response, nodeRequest), buffered)
+        exchange.response(new NodeHttpResponse(request, response, nodeRequest))
       )
       if (body === null) nodeRequest.end()
       else nodeRequest.end(body)
-      return Effect.sync(() => {
-        nodeRequest.destroy()
-      })
+      return exchange.interrupt
     })
   }
 

@@ -32,7 +32,7 @@ interface Server {
 }
 
 /**
- * `/echo` answers JSON with a cookie; `/redirect` answers 307 to `/echo`; `/hang` never answers; `/hang-body`
+ * `/echo` answers JSON with a cookie; `/redirect` answers 307 to `/echo`; `/hang…` never answers; `/hang-body…`
  * sends its head and half a body, then stops; `/cut…` sends its head and half a body, then drops the connection.
  */
 const server = Effect.acquireRelease(
@@ -51,7 +51,7 @@ const server = Effect.acquireRelease(
         seen.push({ method: req.method ?? "", path, headers: req.headers, body })
         if (path.startsWith("/hang")) {
           res.on("close", () => Deferred.unsafeDone(aborted, Effect.void))
-          if (path === "/hang-body") {
+          if (path.startsWith("/hang-body")) {
             res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
             res.write("half")
           }
@@ -238,13 +238,26 @@ describe("FetchTransport redirects", () => {
 })
 
 /** The buffered `execute` a lean client offers core (see core's `internal/transport.ts`). */
-const bufferedExecute = (client: HttpClient.HttpClient) => {
+const bufferedExecute = (client: HttpClient.HttpClient, headMillis?: number, bodyMillis?: number) => {
   const execute: unknown = Reflect.get(client, Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered"))
   if (typeof execute !== "function") throw new Error("the client has no buffered execute")
-  return execute as (
-    request: HttpClientRequest.HttpClientRequest
+  const buffered = execute as (
+    request: HttpClientRequest.HttpClientRequest,
+    headMillis: number | undefined,
+    bodyMillis: number | undefined
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+  return (request: HttpClientRequest.HttpClientRequest) => buffered(request, headMillis, bodyMillis)
 }
+
+/**
+ * Deadlines kept by the transport's own timers: these run on the live clock (under a `TestClock` the OAuth client
+ * keeps its deadlines with `Effect.timeout`, tested in core), so the tests give them a few milliseconds against a
+ * server that never finishes: only the kind of failure is asserted, never a time.
+ */
+const deadlineCases = [
+  { phase: "head", path: "/hang", headMillis: 20, bodyMillis: undefined, reason: "Timeout" },
+  { phase: "body", path: "/hang-body", headMillis: undefined, bodyMillis: 20, reason: "BodyTimeout" }
+] as const
 
 for (const [name, transport] of transports) {
   describe(`${name}, buffered (how the OAuth client sends)`, () => {
@@ -274,6 +287,37 @@ for (const [name, transport] of transports) {
         expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode", response: { status: 200 } })
       }).pipe(Effect.provide(transport()))
     )
+
+    for (const { bodyMillis, headMillis, path, phase, reason } of deadlineCases) {
+      it.scopedLive(`a ${phase} deadline aborts the exchange and fails with the deadline as its cause`, () =>
+        Effect.gen(function* () {
+          const { aborted, url } = yield* server
+          const client = yield* HttpClient.HttpClient
+          const error = yield* Effect.flip(
+            bufferedExecute(client, headMillis, bodyMillis)(HttpClientRequest.get(`${url}${path}`))
+          )
+          expect(error).toMatchObject({ _tag: "RequestError", cause: { _tag: "LeanDeadlineExceeded", phase } })
+          yield* Deferred.await(aborted)
+        }).pipe(Effect.provide(transport()))
+      )
+
+      it.scopedLive(`the OAuth client's ${phase} deadline, kept by the transport, is TransportError ${reason}`, () =>
+        Effect.gen(function* () {
+          const { aborted, url } = yield* server
+          const client = yield* OAuthClient.make({
+            clientId: "client-1",
+            baseUrl: `${url}${path}`,
+            ...(headMillis === undefined ? {} : { requestTimeout: headMillis }),
+            ...(bodyMillis === undefined ? {} : { bodyTimeout: bodyMillis })
+          })
+          const error = yield* Effect.flip(
+            client.exchangeCode({ code: Redacted.make("code-1"), redirectUri: "https://app.example.com/cb" })
+          )
+          expect(error).toMatchObject({ _tag: "TransportError", reason, outcome: "Unknown" })
+          yield* Deferred.await(aborted)
+        }).pipe(Effect.provide(transport()))
+      )
+    }
 
     for (const timeouts of [{}, { requestTimeout: "5 seconds", bodyTimeout: "5 seconds" }] as const) {
       const deadlines = Object.keys(timeouts).length === 0 ? "no deadlines" : "with deadlines"

@@ -23,7 +23,13 @@ import * as DeviceAuthorization from "./DeviceAuthorization.js"
 import { withRedactedHeaderNames } from "./internal/redact.js"
 import { type BodyDecoder, nullableStructDecoder, read } from "./internal/response.js"
 import { isTracing } from "./internal/tracing.js"
-import { type Execute, forUltraCart, fromHttpClientError } from "./internal/transport.js"
+import {
+  type BufferedExecute,
+  deadlineExceeded,
+  type Execute,
+  forUltraCart,
+  fromHttpClientError
+} from "./internal/transport.js"
 import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
 import * as MerchantIdentity from "./MerchantIdentity.js"
 import { OauthDeviceAuthorizationResponse, OauthRevokeSuccessResponse, OauthTokenResponse } from "./Models.js"
@@ -183,6 +189,27 @@ const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = MerchantIdenti
  */
 const withRedactedHeaders = withRedactedHeaderNames([...Credentials.SECRET_HEADERS, "uc-rest-error"])
 
+/** Sends the request of one call and reads its answer into the call's result or error. */
+type Send = <A>(
+  endpoint: Endpoint,
+  request: HttpClientRequest.HttpClientRequest,
+  decoder: BodyDecoder<A>,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+) => Effect.Effect<A, OAuthClientError>
+
+/** The clock a program has until it provides another (a `TestClock`, say): it sleeps with real timers. */
+const liveClock = Effect.runSync(Effect.clock)
+
+/** The longest a timer can wait (setTimeout's limit). */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+/** A deadline as a timer's milliseconds: `undefined` for none, `null` for one no timer can keep. */
+const timerMillis = (deadline: Option.Option<Duration.Duration>): number | undefined | null => {
+  if (deadline._tag === "None") return undefined
+  const millis = Duration.toMillis(deadline.value)
+  return Number.isFinite(millis) && millis <= MAX_TIMER_MILLIS ? Math.max(0, Math.ceil(millis)) : null
+}
+
 const paths: Record<Endpoint, string> = {
   token: "/oauth/token",
   revoke: "/oauth/revoke",
@@ -292,10 +319,12 @@ export const make = (
     const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
     const base = yield* HttpClient.HttpClient
     const clients = forUltraCart(options.transformClient ? options.transformClient(base) : base)
-    // Every call reads its body whole; with no deadline to tell the head from the body, the transport may read both
-    // in one step.
-    const untracedExecute =
-      Option.isNone(requestTimeout) && Option.isNone(bodyTimeout) ? clients.untracedBuffered : clients.untraced.execute
+    // Every call reads its body whole: a lean transport can read head and body in one step and keep both deadlines
+    // with timers, where a timer can wait that long.
+    const headMillis = timerMillis(requestTimeout)
+    const bodyMillis = timerMillis(bodyTimeout)
+    const buffered = headMillis === null || bodyMillis === null ? undefined : clients.buffered
+    const timed = headMillis !== undefined || bodyMillis !== undefined
 
     // Each endpoint's request without its body, built once (requests are immutable values).
     const headers = { accept: "application/json", "x-ultracart-api-version": apiVersion }
@@ -329,20 +358,60 @@ export const make = (
           })
 
     /** Sends one request with `sendRequest` and reads its answer (redirects are never followed). */
-    const send = <A>(
-      sendRequest: Execute,
-      endpoint: Endpoint,
-      request: HttpClientRequest.HttpClientRequest,
-      decoder: BodyDecoder<A>,
-      secrets: ReadonlyArray<Redacted.Redacted<string>>
-    ): Effect.Effect<A, OAuthClientError> =>
-      // One `matchEffect` rather than `mapError` + `flatMap`: fewer steps on every call.
-      Effect.matchEffect(withDeadline(sendRequest(request), endpoint, "Timeout", requestTimeout), {
-        onFailure: (error) =>
-          Effect.fail(error._tag === "TransportError" ? error : fromHttpClientError(endpoint, error, secrets)),
-        onSuccess: (response: HttpClientResponse.HttpClientResponse) =>
-          withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
-      })
+    const send =
+      (sendRequest: Execute): Send =>
+      (endpoint, request, decoder, secrets) =>
+        // One `matchEffect` rather than `mapError` + `flatMap`: fewer steps on every call.
+        Effect.matchEffect(withDeadline(sendRequest(request), endpoint, "Timeout", requestTimeout), {
+          onFailure: (error) =>
+            Effect.fail(error._tag === "TransportError" ? error : fromHttpClientError(endpoint, error, secrets)),
+          onSuccess: (response: HttpClientResponse.HttpClientResponse) =>
+            withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
+        })
+
+    /**
+     * Sends one request through the transport's buffered `execute` (head and body in one step, deadlines kept by
+     * the transport) and reads its answer.
+     */
+    const sendBuffered =
+      (execute: BufferedExecute): Send =>
+      (endpoint, request, decoder, secrets) =>
+        Effect.matchEffect(execute(request, headMillis ?? undefined, bodyMillis ?? undefined), {
+          onFailure: (error) => {
+            const deadline = deadlineExceeded(error)
+            if (deadline === undefined) return Effect.fail(fromHttpClientError(endpoint, error, secrets))
+            const [reason, after] =
+              deadline.phase === "head"
+                ? (["Timeout", requestTimeout] as const)
+                : (["BodyTimeout", bodyTimeout] as const)
+            return Effect.fail(
+              timeoutError(
+                endpoint,
+                reason,
+                Option.getOrElse(after, () => Duration.zero)
+              )
+            )
+          },
+          onSuccess: (response: HttpClientResponse.HttpClientResponse) => read(endpoint, response, decoder, secrets)
+        })
+
+    const sendTraced = send(clients.traced.execute)
+    const sendTwoSteps = send(clients.untraced.execute)
+    const sendOneStep = buffered === undefined ? undefined : sendBuffered(buffered)
+    /**
+     * A call without a tracer: through the transport's buffered `execute` where it has one, and, with deadlines,
+     * where they are kept by the live clock (timers wait in real time; under a `TestClock` they go through
+     * `Effect.timeout` like any other client's).
+     */
+    const sendUntraced: Send =
+      sendOneStep === undefined
+        ? sendTwoSteps
+        : !timed
+          ? sendOneStep
+          : (endpoint, request, decoder, secrets) =>
+              Effect.clockWith((clock) =>
+                (clock === liveClock ? sendOneStep : sendTwoSteps)(endpoint, request, decoder, secrets)
+              )
 
     /**
      * One call. Under an installed tracer it has its span, and the secret headers are redacted in the HTTP span;
@@ -357,14 +426,14 @@ export const make = (
     ): Effect.Effect<A, OAuthClientError> =>
       Effect.withFiberRuntime((fiber) =>
         isTracing(fiber)
-          ? send(clients.traced.execute, endpoint, request, decoder, secrets).pipe(
+          ? sendTraced(endpoint, request, decoder, secrets).pipe(
               withRedactedHeaders,
               Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
                 kind: "client",
                 attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
               })
             )
-          : send(untracedExecute, endpoint, request, decoder, secrets)
+          : sendUntraced(endpoint, request, decoder, secrets)
       )
 
     const post = <A>(

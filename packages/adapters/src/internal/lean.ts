@@ -43,14 +43,35 @@ const scopedRequests = globalValue(
 )
 
 /**
+ * A buffered send (see {@link LeanBuffered}): the body is read whole before the send answers, the head within
+ * `headMillis` and then the body within `bodyMillis` (no deadline where `undefined`).
+ */
+export interface Buffered {
+  readonly headMillis: number | undefined
+  readonly bodyMillis: number | undefined
+}
+
+/**
+ * The cause of the `RequestError` a buffered send fails with when one of its deadlines passed (the exchange was
+ * aborted). Core turns it into its `TransportError` of reason `Timeout` (`head`) or `BodyTimeout` (`body`).
+ */
+export class DeadlineExceeded {
+  readonly _tag = "LeanDeadlineExceeded"
+  constructor(readonly phase: "head" | "body") {}
+}
+
+/** What a send answers with. */
+export type Answer = Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+
+/**
  * Sends a request the transport's lean way; `undefined` when it cannot (the platform's client sends it then).
- * With `buffered`, the transport may read the body whole before it answers (a transport that cannot, ignores it).
+ * With `buffered`, it answers once the body is read (see {@link exchange}).
  */
 export type LeanSend = (
   request: HttpClientRequest.HttpClientRequest,
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
-  buffered: boolean
-) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> | undefined
+  buffered: Buffered | undefined
+) => Answer | undefined
 
 /**
  * The transport's client: `send` for the common request, the platform's `fallback` when a span would be recorded
@@ -62,15 +83,20 @@ export const make = (
   send: LeanSend,
   neverFollowsRedirects: boolean
 ): HttpClient.HttpClient => {
-  const executeWith = (buffered: boolean) => (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+  const run = (request: HttpClientRequest.HttpClientRequest, buffered: Buffered | undefined): Answer =>
+    Effect.withFiberRuntime((fiber) => {
       const tracing =
         fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
         (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
       if (tracing || scopedRequests.has(request)) return fallback.execute(request)
       return send(request, fiber, buffered) ?? fallback.execute(request)
     })
-  const execute = executeWith(false)
+  const execute = (request: HttpClientRequest.HttpClientRequest): Answer => run(request, undefined)
+  const executeBuffered = (
+    request: HttpClientRequest.HttpClientRequest,
+    headMillis: number | undefined,
+    bodyMillis: number | undefined
+  ): Answer => run(request, { headMillis, bodyMillis })
   const client: HttpClient.HttpClient = HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, execute),
     Effect.succeed
@@ -78,7 +104,7 @@ export const make = (
   // Called directly, the client skips the steps of an identity preprocess (combinators still go through both).
   return Object.assign(
     client,
-    neverFollowsRedirects ? { execute, [LeanTransport]: true, [LeanBuffered]: executeWith(true) } : { execute }
+    neverFollowsRedirects ? { execute, [LeanTransport]: true, [LeanBuffered]: executeBuffered } : { execute }
   )
 }
 
@@ -223,21 +249,70 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   }
 }
 
+/** One exchange's ends, for a transport's `Effect.async`: see {@link exchange}. */
+export interface Exchange {
+  /** The response head arrived. */
+  readonly response: (response: LeanResponse) => void
+  /** The exchange failed before a response. */
+  readonly fail: (error: HttpClientError.HttpClientError) => void
+  /** The interrupt handler: stops the timers and aborts the exchange. */
+  readonly interrupt: Effect.Effect<void>
+}
+
 /**
- * Answers a send with its response; for a buffered send, once its body is read (a failure to read it is the
- * response's `ResponseError`), so that the call resumes its fiber once for head and body.
+ * The ends of one exchange inside a transport's `Effect.async`. Unbuffered, the send answers with the response
+ * head. Buffered, it answers once the body is read (one resumption of the fiber for head and body), and keeps the
+ * deadlines itself with timers: when one passes, the exchange is aborted and the send fails with a `RequestError`
+ * caused by {@link DeadlineExceeded} (a timer per call instead of the two fibers `Effect.timeout` forks). Only the
+ * first answer counts.
  */
-export const answer = (
-  resume: (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void,
-  response: LeanResponse,
-  buffered: boolean
-): void => {
-  if (buffered) {
-    response.readWhole().then(
-      () => resume(Effect.succeed(response)),
-      (cause) => resume(Effect.fail(response.error(cause)))
-    )
-  } else {
-    resume(Effect.succeed(response))
+export const exchange = (
+  request: HttpClientRequest.HttpClientRequest,
+  buffered: Buffered | undefined,
+  resume: (answer: Answer) => void,
+  abort: () => void
+): Exchange => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const settle = () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  }
+  const expireAfter = (millis: number | undefined, phase: "head" | "body") => {
+    if (millis === undefined) return
+    timer = setTimeout(() => {
+      timer = undefined
+      abort()
+      resume(
+        Effect.fail(
+          new HttpClientError.RequestError({ request, reason: "Transport", cause: new DeadlineExceeded(phase) })
+        )
+      )
+    }, millis)
+  }
+  expireAfter(buffered?.headMillis, "head")
+  return {
+    response: (response) => {
+      settle()
+      if (buffered === undefined) return resume(Effect.succeed(response))
+      expireAfter(buffered.bodyMillis, "body")
+      response.readWhole().then(
+        () => {
+          settle()
+          resume(Effect.succeed(response))
+        },
+        (cause) => {
+          settle()
+          resume(Effect.fail(response.error(cause)))
+        }
+      )
+    },
+    fail: (error) => {
+      settle()
+      resume(Effect.fail(error))
+    },
+    interrupt: Effect.sync(() => {
+      settle()
+      abort()
+    })
   }
 }

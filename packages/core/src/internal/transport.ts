@@ -75,8 +75,8 @@ const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient 
 export const LeanTransport: unique symbol = Symbol.for("@ultracart-oauth/HttpClient/LeanTransport") as never
 
 /**
- * On a lean client, its `execute` that answers with the body already read (in the same step as the head, where the
- * transport can): for calls that read the body whole and give it no deadline of its own.
+ * On a lean client, its `execute` that answers with the body already read, in the same step as the head, and keeps
+ * the head's and the body's deadlines itself (see {@link BufferedExecute}).
  */
 export const LeanBuffered: unique symbol = Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered") as never
 
@@ -88,12 +88,39 @@ export type Execute = (
   request: HttpClientRequest.HttpClientRequest
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 
-const bufferedExecute = (client: HttpClient.HttpClient): Execute | undefined => {
+/**
+ * A lean client's buffered `execute`: the response comes with its body read; the head within `headMillis` and the
+ * body within `bodyMillis` (none where `undefined`), else the exchange is aborted and it fails with a `RequestError`
+ * whose cause is a {@link DeadlineExceeded}.
+ */
+export type BufferedExecute = (
+  request: HttpClientRequest.HttpClientRequest,
+  headMillis: number | undefined,
+  bodyMillis: number | undefined
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+
+/** The cause of a buffered send's failure when one of its deadlines passed. */
+export interface DeadlineExceeded {
+  readonly _tag: "LeanDeadlineExceeded"
+  readonly phase: "head" | "body"
+}
+
+/** The deadline that passed, when `error` is a buffered send's deadline failure. */
+export const deadlineExceeded = (error: HttpClientError.HttpClientError): DeadlineExceeded | undefined => {
+  const cause: unknown = error.cause
+  return Predicate.isTagged(cause, "LeanDeadlineExceeded") &&
+    Predicate.hasProperty(cause, "phase") &&
+    (cause.phase === "head" || cause.phase === "body")
+    ? { _tag: "LeanDeadlineExceeded", phase: cause.phase }
+    : undefined
+}
+
+const bufferedExecute = (client: HttpClient.HttpClient): BufferedExecute | undefined => {
   if (!Predicate.hasProperty(client, LeanBuffered)) return undefined
   const execute = client[LeanBuffered]
   // Set by adapters' lean transports (`internal/lean.ts`) to their buffered `execute`; a function is all that can
   // be checked at run time.
-  return typeof execute === "function" ? (execute as Execute) : undefined
+  return typeof execute === "function" ? (execute as BufferedExecute) : undefined
 }
 
 /** The program's client prepared for UltraCart, for calls with and without a tracer installed. */
@@ -102,8 +129,8 @@ export interface UltraCartClients {
   readonly traced: HttpClient.HttpClient
   /** For calls without a tracer: no HTTP span (it would reach nothing, and costs a quarter of a call). */
   readonly untraced: HttpClient.HttpClient
-  /** `untraced.execute`, or the transport's buffered one (see {@link LeanBuffered}) where it has one. */
-  readonly untracedBuffered: Execute
+  /** For calls without a tracer, where the transport has one: its buffered `execute` (see {@link LeanBuffered}). */
+  readonly buffered: BufferedExecute | undefined
 }
 
 /**
@@ -116,10 +143,10 @@ export const forUltraCart = (client: HttpClient.HttpClient): UltraCartClients =>
     return {
       traced: HttpClient.withTracerPropagation(client, false),
       untraced: client,
-      untracedBuffered: bufferedExecute(client) ?? client.execute
+      buffered: bufferedExecute(client)
     }
   }
   const safe = noFetchRedirects(client)
   const untraced = HttpClient.transformResponse(safe, Effect.locally(FiberRef.currentTracerEnabled, false))
-  return { traced: HttpClient.withTracerPropagation(safe, false), untraced, untracedBuffered: untraced.execute }
+  return { traced: HttpClient.withTracerPropagation(safe, false), untraced, buffered: undefined }
 }
