@@ -8,6 +8,7 @@
  */
 import * as FetchTransport from "@ultracart-oauth/adapters/FetchTransport"
 import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
+import * as Timeouts from "@ultracart-oauth/adapters/Timeouts"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
@@ -245,9 +246,15 @@ export const effectFetch = (base: string): BenchClient => {
 }
 
 /** Our client over one of our transports. */
-const ours = (id: string, label: string, base: string, transport: Layer.Layer<HttpClient.HttpClient>): BenchClient => {
+const ours = (
+  id: string,
+  label: string,
+  base: string,
+  transport: Layer.Layer<HttpClient.HttpClient>,
+  options: Partial<OAuthClient.OAuthClientOptions> = {}
+): BenchClient => {
   const runtime = ManagedRuntime.make(
-    OAuthClient.layer({ clientId: CLIENT_ID, baseUrl: base }).pipe(Layer.provide(transport))
+    OAuthClient.layer({ clientId: CLIENT_ID, baseUrl: base, ...options }).pipe(Layer.provide(transport))
   )
   const clientPromise = runtime.runPromise(OAuthClient.OAuthClient)
   return {
@@ -266,6 +273,14 @@ export const oursFetch = (base: string) =>
   ours("ours-fetch", "ultracart-oauth, FetchTransport", base, FetchTransport.layer())
 export const oursUndici = (base: string) =>
   ours("ours-undici", "ultracart-oauth, NodeTransport.layer (undici, default)", base, NodeTransport.layer())
+export const oursUndiciTimed = (base: string) =>
+  ours(
+    "ours-undici-timed",
+    "ultracart-oauth, NodeTransport.layer, with Timeouts' 10 s deadlines",
+    base,
+    NodeTransport.layer(),
+    Timeouts.defaults
+  )
 export const oursNodeHttp = (base: string) =>
   ours("ours-node-http", "ultracart-oauth, NodeTransport.layerNodeHttp", base, NodeTransport.layerNodeHttp())
 
@@ -278,5 +293,6 @@ export const all: ReadonlyArray<(base: string) => BenchClient> = [
   effectFetch,
   oursFetch,
   oursUndici,
+  oursUndiciTimed,
   oursNodeHttp
 ]
