@@ -301,6 +301,19 @@ for (const [name, transport] of transports) {
         }).pipe(Effect.provide(transport()))
       )
 
+      it.scopedLive(`under a tracer (through the platform's client), the ${phase} deadline still holds`, () => {
+        const tracer = recording()
+        return Effect.gen(function* () {
+          const { url } = yield* server
+          const client = yield* HttpClient.HttpClient
+          const error = yield* Effect.flip(
+            bufferedExecute(client, headMillis, bodyMillis)(HttpClientRequest.get(`${url}${path}`))
+          )
+          expect(error).toMatchObject({ _tag: "RequestError", cause: { _tag: "LeanDeadlineExceeded", phase } })
+          expect(tracer.names.length).toBeGreaterThan(0)
+        }).pipe(Effect.provide(Layer.merge(transport(), tracer.layer)))
+      })
+
       it.scopedLive(`the OAuth client's ${phase} deadline, kept by the transport, is TransportError ${reason}`, () =>
         Effect.gen(function* () {
           const { aborted, url } = yield* server

@@ -25,7 +25,7 @@ import { type BodyDecoder, nullableStructDecoder, read } from "./internal/respon
 import { isTracing } from "./internal/tracing.js"
 import {
   type BufferedExecute,
-  deadlineExceeded,
+  deadlinePhase,
   type Execute,
   forUltraCart,
   fromHttpClientError
@@ -378,12 +378,10 @@ export const make = (
       (endpoint, request, decoder, secrets) =>
         Effect.matchEffect(execute(request, headMillis ?? undefined, bodyMillis ?? undefined), {
           onFailure: (error) => {
-            const deadline = deadlineExceeded(error)
-            if (deadline === undefined) return Effect.fail(fromHttpClientError(endpoint, error, secrets))
+            const phase = deadlinePhase(error)
+            if (phase === undefined) return Effect.fail(fromHttpClientError(endpoint, error, secrets))
             const [reason, after] =
-              deadline.phase === "head"
-                ? (["Timeout", requestTimeout] as const)
-                : (["BodyTimeout", bodyTimeout] as const)
+              phase === "head" ? (["Timeout", requestTimeout] as const) : (["BodyTimeout", bodyTimeout] as const)
             return Effect.fail(
               timeoutError(
                 endpoint,

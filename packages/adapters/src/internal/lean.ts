@@ -28,8 +28,8 @@ const LeanTransport = Symbol.for("@ultracart-oauth/HttpClient/LeanTransport")
 
 /**
  * Core's key for a lean client's buffered `execute`: its response has the whole body read already, in the same step
- * as the head (one suspension of the fiber instead of two). Core uses it for calls that read the body whole and set
- * no separate deadline for it.
+ * as the head (one suspension of the fiber instead of two), and the head's and the body's deadlines are kept by the
+ * transport's timers. Core uses it for calls without a tracer, which read the body whole.
  */
 const LeanBuffered = Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered")
 
@@ -88,8 +88,8 @@ export const make = (
       const tracing =
         fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
         (fiber.currentTracer !== defaultTracer || fiber.currentContext.unsafeMap.has(Tracer.ParentSpan.key))
-      if (tracing || scopedRequests.has(request)) return fallback.execute(request)
-      return send(request, fiber, buffered) ?? fallback.execute(request)
+      if (tracing || scopedRequests.has(request)) return fallbackWith(fallback, request, buffered)
+      return send(request, fiber, buffered) ?? fallbackWith(fallback, request, buffered)
     })
   const execute = (request: HttpClientRequest.HttpClientRequest): Answer => run(request, undefined)
   const executeBuffered = (
@@ -105,6 +105,33 @@ export const make = (
   return Object.assign(
     client,
     neverFollowsRedirects ? { execute, [LeanTransport]: true, [LeanBuffered]: executeBuffered } : { execute }
+  )
+}
+
+/**
+ * A request the lean way cannot send, through the platform's client; a buffered one still has its body read and
+ * its deadlines kept (with `Effect.timeout`, as it has no timer of its own), failing as a lean send would.
+ */
+const fallbackWith = (
+  fallback: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  buffered: Buffered | undefined
+): Answer => {
+  if (buffered === undefined) return fallback.execute(request)
+  const within = <A>(
+    effect: Effect.Effect<A, HttpClientError.HttpClientError>,
+    millis: number | undefined,
+    phase: "head" | "body"
+  ) =>
+    millis === undefined
+      ? effect
+      : Effect.timeoutFail(effect, {
+          duration: millis,
+          onTimeout: () =>
+            new HttpClientError.RequestError({ request, reason: "Transport", cause: new DeadlineExceeded(phase) })
+        })
+  return Effect.flatMap(within(fallback.execute(request), buffered.headMillis, "head"), (response) =>
+    Effect.as(within(response.text, buffered.bodyMillis, "body"), response)
   )
 }
 
@@ -141,7 +168,7 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
   private cachedHeaders: Headers.Headers | undefined
   private cachedCookies: Cookies.Cookies | undefined
   private textBody: Promise<string> | undefined
-  /** The body, once a buffered send has read it (see {@link answer}): `text` is then immediate. */
+  /** The body, once a buffered send has read it (see {@link exchange}): `text` is then immediate. */
   private bufferedText: string | undefined
   private bytesBody: Promise<ArrayBuffer> | undefined
   private formBody: Promise<FormData> | undefined

@@ -91,7 +91,7 @@ export type Execute = (
 /**
  * A lean client's buffered `execute`: the response comes with its body read; the head within `headMillis` and the
  * body within `bodyMillis` (none where `undefined`), else the exchange is aborted and it fails with a `RequestError`
- * whose cause is a {@link DeadlineExceeded}.
+ * whose cause says which deadline passed (see {@link deadlinePhase}).
  */
 export type BufferedExecute = (
   request: HttpClientRequest.HttpClientRequest,
@@ -99,20 +99,14 @@ export type BufferedExecute = (
   bodyMillis: number | undefined
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 
-/** The cause of a buffered send's failure when one of its deadlines passed. */
-export interface DeadlineExceeded {
-  readonly _tag: "LeanDeadlineExceeded"
-  readonly phase: "head" | "body"
-}
-
-/** The deadline that passed, when `error` is a buffered send's deadline failure. */
-export const deadlineExceeded = (error: HttpClientError.HttpClientError): DeadlineExceeded | undefined => {
+/**
+ * The deadline that passed, when `error` is a buffered send's failure for one: its cause is then adapters'
+ * `DeadlineExceeded` (`_tag` `LeanDeadlineExceeded`, `phase` `head` or `body`).
+ */
+export const deadlinePhase = (error: HttpClientError.HttpClientError): "head" | "body" | undefined => {
   const cause: unknown = error.cause
-  return Predicate.isTagged(cause, "LeanDeadlineExceeded") &&
-    Predicate.hasProperty(cause, "phase") &&
-    (cause.phase === "head" || cause.phase === "body")
-    ? { _tag: "LeanDeadlineExceeded", phase: cause.phase }
-    : undefined
+  if (!Predicate.isTagged(cause, "LeanDeadlineExceeded") || !Predicate.hasProperty(cause, "phase")) return undefined
+  return cause.phase === "head" || cause.phase === "body" ? cause.phase : undefined
 }
 
 const bufferedExecute = (client: HttpClient.HttpClient): BufferedExecute | undefined => {
