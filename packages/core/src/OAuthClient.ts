@@ -323,7 +323,6 @@ export const make = (
     // with timers, where a timer can wait that long.
     const headMillis = timerMillis(requestTimeout)
     const bodyMillis = timerMillis(bodyTimeout)
-    const buffered = headMillis === null || bodyMillis === null ? undefined : clients.buffered
     const timed = headMillis !== undefined || bodyMillis !== undefined
 
     // Each endpoint's request without its body, built once (requests are immutable values).
@@ -374,9 +373,9 @@ export const make = (
      * the transport) and reads its answer.
      */
     const sendBuffered =
-      (execute: BufferedExecute): Send =>
+      (execute: BufferedExecute, head: number | undefined, body: number | undefined): Send =>
       (endpoint, request, decoder, secrets) =>
-        Effect.matchEffect(execute(request, headMillis ?? undefined, bodyMillis ?? undefined), {
+        Effect.matchEffect(execute(request, head, body), {
           onFailure: (error) => {
             const phase = deadlinePhase(error)
             if (phase === undefined) return Effect.fail(fromHttpClientError(endpoint, error, secrets))
@@ -395,7 +394,10 @@ export const make = (
 
     const sendTraced = send(clients.traced.execute)
     const sendTwoSteps = send(clients.untraced.execute)
-    const sendOneStep = buffered === undefined ? undefined : sendBuffered(buffered)
+    const sendOneStep =
+      clients.buffered === undefined || headMillis === null || bodyMillis === null
+        ? undefined
+        : sendBuffered(clients.buffered, headMillis, bodyMillis)
     /**
      * A call without a tracer: through the transport's buffered `execute` where it has one, and, with deadlines,
      * where they are kept by the live clock (timers wait in real time; under a `TestClock` they go through

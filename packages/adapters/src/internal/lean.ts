@@ -280,7 +280,7 @@ export abstract class LeanResponse extends Inspectable.Class implements HttpClie
 export interface Exchange {
   /** The response head arrived. */
   readonly response: (response: LeanResponse) => void
-  /** The exchange failed before a response. */
+  /** The exchange failed: before a response, or (`node:http`) its connection after one. */
   readonly fail: (error: HttpClientError.HttpClientError) => void
   /** The interrupt handler: stops the timers and aborts the exchange. */
   readonly interrupt: Effect.Effect<void>
