@@ -34,6 +34,8 @@ import * as Schema from "effect/Schema"
 import * as TokenEncryption from "./TokenEncryption.js"
 import {
   type CompareAndSetResult,
+  compareKeys,
+  pageOf,
   type TokenSet,
   type TokenSetInput,
   TokenStore,
@@ -122,6 +124,25 @@ const fromSecrets = (secrets: typeof SecretFields.Type, version: number): TokenS
   scope: secrets.scope,
   version
 })
+
+/** The key a record's file name stands for (the inverse of `fileNameOf`); None for any other file. */
+const keyOfFileName = (name: string): Option.Option<string> => {
+  const match = /^grant-((?:[A-Za-z0-9_-]|%[0-9A-F]{2})*)\.json$/.exec(name)
+  if (match === null) return Option.none()
+  const encoded = match[1] ?? ""
+  const bytes: Array<number> = []
+  for (let i = 0; i < encoded.length; i++) {
+    if (encoded[i] === "%") {
+      bytes.push(Number.parseInt(encoded.slice(i + 1, i + 3), 16))
+      i += 2
+    } else bytes.push(encoded.charCodeAt(i))
+  }
+  try {
+    return Option.some(new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes)))
+  } catch {
+    return Option.none()
+  }
+}
 
 /** A file name for any key: `[A-Za-z0-9_-]` kept, every other UTF-8 byte as `%XX` (one-to-one, no dots). */
 const fileNameOf = (key: string): string => {
@@ -344,6 +365,13 @@ export const make = (
           )
         ),
       clear: (key) => locked("clear", key, Effect.mapError(fs.remove(pathOf(key), { force: true }), io("clear", key))),
+      list: (listOptions) =>
+        fs.readDirectory(directory).pipe(
+          Effect.mapError(io("list", "*")),
+          Effect.map((names) =>
+            pageOf(names.flatMap((name) => Option.toArray(keyOfFileName(name))).sort(compareKeys), listOptions)
+          )
+        ),
       lease: (key) => {
         const leasePath = `${pathOf(key)}.lease`
         return Effect.zipRight(

@@ -53,6 +53,102 @@ export type CompareAndSetResult =
   | { readonly _tag: "Conflict"; readonly current: Option.Option<TokenSet> }
 
 /**
+ * Where a listing of grant keys starts and how long a page is.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ListOptions {
+  /** Only keys after this one (exclusive): the `next` of the previous page. Absent: from the first key. */
+  readonly after?: string | undefined
+  /** Keys per page: 1 to {@link MAX_PAGE_SIZE} (default {@link DEFAULT_PAGE_SIZE}); other values are clamped. */
+  readonly limit?: number | undefined
+}
+
+/**
+ * One page of grant keys, in ascending code point order (the order of their UTF-8 bytes, as Redis, SQLite and
+ * PostgreSQL's `C` collation sort), each key once. `next` is the key to pass as `after` for the next page, absent
+ * on the last page. Keys cleared since an earlier page are simply not there; keys saved meanwhile may or may not be.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface KeyPage {
+  readonly keys: ReadonlyArray<string>
+  readonly next: Option.Option<string>
+}
+
+/**
+ * Default and largest page of {@link TokenStore.Service.list}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const DEFAULT_PAGE_SIZE = 100
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export const MAX_PAGE_SIZE = 1000
+
+/**
+ * The page size a listing asks for: an integer from 1 to {@link MAX_PAGE_SIZE}.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const pageSize = (options?: ListOptions): number => {
+  const limit = options?.limit
+  if (limit === undefined || Number.isNaN(limit)) return DEFAULT_PAGE_SIZE
+  return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit)))
+}
+
+/**
+ * Orders keys by code point (= by their UTF-8 bytes), the order every store lists them in. JavaScript's default
+ * string order compares UTF-16 units, which differs for characters beyond U+FFFF.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const compareKeys = (a: string, b: string): number => {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i) ?? 0
+    const y = b.codePointAt(i) ?? 0
+    if (x !== y) return x - y
+    if (x > 0xffff) i++
+  }
+  return a.length - b.length
+}
+
+/**
+ * A page from a complete, sorted array of keys (for stores that read every key anyway: memory, files).
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const pageOf = (sortedKeys: ReadonlyArray<string>, options?: ListOptions): KeyPage => {
+  const after = options?.after
+  // The first index whose key sorts after `after` (binary search).
+  let start = 0
+  if (after !== undefined) {
+    let end = sortedKeys.length
+    while (start < end) {
+      const middle = (start + end) >>> 1
+      if (compareKeys(sortedKeys[middle] ?? "", after) <= 0) start = middle + 1
+      else end = middle
+    }
+  }
+  const keys = sortedKeys.slice(start, start + pageSize(options))
+  const last = keys[keys.length - 1]
+  return {
+    keys,
+    next: start + keys.length < sortedKeys.length && last !== undefined ? Option.some(last) : Option.none()
+  }
+}
+
+/**
  * A store could not do what was asked. Carries the grant key (not a secret) and never a token. `reason`:
  *
  * - `Io`: local I/O failed (a file could not be read or written: permissions, disk full…);
@@ -69,7 +165,7 @@ export type CompareAndSetResult =
  * @category errors
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
-  operation: Schema.Literal("load", "save", "compareAndSet", "clear", "lease"),
+  operation: Schema.Literal("load", "save", "compareAndSet", "clear", "lease", "list"),
   key: Schema.String,
   reason: Schema.Literal("Io", "Corrupt", "Decrypt", "Locked", "Unavailable", "Timeout"),
   detail: Schema.String
@@ -102,8 +198,16 @@ export declare namespace TokenStore {
       expectedVersion: number,
       tokens: TokenSetInput
     ) => Effect.Effect<CompareAndSetResult, TokenStoreError>
-    /** Forgets the grant's tokens (logout). Clearing an absent grant succeeds. */
+    /**
+     * Deletes the grant's tokens (logout, disconnect): afterwards `load` finds nothing and `list` does not name the
+     * key. Clearing an absent grant succeeds.
+     */
     readonly clear: (key: string) => Effect.Effect<void, TokenStoreError>
+    /**
+     * The keys of the grants the store holds, a page at a time (see {@link KeyPage} for order and paging). A
+     * registry of many merchants reads it; nothing in it is a secret.
+     */
+    readonly list: (options?: ListOptions) => Effect.Effect<KeyPage, TokenStoreError>
     /**
      * An exclusive lease on the grant for every process sharing the store, held (until the scope closes) while a
      * refresh token is spent, so that two processes never refresh with the same one. Optional: a store that only
@@ -160,7 +264,8 @@ export const makeMemory = (): TokenStore.Service => {
           ? { _tag: "Written", tokens: write(key, tokens) }
           : { _tag: "Conflict", current: Option.fromNullable(current) }
       }),
-    clear: (key) => Effect.sync(() => void records.delete(key))
+    clear: (key) => Effect.sync(() => void records.delete(key)),
+    list: (options) => Effect.sync(() => pageOf(Array.from(records.keys()).sort(compareKeys), options))
   }
 }
 

@@ -223,6 +223,7 @@ export class FlakyStore {
           return this.failing("compareAndSet", key, this.failWrites, this.inner.compareAndSet(key, expected, tokens))
         }),
       clear: (key) => this.inner.clear(key),
+      list: (options) => this.inner.list(options),
       lease:
         this.options.lease === true
           ? () =>

@@ -1,6 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it, layer } from "@effect/vitest"
+import * as fc from "fast-check"
 import { Effect, Layer, Option, Redacted } from "effect"
 import * as FileTokenStore from "../src/FileTokenStore.js"
 import * as TokenEncryption from "../src/TokenEncryption.js"
@@ -49,4 +50,39 @@ describe("fingerprint", () => {
       expect(yield* TokenStoreModule.fingerprint(Redacted.make("abc"))).toBe("ba7816bf8f01")
     })
   )
+})
+
+describe("listing order and pages", () => {
+  it.prop(
+    "compareKeys orders keys as their UTF-8 bytes do",
+    [fc.string({ unit: "grapheme" }), fc.string({ unit: "grapheme" })],
+    ([a, b]) => {
+      const bytes = Math.sign(Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")))
+      expect(Math.sign(TokenStoreModule.compareKeys(a, b))).toBe(bytes)
+    }
+  )
+
+  it.prop(
+    "pageOf walks any sorted key set page by page: every key once, in order, whatever the page size",
+    [fc.uniqueArray(fc.string({ unit: "grapheme" })), fc.integer({ min: -5, max: 2000 })],
+    ([keys, limit]) => {
+      const sorted = [...keys].sort(TokenStoreModule.compareKeys)
+      const seen: Array<string> = []
+      let after: string | undefined
+      for (;;) {
+        const page = TokenStoreModule.pageOf(sorted, { after, limit })
+        expect(page.keys.length).toBeLessThanOrEqual(TokenStoreModule.pageSize({ limit }))
+        seen.push(...page.keys)
+        if (Option.isNone(page.next)) break
+        after = page.next.value
+      }
+      expect(seen).toEqual(sorted)
+    }
+  )
+
+  it("page sizes are clamped to 1…1000, default 100", () => {
+    expect([undefined, 0, -3, 2.7, 5000, Number.NaN].map((limit) => TokenStoreModule.pageSize({ limit }))).toEqual([
+      100, 1, 1, 2, 1000, 100
+    ])
+  })
 })

@@ -338,11 +338,40 @@ export const make = (
         Effect.asVoid
       )
 
+    /** Every grant key with a record (not a tombstone), found by `SCAN` over the record keys. */
+    const allKeys: Effect.Effect<Array<string>, RedisError> = Effect.gen(function* () {
+      const match = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}{*}:tokens`
+      const found = new Set<string>()
+      let cursor = "0"
+      do {
+        const [next, batch] = yield* RedisConnection.command("SCAN", () =>
+          client.scan(cursor, "MATCH", match, "COUNT", 1000)
+        )
+        for (const name of batch) found.add(name)
+        cursor = next
+      } while (cursor !== "0")
+      const names = Array.from(found)
+      const versions = yield* Effect.forEach(names, (name) =>
+        RedisConnection.command("HGET", () => client.hget(name, "version"))
+      )
+      return names
+        .filter((_, i) => versions[i] !== null && versions[i] !== undefined)
+        .map((name) => name.slice(prefix.length + 1, name.length - "}:tokens".length))
+    })
+
+    const list = (options?: Store.ListOptions): Effect.Effect<Store.KeyPage, Store.TokenStoreError> =>
+      io(
+        "list",
+        "*",
+        Effect.map(allKeys, (keys) => Store.pageOf(keys.sort(Store.compareKeys), options))
+      )
+
     const service: Store.TokenStore.Service = {
       load: (key) => Effect.zipRight(settle("load", key), read("load", key)),
       save,
       compareAndSet,
       clear,
+      list,
       lease
     }
     return service

@@ -91,6 +91,34 @@ export const tokenStoreContract = <R, X extends boolean>(
       }).pipe(Effect.provide(store()))
     )
 
+    it.scoped("list names every stored grant once, in code point order, a page at a time; cleared ones vanish", () =>
+      Effect.gen(function* () {
+        const s = yield* TokenStore
+        expect(yield* s.list()).toEqual({ keys: [], next: Option.none() })
+        // Keys that need escaping in file names and Redis patterns, and one beyond U+FFFF (sorts after U+FFFD).
+        const keys = ["m-10", "m-2", "a b/c", "z*?[x]", "caf\u00e9", "\u{1F600}", "\uFFFD", "{brace}:tokens"]
+        for (const [n, key] of keys.entries()) yield* s.save(key, input(n))
+        const sorted = ["a b/c", "caf\u00e9", "m-10", "m-2", "z*?[x]", "{brace}:tokens", "\uFFFD", "\u{1F600}"]
+        expect((yield* s.list()).keys).toEqual(sorted)
+        const pages: Array<ReadonlyArray<string>> = []
+        let after: string | undefined
+        for (;;) {
+          const page = yield* s.list({ after, limit: 3 })
+          pages.push(page.keys)
+          if (Option.isNone(page.next)) break
+          after = page.next.value
+        }
+        expect(pages).toEqual([sorted.slice(0, 3), sorted.slice(3, 6), sorted.slice(6)])
+        expect((yield* s.list({ after: "m", limit: 1 })).keys).toEqual(["m-10"])
+        yield* s.clear("m-2")
+        yield* s.compareAndSet("fresh", 0, input(99))
+        const all = (yield* s.list({ limit: 1000 })).keys
+        expect(all).not.toContain("m-2")
+        expect(all).toContain("fresh")
+        expect(Option.isNone(yield* s.load("m-2"))).toBe(true)
+      }).pipe(Effect.provide(store()))
+    )
+
     it.scoped("a lease, where the store offers one, is freed when its scope closes and can be taken again", () =>
       Effect.gen(function* () {
         const s = yield* TokenStore
