@@ -170,12 +170,16 @@ describe("the user's own dispatcher or fetch", () => {
 })
 
 describe("module boundaries", () => {
-  /** Every module the package index reaches, by relative imports. */
+  /** Every module the package index reaches, by relative imports (paths relative to `src/`). */
   const reachable = (entry: string, seen = new Set<string>()): Set<string> => {
     if (seen.has(entry)) return seen
     seen.add(entry)
-    const source = readFileSync(new URL(`../src/${entry}`, import.meta.url), "utf8")
-    for (const [, spec] of source.matchAll(/from\s+"\.\/([^"]+)\.js"/g)) reachable(`${spec}.ts`, seen)
+    const url = new URL(`../src/${entry}`, import.meta.url)
+    const source = readFileSync(url, "utf8")
+    for (const [, spec] of source.matchAll(/from\s+"(\.\.?\/[^"]+)\.js"/g)) {
+      const target = new URL(`${spec}.ts`, url).pathname
+      reachable(target.slice(target.indexOf("/src/") + "/src/".length), seen)
+    }
     return seen
   }
   const importsOf = (file: string) =>
