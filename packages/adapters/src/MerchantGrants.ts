@@ -1,0 +1,396 @@
+/**
+ * Many merchants, one app: a registry of grants keyed by merchant, over one `OAuthClient`, one `TokenStore` and
+ * one transport. Per merchant it gives a fresh access token, a token manager with every guarantee of the
+ * single-grant one (single flight, rotation safety, pending rotations, race recovery, one replay after a 401),
+ * and an authenticated `HttpClient` for UltraCart's REST API as that merchant. It connects merchants (code →
+ * exchange → `/oauth/me` → key → store), disconnects them (revoke, then delete), lists them (from the store, a
+ * page at a time) and tells the app, as it happens, when one must reconnect.
+ *
+ * A merchant's manager is made on first use and let go once it has been idle for `idleTimeToLive` (and is not
+ * refreshing or holding a rotation the store has not taken): a let-go merchant keeps nothing in memory but what
+ * the store has, so 10,000 known merchants cost what the few hundred in use cost.
+ *
+ * @since 0.2.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Credentials from "@ultracart-oauth/core/Credentials"
+import type * as MerchantIdentity from "@ultracart-oauth/core/MerchantIdentity"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
+import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import type * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Auth from "./Auth.js"
+import * as AuthenticatedClient from "./AuthenticatedClient.js"
+import type { GrantEvent } from "./GrantEvent.js"
+import * as TokenManager from "./TokenManager.js"
+import { type KeyPage, type ListOptions, type TokenSet, TokenStore, type TokenStoreError } from "./TokenStore.js"
+
+/**
+ * A new grant could not be given a key: UltraCart's `/oauth/me` named no merchant id (or `keyOf` found none). The
+ * grant was revoked rather than kept where nothing can find it; the merchant can connect again.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class MerchantUnidentified extends Schema.TaggedError<MerchantUnidentified>()("MerchantUnidentified", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `The connected merchant could not be identified (${this.detail}); the new grant was revoked`
+  }
+}
+
+/**
+ * What connecting a merchant can fail with: the code exchange's or `/oauth/me`'s error, no key for the grant, or
+ * a store that would not take it. After a successful exchange, every failure revokes the new grant.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type ConnectError = OAuthError.OAuthClientError | MerchantUnidentified | TokenStoreError
+
+/**
+ * The redirect back from UltraCart, checked: its code, and the redirect URI (and PKCE verifier) it was issued for.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ConnectInput {
+  readonly code: Redacted.Redacted<string>
+  readonly redirectUri: string
+  readonly codeVerifier?: Redacted.Redacted<string> | undefined
+}
+
+/**
+ * A connected merchant: its key in the registry, what `/oauth/me` said, and the stored tokens.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Connection {
+  readonly key: string
+  readonly identity: MerchantIdentity.MerchantIdentity
+  readonly tokens: TokenSet
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface MerchantGrantsOptions {
+  /** Options of every merchant's token manager (refresh margin, back-off…). The key is the merchant's. */
+  readonly manager?: Omit<TokenManager.TokenManagerOptions, "key" | "onEvent"> | undefined
+  /**
+   * How long an unused merchant's manager stays in memory (default 5 minutes). It is let go between one and two
+   * times this after its last use, and never while it refreshes or holds a rotation the store has not taken.
+   */
+  readonly idleTimeToLive?: Duration.DurationInput | undefined
+  /** The key a connected merchant is stored under. Default: its merchant id from `/oauth/me`. */
+  readonly keyOf?: ((identity: MerchantIdentity.MerchantIdentity) => Option.Option<string>) | undefined
+  /** Where UltraCart's REST API is, for the per-merchant clients (default: UltraCart's REST v2). */
+  readonly api?: Auth.AuthOptions | undefined
+  /** Events kept for a subscriber that lags behind (default 1,024); past it, its oldest are dropped. */
+  readonly eventCapacity?: number | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export declare namespace MerchantGrants {
+  /**
+   * @since 0.2.0
+   * @category models
+   */
+  export interface Service {
+    /** A token set of the merchant's whose access token is valid now (see `TokenManager.Service.tokens`). */
+    readonly tokens: (key: string) => Effect.Effect<TokenSet, TokenManager.TokenManagerError>
+    /** The access token of {@link tokens}. */
+    readonly accessToken: (key: string) => Effect.Effect<Redacted.Redacted<string>, TokenManager.TokenManagerError>
+    /** The merchant's token manager, kept in memory for as long as the scope is open. */
+    readonly manager: (key: string) => Effect.Effect<TokenManager.TokenManager.Service, never, Scope.Scope>
+    /**
+     * An `HttpClient` for UltraCart's REST API as the merchant: paths resolve against the API base URL, every
+     * request carries the merchant's current token, and a 401 leads to one refresh and one replay.
+     */
+    readonly client: (key: string) => HttpClient.HttpClient.With<Auth.ApiClientError>
+    /** Exchanges the code, asks `/oauth/me` who the merchant is, and stores the grant under its key. */
+    readonly connect: (input: ConnectInput) => Effect.Effect<Connection, ConnectError>
+    /** Revokes the merchant's refresh token, then its access token, then deletes the grant whatever they answered. */
+    readonly disconnect: (key: string) => Effect.Effect<TokenManager.Logout, TokenStoreError>
+    /** The keys of the stored grants, a page at a time, in code point order. */
+    readonly list: (options?: ListOptions) => Effect.Effect<KeyPage, TokenStoreError>
+    /** Every grant event from now on (connected, refreshed, reauthorization required, disconnected). */
+    readonly events: Stream.Stream<GrantEvent>
+    /** A subscription to the grant events, taken now, for the life of the scope. */
+    readonly subscribe: Effect.Effect<Queue.Dequeue<GrantEvent>, never, Scope.Scope>
+  }
+}
+
+/**
+ * The grant registry service.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class MerchantGrants extends Context.Tag("@ultracart-oauth/adapters/MerchantGrants")<
+  MerchantGrants,
+  MerchantGrants.Service
+>() {}
+
+/**
+ * The registry's metrics: none is tagged with a merchant (unbounded cardinality).
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const metrics = {
+  /** Merchants' managers in memory now. */
+  managers: Metric.gauge("ultracart_oauth_grant_managers"),
+  /** Managers made (first use of a merchant, or use after it was let go). */
+  opened: Metric.counter("ultracart_oauth_grant_managers_opened", { incremental: true }),
+  /** Managers let go after their idle time. */
+  released: Metric.counter("ultracart_oauth_grant_managers_released", { incremental: true })
+}
+
+/**
+ * A merchant's manager in memory: `active` counts the calls using it, `touched` says it was used since the last
+ * sweep, `closed` that it was let go (a caller that finds it so makes a new one).
+ */
+class Entry {
+  active = 0
+  touched = true
+  closed = false
+  /** Ends one use. */
+  readonly done: Effect.Effect<void> = Effect.sync(() => void this.active--)
+  /** Begins one use. */
+  begin(): this {
+    this.active++
+    this.touched = true
+    return this
+  }
+  constructor(
+    readonly manager: TokenManager.TokenManager.Service,
+    readonly client: HttpClient.HttpClient.With<Auth.ApiClientError>,
+    readonly scope: Scope.CloseableScope
+  ) {}
+}
+
+/** A key's place in the registry: a manager being made (callers wait for it), or one made. */
+type Slot =
+  | { readonly _tag: "Opening"; readonly ready: Deferred.Deferred<Entry> }
+  | { readonly _tag: "Open"; readonly entry: Entry }
+
+const isOpen = (slot: Slot): boolean => slot._tag === "Open"
+
+const identify =
+  (keyOf: (identity: MerchantIdentity.MerchantIdentity) => Option.Option<string>) =>
+  (identity: MerchantIdentity.MerchantIdentity): Either.Either<string, MerchantUnidentified> =>
+    Option.match(
+      Option.filter(keyOf(identity), (key) => key !== ""),
+      {
+        onNone: () => Either.left(new MerchantUnidentified({ detail: "/oauth/me named no merchant id" })),
+        onSome: Either.right
+      }
+    )
+
+/**
+ * Makes the registry. Its managers live in the given scope; closing it lets each finish a refresh in flight
+ * (`shutdownGrace`). Fails with a `ConfigError` for an unacceptable API base URL.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = (
+  options: MerchantGrantsOptions = {}
+): Effect.Effect<
+  MerchantGrants.Service,
+  ConfigError.ConfigError,
+  OAuthClient.OAuthClient | TokenStore | HttpClient.HttpClient | Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const oauth = yield* OAuthClient.OAuthClient
+    const store = yield* TokenStore
+    const http = yield* HttpClient.HttpClient
+    const api = options.api ?? {}
+    // The API base URL is checked once, here; every merchant's client is built the same way after.
+    yield* Auth.transformClient(Credentials.bearer(Redacted.make("-")), api)
+    const hub = yield* PubSub.sliding<GrantEvent>(options.eventCapacity ?? 1024)
+    const publish = (event: GrantEvent) => Effect.asVoid(PubSub.publish(hub, event))
+    const registryScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.parallel)
+    const slots = new Map<string, Slot>()
+    // Closing the registry closes every manager (their scopes are the registry's): the gauge forgets them too.
+    yield* Scope.addFinalizer(
+      registryScope,
+      Effect.suspend(() => Metric.incrementBy(metrics.managers, -Array.from(slots.values()).filter(isOpen).length))
+    )
+    const keyOf = identify(options.keyOf ?? ((identity) => identity.merchantId))
+    const context = Context.make(OAuthClient.OAuthClient, oauth).pipe(Context.add(TokenStore, store))
+
+    /** Makes a merchant's manager (and its API client) in a scope of its own. */
+    const build = (key: string): Effect.Effect<Entry> =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.fork(registryScope, ExecutionStrategy.sequential)
+        const manager = yield* TokenManager.make({ ...options.manager, key, onEvent: publish }).pipe(
+          Scope.extend(scope),
+          Effect.provide(context)
+        )
+        const client = yield* AuthenticatedClient.make(api).pipe(
+          Effect.provideService(TokenManager.TokenManager, manager),
+          Effect.provideService(HttpClient.HttpClient, http),
+          // Checked when the registry was made: the same options cannot fail here.
+          Effect.orDie
+        )
+        return new Entry(manager, client, scope)
+      }).pipe(
+        Effect.tap(() => Effect.zipRight(Metric.increment(metrics.opened), Metric.incrementBy(metrics.managers, 1)))
+      )
+
+    /** The merchant's entry: the one in memory, the one being made, or a new one. */
+    const open = (key: string): Effect.Effect<Entry> =>
+      Effect.suspend(() => {
+        const slot = slots.get(key)
+        if (slot?._tag === "Open") return Effect.succeed(slot.entry)
+        if (slot?._tag === "Opening") return Deferred.await(slot.ready)
+        const ready = Deferred.unsafeMake<Entry>(FiberId.none)
+        slots.set(key, { _tag: "Opening", ready })
+        return Effect.uninterruptible(
+          Effect.tap(build(key), (entry) => {
+            slots.set(key, { _tag: "Open", entry })
+            return Deferred.succeed(ready, entry)
+          })
+        )
+      })
+
+    /** Runs `use` with the merchant's manager, which stays in memory meanwhile. */
+    const withEntry = <A, E, R>(key: string, use: (entry: Entry) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.suspend(() => {
+        const slot = slots.get(key)
+        if (slot?._tag === "Open" && !slot.entry.closed) return using(slot.entry, use)
+        return Effect.flatMap(open(key), (entry) => (entry.closed ? withEntry(key, use) : using(entry, use)))
+      })
+
+    const using = <A, E, R>(entry: Entry, use: (entry: Entry) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.ensuring(use(entry.begin()), entry.done)
+
+    /** Lets a merchant's manager go (unless it is in use again); it finishes a refresh in flight first. */
+    const release = (key: string, entry: Entry): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const slot = slots.get(key)
+        if (entry.active > 0 || entry.closed || slot?._tag !== "Open" || slot.entry !== entry) return Effect.void
+        slots.delete(key)
+        entry.closed = true
+        return Scope.close(entry.scope, Exit.void).pipe(
+          Effect.zipRight(Metric.increment(metrics.released)),
+          Effect.zipRight(Metric.incrementBy(metrics.managers, -1))
+        )
+      })
+
+    /** Every `idleTimeToLive`: lets go of the managers nobody used since the last sweep and that are at rest. */
+    const sweep = Effect.suspend(() => {
+      const idle: Array<readonly [string, Entry]> = []
+      for (const [key, slot] of slots) {
+        if (slot._tag !== "Open") continue
+        if (slot.entry.active === 0 && !slot.entry.touched) idle.push([key, slot.entry])
+        slot.entry.touched = false
+      }
+      return Effect.forEach(
+        idle,
+        ([key, entry]) =>
+          Effect.flatMap(entry.manager.status, (status) =>
+            status.refreshing || status.phase === "RotationPending" ? Effect.void : release(key, entry)
+          ),
+        { discard: true }
+      )
+    })
+    const idleTimeToLive = Duration.decode(options.idleTimeToLive ?? Duration.minutes(5))
+    yield* Effect.forkIn(Effect.forever(Effect.zipRight(Effect.sleep(idleTimeToLive), sweep)), registryScope)
+
+    const connect = (input: ConnectInput): Effect.Effect<Connection, ConnectError> =>
+      Effect.gen(function* () {
+        const started = yield* DateTime.now
+        const response = yield* oauth.exchangeCode(input)
+        // From here on the grant exists at UltraCart: it is stored, or revoked — never dropped half way.
+        return yield* Effect.uninterruptible(keep(response, started))
+      }).pipe(Effect.withSpan("MerchantGrants.connect"))
+
+    const keep = (response: TokenResponse.TokenResponse, started: DateTime.Utc) =>
+      Effect.gen(function* () {
+        const identity = yield* oauth.me({ accessToken: response.accessToken })
+        const key = yield* keyOf(identity)
+        const tokens = yield* withEntry(key, (entry) => entry.manager.save(response, started))
+        return { key, identity, tokens }
+      }).pipe(Effect.tapError(() => abandon(response)))
+
+    /** A grant that cannot be kept is revoked (refresh token first), whatever revocation answers. */
+    const abandon = (response: TokenResponse.TokenResponse) =>
+      Effect.forEach(
+        [...Option.toArray(response.refreshToken), response.accessToken],
+        (token) => Effect.exit(oauth.revoke({ token })),
+        { discard: true }
+      ).pipe(Effect.zipRight(Effect.logWarning("a new grant could not be kept; it was revoked")))
+
+    const disconnect = (key: string): Effect.Effect<TokenManager.Logout, TokenStoreError> =>
+      Effect.flatMap(
+        withEntry(key, (entry) => Effect.map(entry.manager.logout, (logout) => [logout, entry] as const)),
+        ([logout, entry]) => Effect.as(release(key, entry), logout)
+      ).pipe(Effect.withSpan("MerchantGrants.disconnect"))
+
+    const client = (key: string): HttpClient.HttpClient.With<Auth.ApiClientError> =>
+      HttpClient.makeWith(
+        (prepared: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+          Effect.flatMap(prepared, (request) => withEntry(key, (entry) => entry.client.execute(request))),
+        Effect.succeed
+      )
+
+    const service: MerchantGrants.Service = {
+      tokens: (key) => withEntry(key, (entry) => entry.manager.tokens),
+      accessToken: (key) => withEntry(key, (entry) => entry.manager.accessToken),
+      manager: (key) =>
+        Effect.map(
+          Effect.acquireRelease(
+            withEntry(key, (entry) => Effect.sync(() => entry.begin())),
+            (entry) => entry.done
+          ),
+          (entry) => entry.manager
+        ),
+      client,
+      connect,
+      disconnect,
+      list: (listOptions) => store.list(listOptions),
+      events: Stream.fromPubSub(hub),
+      subscribe: PubSub.subscribe(hub)
+    }
+    return service
+  })
+
+/**
+ * The registry as a Layer over the `OAuthClient`, `TokenStore` and `HttpClient` (the transport) in context. It
+ * includes `Auth.layerRedactSecretHeaders`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  options: MerchantGrantsOptions = {}
+): Layer.Layer<MerchantGrants, ConfigError.ConfigError, OAuthClient.OAuthClient | TokenStore | HttpClient.HttpClient> =>
+  Layer.merge(Layer.scoped(MerchantGrants, make(options)), Auth.layerRedactSecretHeaders)
