@@ -24,7 +24,7 @@ export type RevocationResult = "Revoked" | "Absent" | "Failed"
  * @since 0.2.0
  * @category models
  */
-export type ReauthorizationReason = "NoTokens" | "NoRefreshToken" | "InvalidGrant"
+export type ReauthorizationReason = "NoTokens" | "NoRefreshToken" | "InvalidGrant" | "Refused" | "OutcomeUnknown"
 
 /**
  * An event of one grant.

@@ -34,7 +34,7 @@ import * as Scope from "effect/Scope"
 import type { GrantEventSink } from "./GrantEvent.js"
 import * as tokenFlight from "./internal/tokenFlight.js"
 import * as tokenState from "./internal/tokenState.js"
-import type { OutcomeUnknown } from "./OutcomeUnknown.js"
+import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import type { ReauthorizationRequired } from "./ReauthorizationRequired.js"
 import { type TokenSet, TokenStore, type TokenStoreError } from "./TokenStore.js"
 
@@ -59,14 +59,15 @@ export type TokenManagerError = ReauthorizationRequired | TokenStoreError | Outc
 
 /**
  * Where the manager stands, for diagnostics and for a registry deciding whether it may let the manager go:
- * `phase` names the state by the clock (`NoTokens`, `Fresh`, `RefreshDue`, `Expired`, `RotationPending`, `Dead`),
+ * `phase` names the state by the clock (`NoTokens`, `Fresh`, `RefreshDue`, `Expired`, `RotationPending`,
+ * `OutcomeUnknown` — a refresh's answer was lost and nothing newer is stored —, `Dead`),
  * `refreshing` says a flight (refresh or store read) is in progress.
  *
  * @since 0.2.0
  * @category models
  */
 export interface TokenManagerStatus {
-  readonly phase: "NoTokens" | "Fresh" | "RefreshDue" | "Expired" | "RotationPending" | "Dead"
+  readonly phase: "NoTokens" | "Fresh" | "RefreshDue" | "Expired" | "RotationPending" | "OutcomeUnknown" | "Dead"
   readonly refreshing: boolean
 }
 
@@ -114,12 +115,33 @@ export interface TokenManagerOptions {
   /** The longest pause between refresh attempts (1 minute). */
   readonly maxRetryBackoff?: Duration.DurationInput | undefined
   /**
-   * After a refresh whose outcome is unknown (a lost answer) with no newer token in the store, repeat it once at
-   * once (default true): that recovers the grant when UltraCart never got the request or allows a reuse grace
-   * period. Set false to keep the current access token until it expires instead, and only then try the old
-   * refresh token again — better where a reuse revokes the grant's access tokens too and nothing can recover it.
+   * After a refresh whose outcome is unknown (a lost answer, a timeout after sending) with no newer token in the
+   * store, UltraCart may have rotated the refresh token — and sending the old one again may revoke the grant, its
+   * access tokens included. So by default (`"repeatAtExpiry"`) the manager keeps serving the current access token
+   * while it is valid and sends the old refresh token once more only when the access token can no longer serve
+   * (expired, or refused by the API). `"repeatAtOnce"` repeats it at once (recovers sooner where UltraCart never
+   * got the request or allows reuse); `"never"` never sends it again. Either way it is sent again at most once;
+   * after that, `ReauthorizationRequired` (`OutcomeUnknown`).
+   */
+  readonly ambiguousRefresh?: "repeatAtExpiry" | "repeatAtOnce" | "never" | undefined
+  /**
+   * @deprecated Use `ambiguousRefresh`: `true` is `"repeatAtOnce"`, `false` is `"repeatAtExpiry"`.
    */
   readonly repeatAmbiguousRefresh?: boolean | undefined
+  /**
+   * A token is used at least this long after it was issued, whatever its `expires_in` says (default 1 second):
+   * a floor on the refresh interval, so that an `expires_in` of 0 or a few seconds does not turn every call into a
+   * refresh. If the API refuses such a token meanwhile, `invalidate` (the authenticated client's 401 replay)
+   * refreshes once. `0` turns the floor off.
+   */
+  readonly minRefreshInterval?: Duration.DurationInput | undefined
+  /**
+   * The hard limit on waiting for a refresh's answer (default 90 seconds; the OAuth client's own deadlines usually
+   * end it sooner). A refresh that has gone out is awaited by the manager itself — a caller that times out or is
+   * interrupted never abandons it, and a rotation that arrives late is stored. Past this limit its outcome is
+   * unknown (see `ambiguousRefresh`). Keep it below the store's lease bound.
+   */
+  readonly refreshTimeout?: Duration.DurationInput | undefined
   /** How long closing the Layer waits for a refresh in flight, so a rotation is persisted (10 seconds). */
   readonly shutdownGrace?: Duration.DurationInput | undefined
   /**
@@ -228,7 +250,14 @@ const configOf = (options: TokenManagerOptions, key: string, leases: boolean): t
   defaultLifetimeMillis: Duration.toMillis(options.defaultLifetime ?? Duration.minutes(30)),
   backoffMillis: Duration.toMillis(options.retryBackoff ?? Duration.seconds(1)),
   maxBackoffMillis: Duration.toMillis(options.maxRetryBackoff ?? Duration.minutes(1)),
-  repeatAmbiguous: options.repeatAmbiguousRefresh !== false,
+  ambiguous:
+    options.ambiguousRefresh === "never"
+      ? "Never"
+      : options.ambiguousRefresh === "repeatAtOnce" ||
+          (options.ambiguousRefresh === undefined && options.repeatAmbiguousRefresh === true)
+        ? "AtOnce"
+        : "AtExpiry",
+  minLifetimeMillis: Duration.toMillis(options.minRefreshInterval ?? Duration.seconds(1)),
   leases
 })
 
@@ -249,7 +278,8 @@ class Shell {
     readonly store: TokenStore.Service,
     readonly lock: Effect.Semaphore,
     readonly flightScope: Scope.Scope,
-    readonly sink: GrantEventSink | undefined
+    readonly sink: GrantEventSink | undefined,
+    readonly refreshTimeout: Duration.Duration
   ) {
     this.annotations = { "ultracart.grant": config.key }
   }
@@ -294,17 +324,30 @@ class Shell {
         return this.lease(restore)
       case "Send":
         return Effect.flatMap(
-          Effect.exit(restore(this.oauth.refresh({ refreshToken: command.refreshToken }))),
+          Effect.exit(restore(this.refreshRequest(command.refreshToken))),
           (exit): Effect.Effect<tokenState.Input<Lease>> => {
             if (Exit.isSuccess(exit)) return Effect.succeed({ _tag: "Answered", response: exit.value } as const)
             const failure = Cause.failureOption(exit.cause)
             return Option.isSome(failure)
-              ? Effect.succeed({ _tag: "Refused", error: failure.value } as const)
+              ? // The error itself, not the span-annotated proxy a failure inside a span becomes.
+                Effect.succeed({ _tag: "Refused", error: Cause.originalError(failure.value) } as const)
               : Effect.failCause(Cause.stripFailures(exit.cause))
           }
         )
     }
   }
+
+  /** The refresh request, bounded by the hard limit: past it, its outcome is unknown. */
+  private refreshRequest = (refreshToken: Redacted.Redacted<string>) =>
+    Effect.timeoutFail(this.oauth.refresh({ refreshToken }), {
+      duration: this.refreshTimeout,
+      onTimeout: () =>
+        new OutcomeUnknown({
+          grantType: "refresh_token",
+          reason: "Timeout",
+          detail: `no answer within the token manager's refreshTimeout (${Duration.format(this.refreshTimeout)})`
+        })
+    })
 
   private lease = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
     Effect.gen(this, function* () {
@@ -541,7 +584,8 @@ export const make = (
     const lock = yield* Effect.makeSemaphore(1)
     const scope = yield* Effect.scope
     const flightScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    const shell = new Shell(config, oauth, store, lock, flightScope, options.onEvent)
+    const refreshTimeout = Duration.decode(options.refreshTimeout ?? Duration.seconds(90))
+    const shell = new Shell(config, oauth, store, lock, flightScope, options.onEvent, refreshTimeout)
     // Added after the flight scope, so it runs before that scope closes.
     yield* Effect.addFinalizer(() => shell.shutdown(Duration.decode(options.shutdownGrace ?? Duration.seconds(10))))
     if (options.backgroundRefresh === true) yield* Effect.forkScoped(backgroundRefresh(shell))
@@ -569,25 +613,45 @@ export const layer = (
   options?: TokenManagerOptions
 ): Layer.Layer<TokenManager, never, OAuthClient.OAuthClient | TokenStore> => Layer.scoped(TokenManager, make(options))
 
+const optionalDuration = (name: string) => Config.option(Config.duration(name))
+
 /**
- * Options from configuration: `ULTRACART_TOKEN_GRANT` (the key), `ULTRACART_TOKEN_REFRESH_MARGIN` and
- * `ULTRACART_TOKEN_DEFAULT_LIFETIME` (durations such as `5 minutes`), `ULTRACART_TOKEN_BACKGROUND_REFRESH`.
+ * Every option from configuration (each optional; the defaults are the options'):
+ * `ULTRACART_TOKEN_GRANT` (the key), `ULTRACART_TOKEN_REFRESH_MARGIN`, `ULTRACART_TOKEN_DEFAULT_LIFETIME`,
+ * `ULTRACART_TOKEN_BACKGROUND_REFRESH` (a boolean), `ULTRACART_TOKEN_RETRY_BACKOFF`,
+ * `ULTRACART_TOKEN_MAX_RETRY_BACKOFF`, `ULTRACART_TOKEN_AMBIGUOUS_REFRESH` (`repeatAtExpiry`, `repeatAtOnce` or
+ * `never`), `ULTRACART_TOKEN_MIN_REFRESH_INTERVAL`, `ULTRACART_TOKEN_REFRESH_TIMEOUT` and
+ * `ULTRACART_TOKEN_SHUTDOWN_GRACE` (durations such as `5 minutes`).
  *
  * @since 0.1.0
  * @category config
  */
 export const config: Config.Config<TokenManagerOptions> = Config.all({
   key: Config.option(Config.nonEmptyString("ULTRACART_TOKEN_GRANT")),
-  refreshMargin: Config.option(Config.duration("ULTRACART_TOKEN_REFRESH_MARGIN")),
-  defaultLifetime: Config.option(Config.duration("ULTRACART_TOKEN_DEFAULT_LIFETIME")),
-  backgroundRefresh: Config.withDefault(Config.boolean("ULTRACART_TOKEN_BACKGROUND_REFRESH"), false)
+  refreshMargin: optionalDuration("ULTRACART_TOKEN_REFRESH_MARGIN"),
+  defaultLifetime: optionalDuration("ULTRACART_TOKEN_DEFAULT_LIFETIME"),
+  backgroundRefresh: Config.withDefault(Config.boolean("ULTRACART_TOKEN_BACKGROUND_REFRESH"), false),
+  retryBackoff: optionalDuration("ULTRACART_TOKEN_RETRY_BACKOFF"),
+  maxRetryBackoff: optionalDuration("ULTRACART_TOKEN_MAX_RETRY_BACKOFF"),
+  ambiguousRefresh: Config.option(
+    Config.literal("repeatAtExpiry", "repeatAtOnce", "never")("ULTRACART_TOKEN_AMBIGUOUS_REFRESH")
+  ),
+  minRefreshInterval: optionalDuration("ULTRACART_TOKEN_MIN_REFRESH_INTERVAL"),
+  refreshTimeout: optionalDuration("ULTRACART_TOKEN_REFRESH_TIMEOUT"),
+  shutdownGrace: optionalDuration("ULTRACART_TOKEN_SHUTDOWN_GRACE")
 }).pipe(
   Config.map(
-    (c): TokenManagerOptions => ({
-      key: Option.getOrUndefined(c.key),
-      refreshMargin: Option.getOrUndefined(c.refreshMargin),
-      defaultLifetime: Option.getOrUndefined(c.defaultLifetime),
-      backgroundRefresh: c.backgroundRefresh
+    ({ backgroundRefresh, ...optional }): TokenManagerOptions => ({
+      backgroundRefresh,
+      key: Option.getOrUndefined(optional.key),
+      refreshMargin: Option.getOrUndefined(optional.refreshMargin),
+      defaultLifetime: Option.getOrUndefined(optional.defaultLifetime),
+      retryBackoff: Option.getOrUndefined(optional.retryBackoff),
+      maxRetryBackoff: Option.getOrUndefined(optional.maxRetryBackoff),
+      ambiguousRefresh: Option.getOrUndefined(optional.ambiguousRefresh),
+      minRefreshInterval: Option.getOrUndefined(optional.minRefreshInterval),
+      refreshTimeout: Option.getOrUndefined(optional.refreshTimeout),
+      shutdownGrace: Option.getOrUndefined(optional.shutdownGrace)
     })
   )
 )

@@ -21,3 +21,9 @@ export * as TokenEncryption from "./TokenEncryption.js"
 export * as TokenManager from "./TokenManager.js"
 /** The UltraCart API client authenticated by a token manager, replaying once after a 401. @since 0.1.0 */
 export * as AuthenticatedClient from "./AuthenticatedClient.js"
+/** The token manager's answer for a grant that needs the merchant again. @since 0.2.0 */
+export * as ReauthorizationRequired from "./ReauthorizationRequired.js"
+/** What happens to a grant, as it happens: connected, refreshed, reauthorization required, disconnected. @since 0.2.0 */
+export * as GrantEvent from "./GrantEvent.js"
+/** Many merchants, one app: a registry of grants keyed by merchant, with connect, disconnect, list and events. @since 0.2.0 */
+export * as MerchantGrants from "./MerchantGrants.js"

@@ -15,6 +15,8 @@ export type RefreshFault =
   | { readonly _tag: "NotSent" }
   | { readonly _tag: "RateLimited" }
   | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput }
+  /** The server answers with this error (the refresh token is left as it was). */
+  | { readonly _tag: "Refuse"; readonly error: OAuthError.OAuthClientError }
 
 export interface ScriptedServerOptions {
   readonly rotate?: boolean
@@ -125,6 +127,8 @@ export class ScriptedServer {
           )
         case "RateLimited":
           return Effect.fail(new OAuthError.RateLimited({ endpoint: "token", status: 429, retryAfterMillis: 1000 }))
+        case "Refuse":
+          return Effect.fail(fault.error)
         case "LoseResponse":
           return Effect.zipRight(
             Effect.ignore(processed),

@@ -375,7 +375,7 @@ describe("TokenManager", () => {
     )
 
     scenario(
-      "without a grace period: keeps serving the still-valid token, then asks for re-authorization — no loop",
+      "repeatAtOnce without a grace period: keeps serving the still-valid token, then asks for re-authorization — no loop",
       ({ first, manager, server }) =>
         Effect.gen(function* () {
           yield* TestClock.adjust("57 minutes")
@@ -390,7 +390,8 @@ describe("TokenManager", () => {
           yield* TestClock.adjust("10 minutes")
           yield* Effect.flip(manager.accessToken)
           expect(server.refreshRequests).toBe(2)
-        })
+        }),
+      { manager: { ambiguousRefresh: "repeatAtOnce" } }
     )
     scenario(
       "with repeatAmbiguousRefresh off: no repeat until the access token runs out",

@@ -110,13 +110,23 @@ const backoff = <L>(
   const failures = (failureOf(settled)?.count ?? 0) + 1
   const pause = Math.min(config.maxBackoffMillis, config.backoffMillis * 2 ** (failures - 1))
   const retryAt = Math.max(notBeforeMillis, now + pause)
-  const expiresAt = grantOf(settled)?.expiresAt ?? 0
+  const held = grantOf(settled)
+  const expiresAt = held?.expiresAt ?? 0
   const capped = error._tag === "TokenStoreError" && now < expiresAt ? Math.min(retryAt, expiresAt) : retryAt
-  return { error, count: failures, retryAt: capped }
+  return { error, version: held?.tokens.version ?? 0, count: failures, retryAt: capped }
 }
 
-const withFailure = <L>(settled: Settled<L>, failure: Failure): Settled<L> =>
-  settled._tag === "Dead" ? { ...settled, failure } : { ...settled, failure: Option.some(failure) }
+const withFailure = <L>(settled: Settled<L>, failure: Failure): Settled<L> => {
+  switch (settled._tag) {
+    case "Dead":
+    case "Doubtful":
+      return { ...settled, failure }
+    case "Empty":
+    case "Live":
+    case "Rotated":
+      return { ...settled, failure: Option.some(failure) }
+  }
+}
 
 /**
  * Answers a failed flight: the back-off starts, and the held token is still served while valid (the margin exists
@@ -159,10 +169,18 @@ const failOrServe = <L, W>(
 const die = <L, W>(
   flight: Flight<L, W>,
   base: TokenSet,
-  error: ReauthorizationRequired,
+  reason: ReauthorizationRequired["reason"],
   now: number,
-  config: Config
+  config: Config,
+  cause?: RefreshError
 ): Next<L, W> => {
+  const description = cause?._tag === "InvalidGrant" ? cause.description : undefined
+  const error = new ReauthorizationRequired({
+    key: config.key,
+    reason,
+    ...(description ? { description } : {}),
+    ...(cause === undefined ? {} : { cause })
+  })
   const settled = flight.settled
   const alreadyDead = settled._tag === "Dead" && settled.grant.tokens.version === base.version
   const failure = backoff(settled, error, now, config, 0)
@@ -271,6 +289,10 @@ const adopt = <L>(settled: Settled<L>, held: Grant): Settled<L> => {
       return settled.grant.tokens.version === held.tokens.version
         ? { ...settled, grant: held }
         : { _tag: "Live", grant: held, failure: Option.some(settled.failure) }
+    case "Doubtful":
+      return settled.grant.tokens.version === held.tokens.version
+        ? { ...settled, grant: held }
+        : { _tag: "Live", grant: held, failure: Option.some(settled.failure) }
     case "Rotated":
       return settled
     case "Empty":
@@ -295,19 +317,48 @@ const loaded = <L, W>(
   const settled = adopt(flight.settled, held)
   const adopted = { ...flight, settled }
   if (!isDue(flight.trigger, held, now)) {
-    return finish(adopted, settled._tag === "Dead" ? settled : succeeded(base, settled, config), held.served)
+    const kept = settled._tag === "Dead" || settled._tag === "Doubtful" ? settled : succeeded(base, settled, config)
+    return finish(adopted, kept, held.served)
   }
   if (config.leases && Option.isNone(flight.lease)) {
     return go({ ...adopted, step: { _tag: "Leasing", base } }, [], { _tag: "Lease" })
   }
-  if (settled._tag === "Dead" && settled.grant.tokens.version === base.version) {
-    return failOrServe(adopted, base, settled.error, now, config)
-  }
-  if (Option.isNone(base.refreshToken)) {
-    return die(adopted, base, new ReauthorizationRequired({ key: config.key, reason: "NoRefreshToken" }), now, config)
-  }
+  if (settled._tag === "Dead") return failOrServe(adopted, base, settled.error, now, config)
+  if (Option.isNone(base.refreshToken)) return die(adopted, base, "NoRefreshToken", now, config)
+  if (settled._tag === "Doubtful") return doubtful(adopted, settled, base.refreshToken.value, now, config)
   return send(adopted, base, base.refreshToken.value, false, now)
 }
+
+/**
+ * The held set's refresh was sent and its answer lost, and the store has nothing newer. While the access token
+ * can serve (valid, and not just refused by the API), nothing is sent; then the refresh token is sent once more,
+ * if a repeat is left — else the grant needs the merchant again.
+ */
+const doubtful = <L, W>(
+  flight: Flight<L, W>,
+  settled: Extract<Settled<L>, { _tag: "Doubtful" }>,
+  refreshToken: Redacted.Redacted<string>,
+  now: number,
+  config: Config
+): Next<L, W> => {
+  const base = settled.grant.tokens
+  const refused = flight.trigger._tag === "Rejected" && flight.trigger.version === base.version
+  if (now < settled.grant.expiresAt && !refused) {
+    return failOrServe(flight, base, settled.failure.error, now, config, settled.grant.expiresAt)
+  }
+  if (settled.repeats === 0)
+    return die(flight, base, "OutcomeUnknown", now, config, asRefreshError(settled.failure.error))
+  const repeating = { ...flight, settled: { ...settled, repeats: settled.repeats - 1 } }
+  return send(repeating, base, refreshToken, true, now, [
+    log(
+      "Info",
+      "refresh outcome unknown and nothing newer stored; the access token can no longer serve: repeating it once"
+    )
+  ])
+}
+
+const asRefreshError = (error: ManagerError): RefreshError | undefined =>
+  error._tag === "ReauthorizationRequired" || error._tag === "TokenStoreError" ? undefined : error
 
 const send = <L, W>(
   flight: Flight<L, W>,
@@ -390,28 +441,51 @@ const reread = <L, W>(
       })
     ])
   }
-  if (error._tag === "InvalidGrant") {
-    const description = error.description
-    const reauthorization = new ReauthorizationRequired({
-      key: config.key,
-      reason: "InvalidGrant",
-      ...(description ? { description } : {})
-    })
-    return die(flight, base, reauthorization, now, config)
+  if (error._tag === "InvalidGrant") return die(flight, base, "InvalidGrant", now, config, error)
+  if (isPermanent(error)) {
+    // Not a code this library knows, but UltraCart refused: confirmed once more before the grant is given up.
+    const previous = failureOf(flight.settled)
+    const confirmed = previous !== undefined && previous.version === base.version && isPermanentError(previous.error)
+    if (confirmed) return die(flight, base, "Refused", now, config, error)
+    return failOrServe(flight, base, error, now, config)
   }
-  const ambiguous = isAmbiguous(error)
-  if (ambiguous && !step.recovering && config.repeatAmbiguous && Option.isSome(base.refreshToken)) {
+  if (!isAmbiguous(error)) {
+    // A definite failure of a repeat (not sent, 5xx, 429) leaves the doubt as it was: the repeat is not used up.
+    const settled = flight.settled
+    const restored =
+      settled._tag === "Doubtful" && step.recovering ? { ...settled, repeats: settled.repeats + 1 } : settled
+    return failOrServe({ ...flight, settled: restored }, base, error, now, config)
+  }
+  if (step.recovering) return die(flight, base, "OutcomeUnknown", now, config, error)
+  const held = heldOrNew(flight.settled, base, config)
+  const refused = flight.trigger._tag === "Rejected" && flight.trigger.version === base.version
+  const canServe = now < held.expiresAt && !refused
+  const repeatNow = config.ambiguous === "AtOnce" || (config.ambiguous === "AtExpiry" && !canServe)
+  if (repeatNow && Option.isSome(base.refreshToken)) {
     // Nobody stored a newer token. Either UltraCart never acted (then the same refresh token works), or it
     // rotated and the answer was lost: then the new token is gone for good, and a repeat either succeeds (a
     // server with a reuse grace period) or ends in invalid_grant — which re-authorization needed anyway.
-    return send({ ...flight }, base, base.refreshToken.value, true, now, [
+    return send(flight, base, base.refreshToken.value, true, now, [
       log("Info", "refresh outcome unknown and nothing newer stored; repeating it once")
     ])
   }
-  // Not repeating an ambiguous refresh means: not before the access token runs out.
-  const notBefore = ambiguous && !config.repeatAmbiguous ? DateTime.toEpochMillis(base.expiresAt) : 0
-  return failOrServe(flight, base, error, now, config, notBefore)
+  // Doubt: serve the access token while it is valid; not before it runs out, send the refresh token once more.
+  const failure = backoff(flight.settled, error, now, config, held.expiresAt)
+  const doubt: Settled<L> = { _tag: "Doubtful", grant: held, failure, repeats: config.ambiguous === "Never" ? 0 : 1 }
+  return serveOrFail(flight, doubt, base, error, now)
 }
+
+/** A 4xx other than 429 that is not `invalid_grant`: UltraCart refused the refresh for good, as far as can be told. */
+const isPermanent = (error: RefreshError): boolean =>
+  error._tag !== "InvalidGrant" &&
+  error._tag !== "RateLimited" &&
+  "status" in error &&
+  error.status >= 400 &&
+  error.status < 500 &&
+  error.status !== 429
+
+const isPermanentError = (error: ManagerError): boolean =>
+  error._tag !== "ReauthorizationRequired" && error._tag !== "TokenStoreError" && isPermanent(error)
 
 // -----------------------------------------------------------------------------
 // Storing a rotation

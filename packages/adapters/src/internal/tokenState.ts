@@ -9,6 +9,9 @@
  * - `Live`: a token set believed good; by the clock it is fresh, due for refresh, or expired ({@link phase});
  * - `Rotated`: a rotation UltraCart made that the store has not taken yet. Its tokens are served, its lease held,
  *   the refresh token it replaced never spent again; it is stored before anything else happens;
+ * - `Doubtful`: a refresh of the held set was sent and its answer lost, and nothing newer is stored: UltraCart may
+ *   have rotated the refresh token. The access token is served while valid; the refresh token is sent again at
+ *   most once (`repeats`), only when the access token can no longer serve;
  * - `Dead`: the stored grant's refresh token was refused (or there is none): the merchant must authorize again.
  * Each may carry a {@link Failure} (backing off); `Dead` always does. While a flight runs the state is
  * `Refreshing`, wrapping the settled state it started from (which the flight's steps update as they learn).
@@ -37,7 +40,10 @@ export interface Config {
   readonly defaultLifetimeMillis: number
   readonly backoffMillis: number
   readonly maxBackoffMillis: number
-  readonly repeatAmbiguous: boolean
+  /** After a refresh whose answer was lost: repeat it at once, once the access token can no longer serve, or never. */
+  readonly ambiguous: "AtOnce" | "AtExpiry" | "Never"
+  /** A token is used at least this long, whatever its `expires_in` says (a floor on the refresh interval). */
+  readonly minLifetimeMillis: number
   /** The store offers a lease shared by processes. */
   readonly leases: boolean
 }
@@ -55,6 +61,8 @@ export interface Grant {
 /** The last failure and the back-off it set: no refresh, store read or persist attempt before `retryAt`. */
 export interface Failure {
   readonly error: ManagerError
+  /** The version of the set the failure is about (0: none held). */
+  readonly version: number
   /** Failures in a row. */
   readonly count: number
   readonly retryAt: number
@@ -78,6 +86,7 @@ export type Settled<L> =
       readonly rotation: Rotation<L>
       readonly failure: Option.Option<Failure>
     }
+  | { readonly _tag: "Doubtful"; readonly grant: Grant; readonly failure: Failure; readonly repeats: number }
   | { readonly _tag: "Dead"; readonly grant: Grant; readonly error: ReauthorizationRequired; readonly failure: Failure }
 
 /** Why a flight flies. `Settle` only stores a pending rotation (closing the manager). */
@@ -186,10 +195,10 @@ export const grantOf = <L>(settled: Settled<L>): Grant | undefined =>
 
 /** The failure the manager is backing off from, if any. */
 export const failureOf = <L>(settled: Settled<L>): Failure | undefined =>
-  settled._tag === "Dead" ? settled.failure : Option.getOrUndefined(settled.failure)
+  settled._tag === "Dead" || settled._tag === "Doubtful" ? settled.failure : Option.getOrUndefined(settled.failure)
 
 /** A named phase of the state at `now`, for people (logs, tests, diagnostics). */
-export type Phase = "NoTokens" | "Fresh" | "RefreshDue" | "Expired" | "RotationPending" | "Dead"
+export type Phase = "NoTokens" | "Fresh" | "RefreshDue" | "Expired" | "RotationPending" | "OutcomeUnknown" | "Dead"
 
 /**
  * @internal
@@ -203,6 +212,8 @@ export const phase = <L, W>(state: TokenState<L, W>, now: number): Phase => {
       return "RotationPending"
     case "Dead":
       return "Dead"
+    case "Doubtful":
+      return "OutcomeUnknown"
     case "Live":
       return now < settled.grant.refreshAt ? "Fresh" : now < settled.grant.expiresAt ? "RefreshDue" : "Expired"
   }
@@ -227,21 +238,22 @@ export const backgroundWakeAt = <L, W>(state: TokenState<L, W>, now: number, idl
 // Building grants
 // -----------------------------------------------------------------------------
 
-/** When a set should be refreshed: the margin before expiry, but never before half its life. */
-const refreshPoint = (tokens: TokenSet, config: Config): number => {
-  const expires = DateTime.toEpochMillis(tokens.expiresAt)
+/**
+ * A token set as the manager holds it. It is used until its expiry — but at least `minLifetimeMillis` from its
+ * issue, so that a tiny `expires_in` does not turn every call into a refresh (an API that refuses it meanwhile
+ * gets one refresh through `invalidate`) — and refreshed the margin before that, but never before half its life.
+ */
+export const grant = (tokens: TokenSet, config: Config): Grant => {
   const issued = DateTime.toEpochMillis(tokens.issuedAt)
-  return Math.max(expires - config.marginMillis, issued + (expires - issued) / 2)
+  const expires = Math.max(DateTime.toEpochMillis(tokens.expiresAt), issued + config.minLifetimeMillis)
+  return {
+    tokens,
+    refreshAt: Math.max(expires - config.marginMillis, issued + (expires - issued) / 2),
+    expiresAt: expires,
+    served: Exit.succeed(tokens),
+    servedAccess: Exit.succeed(tokens.accessToken)
+  }
 }
-
-/** A token set as the manager holds it. */
-export const grant = (tokens: TokenSet, config: Config): Grant => ({
-  tokens,
-  refreshAt: refreshPoint(tokens, config),
-  expiresAt: DateTime.toEpochMillis(tokens.expiresAt),
-  served: Exit.succeed(tokens),
-  servedAccess: Exit.succeed(tokens.accessToken)
-})
 
 /** The tokens a token response gives, its expiry counted from `issuedAtMillis` (when the exchange started). */
 export const fromResponse = (
@@ -290,8 +302,8 @@ const fly = (trigger: Trigger, meanwhile: Option.Option<Exit.Exit<TokenSet, neve
 export const isFresh = <L>(
   settled: Settled<L>,
   now: number
-): settled is Extract<Settled<L>, { _tag: "Live" | "Dead" }> =>
-  (settled._tag === "Live" || settled._tag === "Dead") && now < settled.grant.refreshAt
+): settled is Extract<Settled<L>, { _tag: "Live" | "Doubtful" | "Dead" }> =>
+  (settled._tag === "Live" || settled._tag === "Doubtful" || settled._tag === "Dead") && now < settled.grant.refreshAt
 
 /**
  * Answers a caller. In a back-off after a failure: from memory (the held token while valid, else the error). With
@@ -309,7 +321,10 @@ export const decide = <L, W>(state: TokenState<L, W>, request: Request, now: num
       return fly({ _tag: "Forced" })
     case "Rejected":
       if (valid && held.tokens.version !== request.version) return answer(held.served)
-      if (backingOff) return answer(Exit.fail(failure.error))
+      // A token in doubt that the API refuses can no longer serve: the moment for its one repeat.
+      if (backingOff && !(settled._tag === "Doubtful" && settled.grant.tokens.version === request.version)) {
+        return answer(Exit.fail(failure.error))
+      }
       return fly({ _tag: "Rejected", version: request.version })
     case "Tokens":
       if (isFresh(settled, now)) return answer(settled.grant.served)
