@@ -31,6 +31,7 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { withoutFetchRedirects } from "./internal/noRedirects.js"
 import { redactClient, redactError } from "./internal/redact.js"
 import * as Timeouts from "./Timeouts.js"
 
@@ -223,8 +224,9 @@ const refusal = (input: string, allowedOrigin: string): UrlRefused | undefined =
  *
  * Each request is first admitted (see {@link UltraCartHttpClient}: a URL off the base URL's origin fails with
  * {@link UrlRefused}, and neither the credential is read nor anything sent); each is sent under the deadlines
- * (`Timeouts.transformClient`); the responses and errors handed back carry the request with its credential
- * redacted. Options left out take the defaults (configuration is not read here: see {@link optionsConfig}).
+ * (`Timeouts.transformClient`), with a Fetch transport told not to follow redirects (a 3xx is the answer: `fetch`
+ * would re-send the key headers to wherever it points); the responses and errors handed back carry the request
+ * with its credential redacted. Options left out take the defaults (configuration is not read here: see {@link optionsConfig}).
  * Returns a `ConfigError` for unacceptable options.
  *
  * @since 0.1.0
@@ -242,7 +244,7 @@ export const transformClient = <E = never, R = never>(
   Either.map(resolve(options), (resolved) => {
     const prepare = admit(resolved)
     return <E0, R0>(client: HttpClient.HttpClient.With<E0, R0>) => {
-      const timed = Timeouts.transformClient(resolved.timeouts)(client)
+      const timed = Timeouts.transformClient(resolved.timeouts)(withoutFetchRedirects(client))
       const authenticated: HttpClient.HttpClient.With<
         E0 | HttpClientError.HttpClientError | CredentialUnavailable | UrlRefused,
         R0 | R

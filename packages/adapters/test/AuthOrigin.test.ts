@@ -3,12 +3,14 @@
  * `UrlRefused`, before the credential is read or attached, and sends nothing.
  */
 import type { HttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials } from "@ultracart-oauth/core"
 import { ConfigProvider, Context, Effect, Layer, Redacted, Ref } from "effect"
 import * as Auth from "../src/Auth.js"
 import * as AuthenticatedClient from "../src/AuthenticatedClient.js"
 import * as FetchTransport from "../src/FetchTransport.js"
+import * as NodeTransport from "../src/NodeTransport.js"
 import * as TokenManager from "../src/TokenManager.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { ScriptedServer } from "./TokenFixtures.js"
@@ -151,4 +153,34 @@ describe("URLs off the base URL's origin (recording client)", () => {
       expect(urls.map((u) => u.pathname)).toEqual(["/rest/v2//elsewhere.example/x", "/rest/v2/y"])
     }).pipe(Effect.provide(over(Auth.layerSimpleKey(Redacted.make(SECRET)))))
   )
+})
+
+describe("a redirect to another origin is handed back, not followed with the key", () => {
+  const transports = {
+    "FetchHttpClient.layer (follows redirects on its own)": FetchHttpClient.layer,
+    "FetchTransport.layer({ requestInit: { redirect: 'follow' } })": FetchTransport.layer({
+      requestInit: { redirect: "follow" }
+    }),
+    "FetchTransport.layer()": FetchTransport.layer(),
+    "NodeTransport.layer() (undici)": NodeTransport.layer(),
+    "NodeTransport.layerNodeHttp()": NodeTransport.layerNodeHttp()
+  }
+  for (const [name, transport] of Object.entries(transports)) {
+    it.scopedLive(name, () =>
+      Effect.gen(function* () {
+        const other = yield* Loopback.make
+        const home = yield* Loopback.makeWith({ status: 302, headers: { location: `${other.origin}/steal` } })
+        const baseUrl = `${home.origin}/rest/v2`
+        for (const layer of [
+          Auth.layerSimpleKey(Redacted.make(SECRET), { baseUrl }),
+          Auth.layerBrowserKey(Redacted.make(SECRET), { baseUrl })
+        ]) {
+          const response = yield* get("/order/orders").pipe(Effect.provide(layer.pipe(Layer.provide(transport))))
+          expect(response.status).toBe(302)
+        }
+        expect(home.received).toHaveLength(2)
+        expect(other.received).toEqual([])
+      })
+    )
+  }
 })
