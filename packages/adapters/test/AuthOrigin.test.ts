@@ -23,30 +23,27 @@ const env = (vars: Record<string, string>) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(vars))))
 
 /** Every client that attaches a credential, as a Layer over the `HttpClient` in context. */
-const clients = (baseUrl: string) => {
+const clients: Record<
+  string,
+  (baseUrl: string) => Layer.Layer<Auth.UltraCartHttpClient, unknown, HttpClient.HttpClient>
+> = {
+  "Auth.layerSimpleKey": (baseUrl) => Auth.layerSimpleKey(Redacted.make(SECRET), { baseUrl }),
+  "Auth.layerBrowserKey": (baseUrl) => Auth.layerBrowserKey(Redacted.make(SECRET), { baseUrl }),
+  "Auth.layerBearer": (baseUrl) => Auth.layerBearer(Redacted.make(SECRET), { baseUrl }),
+  "Auth.layerBearerFrom": (baseUrl) => Auth.layerBearerFrom(Effect.succeed(Redacted.make(SECRET)), { baseUrl }),
+  "Auth.layerConfig": (baseUrl) =>
+    Auth.layerConfig.pipe(Layer.provide(env({ ULTRACART_SIMPLE_KEY: SECRET, ULTRACART_BASE_URL: baseUrl }))),
+  "AuthenticatedClient.layer": (baseUrl) => managed(baseUrl)
+}
+
+/** `AuthenticatedClient.layer` over a token manager holding a grant. */
+function managed(baseUrl: string) {
   const server = new ScriptedServer()
-  const managed = AuthenticatedClient.layer({ baseUrl }).pipe(
+  return AuthenticatedClient.layer({ baseUrl }).pipe(
     Layer.provideMerge(TokenManager.layer({ key: "m" })),
     Layer.provideMerge(Layer.merge(TokenStore.layerMemory, server.layer())),
     Layer.tap((context) => Context.get(context, TokenManager.TokenManager).save(server.initial()))
   )
-  return [
-    { name: "Auth.layerSimpleKey", layer: Auth.layerSimpleKey(Redacted.make(SECRET), { baseUrl }) },
-    { name: "Auth.layerBrowserKey", layer: Auth.layerBrowserKey(Redacted.make(SECRET), { baseUrl }) },
-    { name: "Auth.layerBearer", layer: Auth.layerBearer(Redacted.make(SECRET), { baseUrl }) },
-    {
-      name: "Auth.layerBearerFrom",
-      layer: Auth.layerBearerFrom(Effect.succeed(Redacted.make(SECRET)), { baseUrl })
-    },
-    {
-      name: "Auth.layerConfig",
-      layer: Auth.layerConfig.pipe(Layer.provide(env({ ULTRACART_SIMPLE_KEY: SECRET, ULTRACART_BASE_URL: baseUrl })))
-    },
-    { name: "AuthenticatedClient.layer", layer: Layer.orDie(managed) }
-  ] satisfies ReadonlyArray<{
-    readonly name: string
-    readonly layer: Layer.Layer<Auth.UltraCartHttpClient, unknown, HttpClient.HttpClient>
-  }>
 }
 
 const get = (url: string) => Effect.flatMap(Auth.UltraCartHttpClient, (api) => api.get(url))
@@ -55,13 +52,13 @@ const credentialHeaders = (headers: Readonly<Record<string, unknown>>) =>
   Object.keys(headers).filter((name) => Credentials.SECRET_HEADERS.includes(name))
 
 describe("two real servers on loopback: the credential reaches only the base URL's", () => {
-  for (const name of clients("http://127.0.0.1:1").map((c) => c.name)) {
+  for (const [name, client] of Object.entries(clients)) {
     it.scopedLive(`${name}: another origin is refused and reached by nothing`, () =>
       Effect.gen(function* () {
         const home = yield* Loopback.make
         const other = yield* Loopback.make
         const baseUrl = `${home.origin}/rest/v2`
-        const { layer } = clients(baseUrl).find((c) => c.name === name)!
+        const layer = client(baseUrl)
         yield* Effect.gen(function* () {
           const refused = yield* Effect.flip(get(`${other.origin}/rest/v2/order/orders`))
           expect(refused).toBeInstanceOf(Auth.UrlRefused)
