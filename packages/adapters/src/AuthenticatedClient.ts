@@ -1,6 +1,8 @@
 /**
  * The UltraCart API client authenticated by a `TokenManager`: every request carries the manager's current access
  * token, and a 401 for a token the manager believed valid leads to one refresh and one replay — never a loop.
+ * It keeps the `Auth` Layers' guarantees: the token goes only to the base URL's origin, every call has deadlines,
+ * and nothing it hands back shows the token.
  *
  * @since 0.1.0
  */
@@ -8,12 +10,14 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Credentials from "@ultracart-oauth/core/Credentials"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as Auth from "./Auth.js"
+import { sentRequest } from "./internal/redact.js"
 import { TokenManager, type TokenManagerError } from "./TokenManager.js"
 
 /**
@@ -34,16 +38,10 @@ const unavailable = <A>(effect: Effect.Effect<A, TokenManagerError>) =>
   Effect.mapError(effect, (cause) => new Auth.CredentialUnavailable({ cause }))
 
 /**
- * Makes the client over the `HttpClient` in context. Paths (`/order/orders/…`) resolve against the base URL (see
- * `Auth.AuthOptions`); a failure to get a token fails the call with `Auth.CredentialUnavailable`, whose `cause`
- * is the token manager's typed error (`ReauthorizationRequired`, …). Fails with a `ConfigError` for an
- * unacceptable base URL.
- *
- * @since 0.1.0
- * @category constructors
+ * Makes the client from options already filled in (nothing is read from configuration here).
  */
-export const make = (
-  options: Auth.AuthOptions = {}
+const makeWith = (
+  options: Auth.AuthOptions
 ): Effect.Effect<
   HttpClient.HttpClient.With<Auth.ApiClientError>,
   ConfigError.ConfigError,
@@ -67,7 +65,8 @@ export const make = (
     ) =>
       Effect.gen(function* () {
         const current = yield* unavailable(manager.tokens)
-        if (refused.request.headers["authorization"] === `Bearer ${Redacted.value(current.accessToken)}`) {
+        // The response shows its request redacted; the comparison needs the one that was sent.
+        if (sentRequest(refused).headers["authorization"] === `Bearer ${Redacted.value(current.accessToken)}`) {
           yield* unavailable(manager.invalidate(current))
         }
         if (!replayable(request)) return refused
@@ -87,7 +86,35 @@ export const make = (
   })
 
 /**
- * The client as `Auth.UltraCartHttpClient`, the same service the other `Auth` Layers provide.
+ * Makes the client over the `HttpClient` in context (one per grant: a `TokenManager` in context, options in,
+ * client out). Options left out are read from configuration, as the `Auth` Layers read them (`Auth.withConfig`:
+ * `ULTRACART_BASE_URL`, `ULTRACART_API_VERSION`, and the deadlines, 30 s each by default).
+ *
+ * Paths (`/order/orders/…`) resolve against the base URL; an absolute URL off its origin fails the call with
+ * `Auth.UrlRefused` before a token is read. A failure to get a token fails the call with
+ * `Auth.CredentialUnavailable`, whose `cause` is the token manager's typed error (`ReauthorizationRequired`, …).
+ * Responses and errors carry their request with the token redacted. Fails with a `ConfigError` for unacceptable
+ * options or configuration.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Auth.AuthOptions = {}
+): Effect.Effect<
+  HttpClient.HttpClient.With<Auth.ApiClientError>,
+  ConfigError.ConfigError,
+  HttpClient.HttpClient | TokenManager
+> => Effect.flatMap(Auth.withConfig(options), makeWith)
+
+const layerWith = <E>(
+  options: Effect.Effect<Auth.AuthOptions, E>
+): Layer.Layer<Auth.UltraCartHttpClient, E | ConfigError.ConfigError, HttpClient.HttpClient | TokenManager> =>
+  Layer.merge(Layer.effect(Auth.UltraCartHttpClient, Effect.flatMap(options, makeWith)), Auth.layerRedactSecretHeaders)
+
+/**
+ * The client as `Auth.UltraCartHttpClient`, the same service the other `Auth` Layers provide. Options left out
+ * are read from configuration (see {@link make}).
  *
  * @since 0.1.0
  * @category layers
@@ -95,4 +122,17 @@ export const make = (
 export const layer = (
   options: Auth.AuthOptions = {}
 ): Layer.Layer<Auth.UltraCartHttpClient, ConfigError.ConfigError, HttpClient.HttpClient | TokenManager> =>
-  Layer.merge(Layer.effect(Auth.UltraCartHttpClient, make(options)), Auth.layerRedactSecretHeaders)
+  layerWith(Auth.withConfig(options))
+
+/**
+ * The client as `Auth.UltraCartHttpClient`, with its options read from `config` (`Auth.optionsConfig` unless
+ * another is given). Give it the `Config` the OAuth client is built from (`OAuthClient.config`,
+ * `Timeouts.oauthClientConfig`) and the API calls go to the server the tokens come from, by construction.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Auth.AuthOptions> = Auth.optionsConfig
+): Layer.Layer<Auth.UltraCartHttpClient, ConfigError.ConfigError, HttpClient.HttpClient | TokenManager> =>
+  layerWith(config)

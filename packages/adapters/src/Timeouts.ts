@@ -3,7 +3,8 @@
  *
  * The OAuth client enforces both itself (core's `requestTimeout` / `bodyTimeout` options, failing with a
  * `TransportError` of reason `Timeout` / `BodyTimeout`); this module gives them defaults and configuration, and
- * offers the same deadlines as an `HttpClient` transform for the rest of the API.
+ * offers the same deadlines as an `HttpClient` transform for the rest of the API (which the `Auth` Layers and
+ * `AuthenticatedClient` apply by default, with {@link apiDefaults}).
  *
  * @since 0.1.0
  */
@@ -12,10 +13,12 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /**
@@ -40,7 +43,17 @@ export interface Timeouts {
 export const defaults: Timeouts = { requestTimeout: Duration.seconds(10), bodyTimeout: Duration.seconds(10) }
 
 /**
- * Deadlines from options; absent ones take the {@link defaults}.
+ * 30 seconds each: the deadlines of every call through the `Auth` Layers and `AuthenticatedClient` unless their
+ * options or configuration say otherwise. An API call (a large order query, say) may take longer than an OAuth
+ * call, and the head deadline covers any retries beneath the client.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const apiDefaults: Timeouts = { requestTimeout: Duration.seconds(30), bodyTimeout: Duration.seconds(30) }
+
+/**
+ * Deadlines from options; absent ones are taken from `base` ({@link defaults} unless another is given).
  *
  * @since 0.1.0
  * @category constructors
@@ -49,12 +62,32 @@ export const make = (
   options: {
     readonly requestTimeout?: Duration.DurationInput | undefined
     readonly bodyTimeout?: Duration.DurationInput | undefined
-  } = {}
+  } = {},
+  base: Timeouts = defaults
 ): Timeouts => ({
-  requestTimeout:
-    options.requestTimeout === undefined ? defaults.requestTimeout : Duration.decode(options.requestTimeout),
-  bodyTimeout: options.bodyTimeout === undefined ? defaults.bodyTimeout : Duration.decode(options.bodyTimeout)
+  requestTimeout: options.requestTimeout === undefined ? base.requestTimeout : Duration.decode(options.requestTimeout),
+  bodyTimeout: options.bodyTimeout === undefined ? base.bodyTimeout : Duration.decode(options.bodyTimeout)
 })
+
+/**
+ * One deadline from configuration: a positive duration (`30 seconds`), or `off` for none (`Duration.infinity`).
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const deadlineConfig = (name: string): Config.Config<Duration.Duration> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) => {
+      if (text.trim().toLowerCase() === "off") return Either.right(Duration.infinity)
+      return Option.match(Duration.decodeUnknown(text.trim()), {
+        onNone: () => Either.left(ConfigError.InvalidData([], `Expected a duration or "off" but received "${text}"`)),
+        onSome: (duration) =>
+          Duration.greaterThan(duration, Duration.zero)
+            ? Either.right(duration)
+            : Either.left(ConfigError.InvalidData([], `must be longer than zero (or "off"), received "${text}"`))
+      })
+    })
+  )
 
 /**
  * The deadlines from configuration: `ULTRACART_REQUEST_TIMEOUT` and `ULTRACART_BODY_TIMEOUT` (durations such as
@@ -134,6 +167,7 @@ export const transformClient =
     const { bodyTimeout, requestTimeout } = timeouts
     const bufferBody = Duration.isFinite(bodyTimeout)
     const limitHead = Duration.isFinite(requestTimeout)
+    if (!bufferBody && !limitHead) return client
     return HttpClient.transform(client, (effect, request) => {
       const head = !limitHead
         ? effect

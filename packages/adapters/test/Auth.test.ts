@@ -79,7 +79,7 @@ describe("headers", () => {
     )
   }
 
-  it.effect("takes the base URL and API version from options; keeps absolute URLs and a caller's Accept", () =>
+  it.effect("takes the base URL and API version from options; keeps a caller's Accept and URLs on its origin", () =>
     Effect.gen(function* () {
       const client = yield* Auth.UltraCartHttpClient
       yield* Effect.flatMap(Mock.MockServer, (m) => m.script(Mock.respond(200), Mock.respond(200)))
@@ -88,8 +88,11 @@ describe("headers", () => {
       expect(first.url).toBe("http://127.0.0.1:8080/rest/v2/item/items")
       expect(first.headers["accept"]).toBe("text/csv")
       expect(first.headers["x-ultracart-api-version"]).toBe("2099-01-01")
-      yield* client.get("https://elsewhere.example/x")
-      expect((yield* lastRequest).url).toBe("https://elsewhere.example/x")
+      yield* client.get("http://127.0.0.1:8080/rest/v2/x")
+      expect((yield* lastRequest).url).toBe("http://127.0.0.1:8080/rest/v2/x")
+      // Elsewhere, nothing is sent (test/AuthOrigin.test.ts has the rest).
+      expect((yield* Effect.flip(client.get("https://elsewhere.example/x")))._tag).toBe("UrlRefused")
+      expect(yield* Effect.flatMap(Mock.MockServer, (m) => m.count)).toBe(2)
     }).pipe(
       Effect.provide(
         over(

@@ -1,0 +1,56 @@
+/**
+ * A real HTTP server on loopback (a port the OS picks) that answers every request the same way (200 `{}` unless
+ * told otherwise) and records what reached it: method, path and headers.
+ */
+import { Effect } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface Received {
+  readonly method: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string | Array<string> | undefined>>
+}
+
+export interface LoopbackServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string
+  /** Everything that reached the server, in order. */
+  readonly received: ReadonlyArray<Received>
+}
+
+/** How the server answers every request. */
+export interface Answer {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+}
+
+const ok: Answer = { status: 200, headers: { "content-type": "application/json" } }
+
+/** A server for the scope, answering every request with `answer`; closed (connections and all) with the scope. */
+export const makeWith = (answer: Answer) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: Http.Server; readonly loopback: LoopbackServer }>((resume) => {
+      const received: Array<Received> = []
+      const server = Http.createServer((req, res) => {
+        received.push({ method: req.method ?? "", path: req.url ?? "", headers: { ...req.headers } })
+        req.resume()
+        req.on("end", () => {
+          res.writeHead(answer.status, answer.headers)
+          res.end("{}")
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        resume(Effect.succeed({ server, loopback: { origin: `http://127.0.0.1:${port}`, received } }))
+      })
+    }),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map(({ loopback }) => loopback))
+
+/** A server for the scope answering 200 `{}`. */
+export const make = makeWith(ok)
