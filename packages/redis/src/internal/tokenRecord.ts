@@ -3,11 +3,11 @@
  * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
  */
 import * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
+import { associatedData, describeIssues, FORMAT } from "@ultracart-oauth/adapters/TokenRecord"
 import * as Store from "@ultracart-oauth/adapters/TokenStore"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { script } from "../RedisConnection.js"
 
@@ -15,7 +15,6 @@ type TokenSet = Store.TokenSet
 type TokenSetInput = Store.TokenSetInput
 type Operation = Store.TokenStoreError["operation"]
 
-export const FORMAT = "ultracart-oauth/token-set@1"
 const NONE = "none"
 
 /** The fields read back, in this order, by `HMGET` and by a conflicting write. */
@@ -77,16 +76,7 @@ const SecretsJson = Schema.parseJson(
 const encodeSecrets = Schema.encodeSync(SecretsJson)
 const decodeSecrets = Schema.decodeUnknownEither(SecretsJson)
 
-/** Paths and kinds only: ParseResult's messages quote values, and a value here may be a token. */
-const issuesOf = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${["data", ...issue.path].join(".")}: ${issue._tag}`)
-    .join("; ")
-
 const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
-
-/** Binds a sealed record to its grant and version: it cannot be moved or replayed as another unnoticed. */
-const associatedData = (key: string, version: number) => utf8(`${FORMAT}\n${key}\n${version}`)
 
 const MISSING: Stored = { _tag: "Missing" }
 const CLEARED: Stored = { _tag: "Cleared" }
@@ -129,7 +119,7 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
         json = opened.right
       }
       const secrets = decodeSecrets(json)
-      if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
+      if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", describeIssues(secrets.left, "data"))
       return { _tag: "Record", tokens: Store.withVersion(secrets.right, number) } as const
     })
 
