@@ -12,7 +12,9 @@
  * `O_EXCL`) around read-compare-rename, so processes sharing the directory on one machine cannot overwrite each
  * other's rotations; and a token manager holds the grant's lease file while it refreshes, so those processes
  * never spend one refresh token twice. A lock older than `staleLockAfter` is taken to belong to a crashed process
- * and removed.
+ * and broken — atomically: of the processes that find the same stale lock, exactly one (the one that creates a
+ * claim file named after it) removes it, so two of them can never both end up holding it. A holder never touches
+ * or removes a lock file that is no longer its own.
  *
  * @since 0.1.0
  */
@@ -174,9 +176,8 @@ export const make = (
         ),
       lease: (key) => {
         const leasePath = `${records.recordPath(key)}.lease`
-        return Effect.zipRight(
-          takeLock("lease", key, leasePath, leaseTimeout),
-          Effect.asVoid(Effect.forkScoped(Effect.interruptible(locks.heartbeat(leasePath))))
+        return Effect.flatMap(takeLock("lease", key, leasePath, leaseTimeout), (held) =>
+          Effect.asVoid(Effect.forkScoped(Effect.interruptible(locks.heartbeat(held))))
         )
       }
     }
