@@ -47,7 +47,10 @@ import {
  * @category models
  */
 export interface FileTokenStoreOptions {
-  /** The directory for the records; created (mode 0700) if missing. */
+  /**
+   * The directory for the records; created (mode 0700) if missing. One writable by group or others is refused,
+   * or, when it belongs to this user, made unwritable to them.
+   */
   readonly directory: string
   /** 32 random bytes in base64 or base64url: encrypts the tokens at rest with AES-256-GCM. */
   readonly encryptionKey?: Redacted.Redacted<string> | undefined
@@ -66,7 +69,9 @@ type Operation = TokenStoreError["operation"]
 
 /**
  * Makes a file token store. Fails with `InvalidInput` for an unusable encryption key, and with a platform error
- * if the directory cannot be created.
+ * if the directory cannot be created — or, a `SystemError` with reason `PermissionDenied`, if it is writable by
+ * group or others and belongs to another user (one that belongs to this user is repaired: those write bits are
+ * removed). Temporary files that killed writes left behind (older than `staleLockAfter`) are removed.
  *
  * @since 0.1.0
  * @category constructors
@@ -84,9 +89,9 @@ export const make = (
     )
     const lockTimeout = Duration.decode(options.lockTimeout ?? Duration.seconds(5))
     const leaseTimeout = Duration.decode(options.leaseTimeout ?? Duration.seconds(30))
-    const locks = FileLock.make(fs, Duration.toMillis(options.staleLockAfter ?? Duration.seconds(30)))
-    yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
-    const records = StoreDirectory.make(fs, directory)
+    const staleMillis = Duration.toMillis(options.staleLockAfter ?? Duration.seconds(30))
+    const locks = FileLock.make(fs, staleMillis)
+    const records = yield* StoreDirectory.open(fs, directory, staleMillis)
     // One writer per process at a time; the lock file orders writers across processes.
     const mutex = yield* Effect.makeSemaphore(1)
 

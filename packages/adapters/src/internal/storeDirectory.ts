@@ -2,8 +2,9 @@
  * The file store's directory: one file per grant, named from the grant key one-to-one, read whole and written
  * atomically (a synced temporary file renamed over the record).
  */
-import type { PlatformError } from "@effect/platform/Error"
+import { type PlatformError, SystemError } from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
@@ -94,3 +95,72 @@ export const make = (fs: FileSystem.FileSystem, directory: string): StoreDirecto
     )
   }
 }
+
+/** Group and others' write bits. */
+const WRITABLE_BY_OTHERS = 0o022
+
+/** The temporary file of a write: the record's name, 16 hex digits, `.tmp`. */
+const TEMP_FILE = /^grant-(?:[A-Za-z0-9_-]|%[0-9A-F]{2})*\.json\.[0-9a-f]{16}\.tmp$/
+
+const platformProcess = (): { readonly platform?: string; readonly getuid?: () => number } | undefined =>
+  (globalThis as { readonly process?: { readonly platform?: string; readonly getuid?: () => number } }).process
+
+/**
+ * Creates the directory (0700) if missing. A directory others may write to (group or world write bit) could get
+ * records planted, replaced or removed by them: when it belongs to this user its write bits for group and others
+ * are removed; otherwise it is refused. (Windows has no such mode bits: nothing to check there.)
+ */
+const secure = (fs: FileSystem.FileSystem, directory: string) =>
+  Effect.gen(function* () {
+    yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
+    const host = platformProcess()
+    if (host?.platform === "win32") return
+    const info = yield* fs.stat(directory)
+    if ((info.mode & WRITABLE_BY_OTHERS) === 0) return
+    const mode = info.mode & 0o7777
+    const self = host?.getuid?.()
+    if (self === undefined || Option.getOrUndefined(info.uid) !== self) {
+      return yield* new SystemError({
+        reason: "PermissionDenied",
+        module: "FileSystem",
+        method: "FileTokenStore",
+        pathOrDescriptor: directory,
+        description: `the token directory is writable by group or others (mode ${mode.toString(8).padStart(4, "0")}) and belongs to another user: make it 0700 and owned by the user the app runs as`
+      })
+    }
+    yield* fs.chmod(directory, mode & ~WRITABLE_BY_OTHERS)
+    yield* Effect.logWarning("the token directory was writable by group or others; removed those write bits").pipe(
+      Effect.annotateLogs({ "token.directory": directory, "mode.before": mode.toString(8) })
+    )
+  })
+
+/**
+ * Removes the temporary files of writes that never finished (a process killed between writing and renaming):
+ * those older than `staleMillis` — a younger one may be another process's write in progress.
+ */
+const sweepTempFiles = (fs: FileSystem.FileSystem, directory: string, staleMillis: number) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const names = (yield* fs.readDirectory(directory)).filter((name) => TEMP_FILE.test(name))
+    yield* Effect.forEach(
+      names,
+      (name) =>
+        fs.stat(`${directory}/${name}`).pipe(
+          Effect.flatMap((info) =>
+            Option.exists(info.mtime, (mtime) => now - mtime.getTime() > staleMillis)
+              ? fs.remove(`${directory}/${name}`, { force: true })
+              : Effect.void
+          ),
+          Effect.ignore
+        ),
+      { discard: true }
+    )
+  })
+
+/** Makes the directory ready for a store: created, not writable by others, without leftovers of killed writes. */
+export const open = (
+  fs: FileSystem.FileSystem,
+  directory: string,
+  staleMillis: number
+): Effect.Effect<StoreDirectory, PlatformError> =>
+  Effect.zipRight(secure(fs, directory), Effect.as(sweepTempFiles(fs, directory, staleMillis), make(fs, directory)))
