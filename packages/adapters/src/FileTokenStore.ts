@@ -63,7 +63,22 @@ export interface FileTokenStoreOptions {
    * is touched every third of it, so only a dead holder's lease goes stale.
    */
   readonly staleLockAfter?: Duration.DurationInput | undefined
+  /**
+   * The longest a refresh may hold a grant's lease. Default 2 minutes (twice the default request deadlines of
+   * 30 seconds for the answer's head and 30 for its body). Past it the lease is no longer touched, so another
+   * process takes it over at most `staleLockAfter` later: a hung refresh cannot block a grant for good. Keep every
+   * refresh's own deadline below it.
+   */
+  readonly maxLeaseHold?: Duration.DurationInput | undefined
 }
+
+/**
+ * How long a refresh may hold a grant's lease unless told otherwise (`maxLeaseHold`): 2 minutes.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_MAX_LEASE_HOLD: Duration.Duration = Duration.minutes(2)
 
 type Operation = TokenStoreError["operation"]
 
@@ -89,6 +104,7 @@ export const make = (
     )
     const lockTimeout = Duration.decode(options.lockTimeout ?? Duration.seconds(5))
     const leaseTimeout = Duration.decode(options.leaseTimeout ?? Duration.seconds(30))
+    const maxLeaseHoldMillis = Duration.toMillis(options.maxLeaseHold ?? DEFAULT_MAX_LEASE_HOLD)
     const staleMillis = Duration.toMillis(options.staleLockAfter ?? Duration.seconds(30))
     const locks = FileLock.make(fs, staleMillis)
     const records = yield* StoreDirectory.open(fs, directory, staleMillis)
@@ -182,7 +198,7 @@ export const make = (
       lease: (key) => {
         const leasePath = `${records.recordPath(key)}.lease`
         return Effect.flatMap(takeLock("lease", key, leasePath, leaseTimeout), (held) =>
-          Effect.asVoid(Effect.forkScoped(Effect.interruptible(locks.heartbeat(held))))
+          Effect.asVoid(Effect.forkScoped(Effect.interruptible(locks.heartbeat(held, maxLeaseHoldMillis))))
         )
       }
     }

@@ -6,7 +6,7 @@
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import * as FileTokenStore from "../src/FileTokenStore.js"
 import type { TokenStore } from "../src/TokenStore.js"
 
@@ -139,5 +139,21 @@ describe("FileTokenStore locks", () => {
       yield* Fiber.join(third)
       expect(yield* fs.exists(leasePath)).toBe(false)
     }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  it.scopedLive(
+    "a lease held past maxLeaseHold (a hung refresh) is no longer touched, and another process takes it",
+    () =>
+      Effect.gen(function* () {
+        const directory = yield* tempDir
+        const options = { directory, staleLockAfter: "300 millis", leaseTimeout: "5 seconds" } as const
+        const hung = yield* FileTokenStore.make({ ...options, maxLeaseHold: "300 millis" })
+        const other = yield* FileTokenStore.make(options)
+        // Held for the rest of the test, as by a refresh that never returns; its heartbeat runs all along.
+        yield* hung.lease?.("m") ?? Effect.void
+        const waited = yield* Effect.timed(Effect.scoped(other.lease?.("m") ?? Effect.void))
+        // Taken over once the holder stopped touching it (300 ms) and it went stale (300 ms more).
+        expect(Duration.toMillis(waited[0])).toBeGreaterThanOrEqual(500)
+      }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })

@@ -73,9 +73,24 @@ export interface RedisTokenStoreOptions {
   readonly leaseTtl?: Duration.DurationInput | undefined
   /** How long a refresh waits for another process's refresh of the same grant (default 30 seconds). */
   readonly leaseTimeout?: Duration.DurationInput | undefined
+  /**
+   * The longest a refresh may hold a grant's lease (default 2 minutes: twice the default request deadlines of 30
+   * seconds for the answer's head and 30 for its body). Renewal never extends the lease past it, so it expires
+   * then and another process takes it: a hung refresh cannot block a grant for good. Keep every refresh's own
+   * deadline below it.
+   */
+  readonly maxLeaseHold?: Duration.DurationInput | undefined
   /** Let Redis drop a grant this long after its last write (default: never). Also the tombstone's life. */
   readonly recordTtl?: Duration.DurationInput | undefined
 }
+
+/**
+ * How long a refresh may hold a grant's lease unless told otherwise (`maxLeaseHold`): 2 minutes.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_MAX_LEASE_HOLD: Duration.Duration = Duration.minutes(2)
 
 const SAVE_ATTEMPTS = 5
 const TOMBSTONE_TTL = Duration.days(30)
@@ -99,7 +114,8 @@ export const make = (
     const prefix = options.prefix ?? "ultracart-oauth:"
     const leaseOptions: RedisLease.LeaseOptions = {
       ttl: options.leaseTtl ?? Duration.seconds(10),
-      timeout: options.leaseTimeout ?? Duration.seconds(30)
+      timeout: options.leaseTimeout ?? Duration.seconds(30),
+      maxHold: options.maxLeaseHold ?? DEFAULT_MAX_LEASE_HOLD
     }
     const recordTtlMillis = options.recordTtl === undefined ? 0 : Math.ceil(Duration.toMillis(options.recordTtl))
     const records = GrantRecords.make({
@@ -186,7 +202,7 @@ export const layer = (
 /**
  * Options from configuration: the connection (`RedisConnection.config`: `ULTRACART_REDIS_URL` and its
  * timeouts), `ULTRACART_REDIS_PREFIX`, `ULTRACART_REDIS_LEASE_TTL`,
- * `ULTRACART_REDIS_LEASE_TIMEOUT`, `ULTRACART_REDIS_RECORD_TTL` and `ULTRACART_TOKEN_ENCRYPTION_KEY` (the file
+ * `ULTRACART_REDIS_LEASE_TIMEOUT`, `ULTRACART_REDIS_MAX_LEASE_HOLD`, `ULTRACART_REDIS_RECORD_TTL` and `ULTRACART_TOKEN_ENCRYPTION_KEY` (the file
  * store's key setting, read with `Config.redacted`).
  *
  * @since 0.1.0
@@ -197,6 +213,7 @@ export const config: Config.Config<RedisTokenStoreOptions> = Config.all({
   prefix: optional(Config.string("ULTRACART_REDIS_PREFIX")),
   leaseTtl: optional(Config.duration("ULTRACART_REDIS_LEASE_TTL")),
   leaseTimeout: optional(Config.duration("ULTRACART_REDIS_LEASE_TIMEOUT")),
+  maxLeaseHold: optional(Config.duration("ULTRACART_REDIS_MAX_LEASE_HOLD")),
   recordTtl: optional(Config.duration("ULTRACART_REDIS_RECORD_TTL")),
   encryptionKey: optional(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
 })

@@ -223,5 +223,15 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect([defaults.prefix, defaults.encryptionKey, defaults.recordTtl]).toEqual([undefined, undefined, undefined])
       })
     )
+    it.effect("ULTRACART_REDIS_MAX_LEASE_HOLD bounds how long a refresh may hold the lease", () =>
+      Effect.gen(function* () {
+        const read = (entries: ReadonlyArray<readonly [string, string]>) =>
+          RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))))
+        const options = yield* read([["ULTRACART_REDIS_MAX_LEASE_HOLD", "90 seconds"]])
+        expect(Duration.toSeconds(options.maxLeaseHold ?? 0)).toBe(90)
+        expect((yield* read([])).maxLeaseHold).toBeUndefined()
+        expect(Duration.toMinutes(RedisTokenStore.DEFAULT_MAX_LEASE_HOLD)).toBe(2)
+      })
+    )
   })
 })

@@ -46,8 +46,11 @@ export interface FileLocks {
     path: string,
     timeout: Duration.Duration
   ) => Effect.Effect<HeldLock, PlatformError | LockTimeout, Scope.Scope>
-  /** Keeps a held lock fresh (so it never looks stale) until interrupted, or until it is no longer its own. */
-  readonly heartbeat: (lock: HeldLock) => Effect.Effect<void>
+  /**
+   * Keeps a held lock fresh (so it never looks stale) until interrupted, until it is no longer its own, or until it
+   * has been held for `maxHoldMillis`: then it is left to go stale, and another process takes it over.
+   */
+  readonly heartbeat: (lock: HeldLock, maxHoldMillis: number) => Effect.Effect<void>
 }
 
 /** How deep claims of claims go: each level needs a process to die holding the claim below. */
@@ -144,23 +147,27 @@ export const make = (fs: FileSystem.FileSystem, staleMillis: number): FileLocks 
     )
   }
 
-  const touch = (lock: HeldLock) =>
+  /** Touches the lock if it is still its holder's to touch; says why not otherwise. */
+  const touch = (lock: HeldLock, maxHoldMillis: number) =>
     Effect.gen(function* () {
-      if (!(yield* isFresh(lock)) || !(yield* isOwn(lock))) return false
       const now = yield* Clock.currentTimeMillis
+      if (now - lock.takenAt >= maxHoldMillis) return "held too long" as const
+      if (!(yield* isFresh(lock)) || !(yield* isOwn(lock))) return "lost" as const
       yield* Effect.ignore(fs.utimes(lock.path, new Date(now), new Date(now)))
       lock.touchedAt = now
-      return true
-    }).pipe(Effect.orElseSucceed(() => true))
+      return "touched" as const
+    }).pipe(Effect.orElseSucceed(() => "touched" as const))
 
-  const heartbeat = (lock: HeldLock) =>
-    touch(lock).pipe(
+  const heartbeat = (lock: HeldLock, maxHoldMillis: number) =>
+    touch(lock, maxHoldMillis).pipe(
       Effect.delay(Duration.millis(staleMillis / 3)),
-      Effect.repeat({ while: (own) => own }),
-      Effect.zipRight(
-        Effect.logWarning("a lock file went stale while held (the process stalled?): no longer touched").pipe(
-          Effect.annotateLogs({ "lock.path": lock.path })
-        )
+      Effect.repeat({ while: (outcome) => outcome === "touched" }),
+      Effect.flatMap((outcome) =>
+        Effect.logWarning(
+          outcome === "lost"
+            ? "a lock file went stale while held (the process stalled?): no longer touched"
+            : "a lock file was held longer than its holder may: no longer touched, another process takes it once stale"
+        ).pipe(Effect.annotateLogs({ "lock.path": lock.path }))
       )
     )
 
