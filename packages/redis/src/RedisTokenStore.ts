@@ -6,8 +6,8 @@
  *
  * Per grant there are three keys, all in one hash slot (`{grant}` is a hash tag), so it runs on a cluster too:
  * `<prefix>{<grant>}:tokens` (a hash: `version`, `format`, `encryption`, `iv`, `data`), `…:lease` and `…:fence`.
- * A logout (`clear`) leaves a tombstone (`cleared`) for 30 days (or `recordTtl`) instead of nothing, so that a
- * grant Redis lost can be told apart from one that was logged out.
+ * A logout (`clear`) leaves a tombstone (`cleared`) for `tombstoneTtl` (default 30 days, or `recordTtl`) instead of
+ * nothing, so that a grant Redis lost can be told apart from one that was logged out.
  *
  * **Redis away.** Every command fails at once with a `TokenStoreError` (`Io`) while there is no connection, and
  * the client reconnects in the background. A compare-and-set that failed that way is kept and repeated (still
@@ -20,7 +20,9 @@
  * written is simply gone — no record, no tombstone — the store puts back the version it knew before going on,
  * rather than report "no tokens" (which would make the token manager drop a valid grant). That is a repair,
  * not a guarantee: a process that knew an older version than another may put it back first. Run Redis with
- * persistence for tokens (README).
+ * persistence for tokens (README). It is never a resurrection: a record is put back only while it cannot have
+ * expired by its TTL (`recordTtl`, with what is left of it) and while a logout since this process saw it would
+ * still show as a tombstone (`tombstoneTtl`) — both counted from before the command that saw it went out.
  *
  * **Plain text by default**, like the file store: give an `encryptionKey` (`TokenEncryption`) to seal the tokens
  * with AES-256-GCM, bound to the grant and version. A store with a key refuses a plain-text record.
@@ -80,8 +82,16 @@ export interface RedisTokenStoreOptions {
    * deadline below it.
    */
   readonly maxLeaseHold?: Duration.DurationInput | undefined
-  /** Let Redis drop a grant this long after its last write (default: never). Also the tombstone's life. */
+  /**
+   * Let Redis drop a grant this long after its last write (default: never). A record that expired stays expired:
+   * no process puts it back (see "lost data" above).
+   */
   readonly recordTtl?: Duration.DurationInput | undefined
+  /**
+   * How long a logout's tombstone lives (default: `recordTtl` when set, else 30 days). A process that saw the grant
+   * before the logout never puts it back afterwards, even once the tombstone is gone.
+   */
+  readonly tombstoneTtl?: Duration.DurationInput | undefined
 }
 
 /**
@@ -123,7 +133,10 @@ export const make = (
       prefix,
       cipher,
       recordTtlMillis,
-      tombstoneTtlMillis: recordTtlMillis > 0 ? recordTtlMillis : Duration.toMillis(TOMBSTONE_TTL)
+      tombstoneTtlMillis: Math.max(
+        1,
+        Math.ceil(Duration.toMillis(options.tombstoneTtl ?? (recordTtlMillis > 0 ? recordTtlMillis : TOMBSTONE_TTL)))
+      )
     })
     const pending = yield* PendingWrites.make(client, records.write)
     const { fail } = records
@@ -202,7 +215,7 @@ export const layer = (
 /**
  * Options from configuration: the connection (`RedisConnection.config`: `ULTRACART_REDIS_URL` and its
  * timeouts), `ULTRACART_REDIS_PREFIX`, `ULTRACART_REDIS_LEASE_TTL`,
- * `ULTRACART_REDIS_LEASE_TIMEOUT`, `ULTRACART_REDIS_MAX_LEASE_HOLD`, `ULTRACART_REDIS_RECORD_TTL` and `ULTRACART_TOKEN_ENCRYPTION_KEY` (the file
+ * `ULTRACART_REDIS_LEASE_TIMEOUT`, `ULTRACART_REDIS_MAX_LEASE_HOLD`, `ULTRACART_REDIS_RECORD_TTL`, `ULTRACART_REDIS_TOMBSTONE_TTL` and `ULTRACART_TOKEN_ENCRYPTION_KEY` (the file
  * store's key setting, read with `Config.redacted`).
  *
  * @since 0.1.0
@@ -215,6 +228,7 @@ export const config: Config.Config<RedisTokenStoreOptions> = Config.all({
   leaseTimeout: optional(Config.duration("ULTRACART_REDIS_LEASE_TIMEOUT")),
   maxLeaseHold: optional(Config.duration("ULTRACART_REDIS_MAX_LEASE_HOLD")),
   recordTtl: optional(Config.duration("ULTRACART_REDIS_RECORD_TTL")),
+  tombstoneTtl: optional(Config.duration("ULTRACART_REDIS_TOMBSTONE_TTL")),
   encryptionKey: optional(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
 })
 

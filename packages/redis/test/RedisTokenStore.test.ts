@@ -8,7 +8,7 @@ import { TokenEncryption, TokenStore } from "@ultracart-oauth/adapters"
 import { ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
-import { freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
+import { eventually, freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
 
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
@@ -138,6 +138,68 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
     )
   })
 
+  describe("expired records and logouts stay dead", () => {
+    it.scoped("a record that expired by recordTtl is not written back by a process that read it before", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, recordTtl: "300 millis" })
+        yield* a.save("m", input(1))
+        expect(Option.isSome(yield* a.load("m"))).toBe(true)
+        // Redis drops it when its TTL runs out…
+        yield* eventually(
+          Effect.flatMap(
+            Effect.promise(() => raw.exists(`${prefix}{m}:tokens`)),
+            (n) => (n === 0 ? Effect.void : Effect.fail("still there"))
+          )
+        )
+        // …and the process that read it does not put it back, whatever it does next.
+        expect(Option.isNone(yield* a.load("m"))).toBe(true)
+        expect(yield* a.compareAndSet("m", 1, input(2))).toEqual({ _tag: "Conflict", current: Option.none() })
+        expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+        expect((yield* a.list()).keys).toEqual([])
+      })
+    )
+
+    it.scoped("a grant logged out by another process is not brought back once its tombstone expired", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, tombstoneTtl: "300 millis" })
+        const b = yield* storeOn({ prefix, tombstoneTtl: "300 millis" })
+        yield* a.save("m", input(1))
+        yield* a.compareAndSet("m", 1, input(2))
+        yield* b.clear("m")
+        yield* eventually(
+          Effect.flatMap(
+            Effect.promise(() => raw.exists(`${prefix}{m}:tokens`)),
+            (n) => (n === 0 ? Effect.void : Effect.fail("the tombstone is still there"))
+          )
+        )
+        // `a` last saw version 2 and never saw the logout: Redis now holds nothing at all, as after lost data.
+        expect(Option.isNone(yield* a.load("m"))).toBe(true)
+        expect(yield* a.compareAndSet("m", 2, input(3))).toEqual({ _tag: "Conflict", current: Option.none() })
+        expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+      })
+    )
+
+    it.scoped("a record lost with some of its TTL left is put back with what was left, not a fresh TTL", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, recordTtl: "1 hour" })
+        yield* a.save("m", input(1))
+        yield* Effect.promise(() => raw.pexpire(`${prefix}{m}:tokens`, 60_000))
+        yield* a.load("m")
+        yield* Effect.promise(() => raw.del(`${prefix}{m}:tokens`))
+        expect(Option.map(yield* a.load("m"), (t) => t.version)).toEqual(Option.some(1))
+        const ttl = yield* Effect.promise(() => raw.pttl(`${prefix}{m}:tokens`))
+        expect(ttl).toBeGreaterThan(0)
+        expect(ttl).toBeLessThanOrEqual(60_000)
+      })
+    )
+  })
+
   describe("encryption at rest (the adapters' TokenEncryption)", () => {
     it.scoped("tokens are sealed: Redis never sees them; the same key reads them back", () =>
       Effect.gen(function* () {
@@ -223,15 +285,23 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect([defaults.prefix, defaults.encryptionKey, defaults.recordTtl]).toEqual([undefined, undefined, undefined])
       })
     )
-    it.effect("ULTRACART_REDIS_MAX_LEASE_HOLD bounds how long a refresh may hold the lease", () =>
-      Effect.gen(function* () {
-        const read = (entries: ReadonlyArray<readonly [string, string]>) =>
-          RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))))
-        const options = yield* read([["ULTRACART_REDIS_MAX_LEASE_HOLD", "90 seconds"]])
-        expect(Duration.toSeconds(options.maxLeaseHold ?? 0)).toBe(90)
-        expect((yield* read([])).maxLeaseHold).toBeUndefined()
-        expect(Duration.toMinutes(RedisTokenStore.DEFAULT_MAX_LEASE_HOLD)).toBe(2)
-      })
+
+    it.effect(
+      "ULTRACART_REDIS_MAX_LEASE_HOLD and ULTRACART_REDIS_TOMBSTONE_TTL are read; unset, the defaults apply",
+      () =>
+        Effect.gen(function* () {
+          const read = (entries: ReadonlyArray<readonly [string, string]>) =>
+            RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))))
+          const options = yield* read([
+            ["ULTRACART_REDIS_MAX_LEASE_HOLD", "90 seconds"],
+            ["ULTRACART_REDIS_TOMBSTONE_TTL", "7 days"]
+          ])
+          expect(Duration.toSeconds(options.maxLeaseHold ?? 0)).toBe(90)
+          expect(Duration.toDays(options.tombstoneTtl ?? 0)).toBe(7)
+          const defaults = yield* read([])
+          expect([defaults.maxLeaseHold, defaults.tombstoneTtl]).toEqual([undefined, undefined])
+          expect(Duration.toMinutes(RedisTokenStore.DEFAULT_MAX_LEASE_HOLD)).toBe(2)
+        })
     )
   })
 })

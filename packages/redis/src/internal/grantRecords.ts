@@ -4,12 +4,13 @@
  */
 import type * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
 import * as Store from "@ultracart-oauth/adapters/TokenStore"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { Redis } from "ioredis"
 import * as RedisConnection from "../RedisConnection.js"
 import type { RedisError } from "../RedisError.js"
-import { CLEAR, codec, FIELDS, RESTORE, type Stored, WRITE } from "./tokenRecord.js"
+import { CLEAR, codec, FIELDS, READ, RESTORE, type Stored, WRITE } from "./tokenRecord.js"
 
 type TokenSet = Store.TokenSet
 type TokenSetInput = Store.TokenSetInput
@@ -44,41 +45,81 @@ export interface GrantRecordsOptions {
   readonly tombstoneTtlMillis: number
 }
 
+/**
+ * A record this process read or wrote, and how long putting it back would be a repair rather than a resurrection:
+ * until the record would have expired by its TTL (`expiresAt`), and until a tombstone written by a logout right
+ * after this process saw the record would have expired (`restoreUntil`). Both are lower bounds taken from the
+ * `Clock` before the command went out, so a process never restores a record Redis may have dropped on purpose.
+ */
+interface Known {
+  readonly tokens: TokenSet
+  readonly expiresAt: number
+  readonly restoreUntil: number
+}
+
+/** What Redis answered, with when the command went out and the key's PTTL then (-1: none). */
+interface Answer<A> {
+  readonly reply: A
+  readonly sentAt: number
+  readonly ttlMillis: number
+}
+
+const ttlOf = (fields: ReadonlyArray<unknown>): number => {
+  const ttl = fields[FIELDS.length]
+  return typeof ttl === "number" ? ttl : -1
+}
+
 export const make = (options: GrantRecordsOptions) => {
-  const { client, prefix, recordTtlMillis } = options
+  const { client, prefix, recordTtlMillis, tombstoneTtlMillis } = options
   const { decode, encode, fail } = codec(options.cipher)
   const tokensKey = (key: string) => keyOf(prefix, key, "tokens")
 
   /** The last record this process read or wrote per grant: what it puts back if Redis loses it. */
-  const known = new Map<string, TokenSet>()
+  const known = new Map<string, Known>()
 
   /** Keeps `known` in step with what Redis answered. */
-  const remember = (key: string, stored: Stored): Option.Option<TokenSet> => {
+  const remember = (key: string, answer: Answer<Stored>): Option.Option<TokenSet> => {
+    const stored = answer.reply
     if (stored._tag === "Record") {
-      known.set(key, stored.tokens)
+      const expiresAt = answer.ttlMillis >= 0 ? answer.sentAt + answer.ttlMillis : Infinity
+      known.set(key, {
+        tokens: stored.tokens,
+        expiresAt,
+        restoreUntil: Math.min(expiresAt, answer.sentAt + tombstoneTtlMillis)
+      })
       return Option.some(stored.tokens)
     }
     known.delete(key)
     return Option.none()
   }
 
-  /** Redis has nothing for a grant this process knew (lost data): puts that version back. True if it did. */
+  /**
+   * Redis has nothing for a grant this process knew: puts that version back (with what is left of its TTL) — unless
+   * the record may have expired on purpose, or a logout's tombstone may have expired since. True if it did.
+   */
   const restore = (key: string): Effect.Effect<boolean, RedisError> =>
-    Effect.suspend(() => {
+    Effect.gen(function* () {
       const lost = known.get(key)
-      if (lost === undefined) return Effect.succeed(false)
-      return Effect.flatMap(encode(key, lost.version, lost), (fields) =>
-        RedisConnection.evaluate(client, RESTORE, [tokensKey(key)], [lost.version, ...fields, recordTtlMillis])
-      ).pipe(
-        Effect.tap((reply) =>
-          reply === 1
-            ? Effect.logWarning(
-                "Redis had lost the grant's tokens (restarted without persistence?); put back the version this process knew"
-              ).pipe(Effect.annotateLogs({ "ultracart.grant": key, "token.version": lost.version }))
-            : Effect.void
-        ),
-        Effect.as(true)
+      if (lost === undefined) return false
+      const now = yield* Clock.currentTimeMillis
+      if (now >= lost.restoreUntil) {
+        known.delete(key)
+        return false
+      }
+      const ttl = Number.isFinite(lost.expiresAt) ? Math.max(1, Math.floor(lost.expiresAt - now)) : 0
+      const fields = yield* encode(key, lost.tokens.version, lost.tokens)
+      const reply = yield* RedisConnection.evaluate(
+        client,
+        RESTORE,
+        [tokensKey(key)],
+        [lost.tokens.version, ...fields, ttl]
       )
+      if (reply === 1) {
+        yield* Effect.logWarning(
+          "Redis had lost the grant's tokens (restarted without persistence?); put back the version this process knew"
+        ).pipe(Effect.annotateLogs({ "ultracart.grant": key, "token.version": lost.tokens.version }))
+      }
+      return true
     })
 
   /** Runs `attempt` again once after putting back a record Redis lost. */
@@ -91,26 +132,43 @@ export const make = (options: GrantRecordsOptions) => {
       lost(a) ? Effect.flatMap(restore(key), (restored) => (restored ? attempt : Effect.succeed(a))) : Effect.succeed(a)
     )
 
+  /** Runs a command, noting when it went out. */
+  const sent = <A, E>(command: Effect.Effect<A, E>) =>
+    Effect.flatMap(Clock.currentTimeMillis, (sentAt) => Effect.map(command, (reply) => ({ reply, sentAt })))
+
   const fetch = (operation: Operation, key: string) =>
-    RedisConnection.command("HMGET", () => client.hmget(tokensKey(key), ...FIELDS)).pipe(
-      Effect.flatMap((fields) => decode(operation, key, fields))
+    sent(RedisConnection.evaluate(client, READ, [tokensKey(key)], [])).pipe(
+      Effect.flatMap(({ reply, sentAt }) => {
+        const fields = Array.isArray(reply) ? reply : []
+        return Effect.map(
+          decode(operation, key, fields),
+          (stored): Answer<Stored> => ({ reply: stored, sentAt, ttlMillis: ttlOf(fields) })
+        )
+      })
     )
 
   const read = (operation: Operation, key: string): Effect.Effect<Option.Option<TokenSet>, Store.TokenStoreError> =>
     io(
       operation,
       key,
-      orRestored(key, fetch(operation, key), (s) => s._tag === "Missing")
-    ).pipe(Effect.map((stored) => remember(key, stored)))
+      orRestored(key, fetch(operation, key), (answer) => answer.reply._tag === "Missing")
+    ).pipe(Effect.map((answer) => remember(key, answer)))
 
   const attemptWrite = (operation: Operation, key: string, expected: number, tokens: TokenSetInput) =>
     Effect.flatMap(encode(key, expected + 1, tokens), (fields) =>
-      RedisConnection.evaluate(client, WRITE, [tokensKey(key)], [expected, ...fields, recordTtlMillis])
+      sent(RedisConnection.evaluate(client, WRITE, [tokensKey(key)], [expected, ...fields, recordTtlMillis]))
     ).pipe(
-      Effect.flatMap(
-        (reply): Effect.Effect<Stored | number, Store.TokenStoreError> =>
-          typeof reply === "number" ? Effect.succeed(reply) : decode(operation, key, Array.isArray(reply) ? reply : [])
-      )
+      Effect.flatMap(({ reply, sentAt }): Effect.Effect<Answer<Stored | number>, Store.TokenStoreError> => {
+        if (typeof reply === "number") {
+          return Effect.succeed({ reply, sentAt, ttlMillis: recordTtlMillis > 0 ? recordTtlMillis : -1 })
+        }
+        const fields = Array.isArray(reply) ? reply : []
+        return Effect.map(decode(operation, key, fields), (stored) => ({
+          reply: stored,
+          sentAt,
+          ttlMillis: ttlOf(fields)
+        }))
+      })
     )
 
   /** A compare-and-set; its `RedisError` is left to the caller (a failed rotation is kept, not just reported). */
@@ -123,12 +181,13 @@ export const make = (options: GrantRecordsOptions) => {
     orRestored(
       key,
       attemptWrite(operation, key, expected, tokens),
-      (r) => typeof r !== "number" && r._tag === "Missing"
+      (answer) => typeof answer.reply !== "number" && answer.reply._tag === "Missing"
     ).pipe(
-      Effect.map((reply): Store.CompareAndSetResult => {
-        if (typeof reply !== "number") return { _tag: "Conflict", current: remember(key, reply) }
+      Effect.map((answer): Store.CompareAndSetResult => {
+        const { reply } = answer
+        if (typeof reply !== "number") return { _tag: "Conflict", current: remember(key, { ...answer, reply }) }
         const written = Store.withVersion(tokens, reply)
-        known.set(key, written)
+        remember(key, { ...answer, reply: { _tag: "Record", tokens: written } })
         return { _tag: "Written", tokens: written }
       })
     )

@@ -17,21 +17,30 @@ type Operation = Store.TokenStoreError["operation"]
 
 const NONE = "none"
 
-/** The fields read back, in this order, by `HMGET` and by a conflicting write. */
+/** The fields read back, in this order, by a read and by a conflicting write (then the key's PTTL). */
 export const FIELDS = ["version", "format", "encryption", "iv", "data", "cleared"] as const
+
+/** Answers the fields (`FIELDS` order) and then the key's PTTL in ms (-1: no TTL; -2: no key). */
+const FIELDS_AND_TTL = `local fields = redis.call('HMGET', KEYS[1], '${FIELDS.join("', '")}')
+fields[#fields + 1] = redis.call('PTTL', KEYS[1])
+return fields`
+
+/** Reads a grant: its fields and how long it still lives. */
+export const READ = script("token-read", FIELDS_AND_TTL)
 
 const SET_FIELDS = `'format', ARGV[2], 'encryption', ARGV[3], 'iv', ARGV[4], 'data', ARGV[5])
 if tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end`
 
 /**
  * Compare-and-set. `ARGV`: expected version (a tombstone or no record counts as 0), format, encryption, iv,
- * data, TTL in ms (0: none). Answers the new version, or the current fields when the version did not match.
+ * data, TTL in ms (0: none). Answers the new version, or the current fields and PTTL when the version did not
+ * match.
  */
 export const WRITE = script(
   "token-write",
   `local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then
-  return redis.call('HMGET', KEYS[1], '${FIELDS.join("', '")}')
+  ${FIELDS_AND_TTL}
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'version', current + 1, ${SET_FIELDS}
