@@ -6,6 +6,9 @@
  *
  * Per grant there are three keys, all in one hash slot (`{grant}` is a hash tag), so it runs on a cluster too:
  * `<prefix>{<grant>}:tokens` (a hash: `version`, `format`, `encryption`, `iv`, `data`), `…:lease` and `…:fence`.
+ * `list` pages through `<prefix>grants`, a sorted set of the grant keys kept by every write and logout (each
+ * script touches one slot; how the index stays consistent without a cross-slot step: `internal/grantIndex.ts`
+ * and the README), so a page costs O(page), not O(grants).
  * A logout (`clear`) leaves a tombstone (`cleared`) for `tombstoneTtl` (default 30 days, or `recordTtl`) instead of
  * nothing, so that a grant Redis lost can be told apart from one that was logged out.
  *
@@ -41,8 +44,8 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
+import * as GrantIndex from "./internal/grantIndex.js"
 import * as GrantRecords from "./internal/grantRecords.js"
-import * as KeyListing from "./internal/keyListing.js"
 import { optional } from "./internal/optionalConfig.js"
 import * as PendingWrites from "./internal/pendingWrites.js"
 import * as RedisConnection from "./RedisConnection.js"
@@ -128,8 +131,10 @@ export const make = (
       maxHold: options.maxLeaseHold ?? DEFAULT_MAX_LEASE_HOLD
     }
     const recordTtlMillis = options.recordTtl === undefined ? 0 : Math.ceil(Duration.toMillis(options.recordTtl))
+    const index = GrantIndex.make(client, prefix)
     const records = GrantRecords.make({
       client,
+      index,
       prefix,
       cipher,
       recordTtlMillis,
@@ -196,7 +201,7 @@ export const make = (
       save,
       compareAndSet,
       clear: (key) => Effect.zipRight(pending.forget(key), records.clear(key)),
-      list: (listOptions) => GrantRecords.io("list", "*", KeyListing.page(client, prefix, listOptions)),
+      list: (listOptions) => GrantRecords.io("list", "*", index.page(listOptions)),
       lease
     }
     return service

@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import type { Redis } from "ioredis"
 import * as RedisConnection from "../RedisConnection.js"
 import type { RedisError } from "../RedisError.js"
+import type { GrantIndex } from "./grantIndex.js"
 import { CLEAR, codec, FIELDS, READ, RESTORE, type Stored, WRITE } from "./tokenRecord.js"
 
 type TokenSet = Store.TokenSet
@@ -43,6 +44,8 @@ export interface GrantRecordsOptions {
   readonly recordTtlMillis: number
   /** How long a logout's tombstone lives. */
   readonly tombstoneTtlMillis: number
+  /** The index of the store's grant keys: every write that leaves a record adds its key, `clear` removes it. */
+  readonly index: GrantIndex
 }
 
 /**
@@ -70,7 +73,7 @@ const ttlOf = (fields: ReadonlyArray<unknown>): number => {
 }
 
 export const make = (options: GrantRecordsOptions) => {
-  const { client, prefix, recordTtlMillis, tombstoneTtlMillis } = options
+  const { client, index, prefix, recordTtlMillis, tombstoneTtlMillis } = options
   const { decode, encode, fail } = codec(options.cipher)
   const tokensKey = (key: string) => keyOf(prefix, key, "tokens")
 
@@ -115,6 +118,7 @@ export const make = (options: GrantRecordsOptions) => {
         [lost.tokens.version, ...fields, ttl]
       )
       if (reply === 1) {
+        yield* index.add(key)
         yield* Effect.logWarning(
           "Redis had lost the grant's tokens (restarted without persistence?); put back the version this process knew"
         ).pipe(Effect.annotateLogs({ "ultracart.grant": key, "token.version": lost.tokens.version }))
@@ -189,13 +193,23 @@ export const make = (options: GrantRecordsOptions) => {
         const written = Store.withVersion(tokens, reply)
         remember(key, { ...answer, reply: { _tag: "Record", tokens: written } })
         return { _tag: "Written", tokens: written }
-      })
+      }),
+      // After the record: a listing never names a grant before it has one. A conflict that found a record heals
+      // an index entry its writer did not get to add.
+      Effect.tap((result) =>
+        result._tag === "Written" || Option.isSome(result.current) ? index.add(key) : Effect.void
+      )
     )
 
-  /** Replaces the record by a tombstone, so that a logout is told apart from lost data. */
+  /** Replaces the record by a tombstone, so that a logout is told apart from lost data, then unlists the grant. */
   const clear = (key: string): Effect.Effect<void, Store.TokenStoreError> =>
-    io("clear", key, RedisConnection.evaluate(client, CLEAR, [tokensKey(key)], [options.tombstoneTtlMillis])).pipe(
-      Effect.zipRight(Effect.sync(() => void known.delete(key)))
+    io(
+      "clear",
+      key,
+      RedisConnection.evaluate(client, CLEAR, [tokensKey(key)], [tombstoneTtlMillis]).pipe(
+        Effect.zipRight(Effect.sync(() => void known.delete(key))),
+        Effect.zipRight(index.remove(key))
+      )
     )
 
   return { read, write, clear, fail }

@@ -65,6 +65,18 @@ return 1`
 )
 
 /**
+ * Whether a listing names the grant: 1 when `load` would not answer "no tokens" — a record (decodable or not) or
+ * a key of another type (which `load` reports as an error) — and 0 for a tombstone or nothing. It never decodes.
+ */
+export const LISTED = script(
+  "token-listed",
+  `local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return 0 end
+if kind ~= 'hash' then return 1 end
+return redis.call('HEXISTS', KEYS[1], 'version')`
+)
+
+/**
  * What Redis holds for a grant: a record, a logout's tombstone, or nothing at all (never stored — or lost).
  */
 export type Stored =
