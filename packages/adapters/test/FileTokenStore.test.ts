@@ -330,4 +330,30 @@ describe("FileTokenStore", () => {
         expect(Option.getOrThrow(yield* reopened.load("m")).version).toBe(1)
       }).pipe(Effect.provide(NodeFileSystem.layer))
   )
+
+  it.scoped("list names every record file, readable or not, and nothing else: it names keys, never decodes", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* tempDir
+      const encryptionKey = yield* TokenEncryption.generateKey
+      const store = yield* FileTokenStore.make({ directory, encryptionKey })
+      yield* store.save("ok", tokens(1))
+      yield* store.save("a b/c", tokens(2))
+      // Sealed with another key, corrupt, and a file of another program: only the first two are records.
+      yield* (yield* FileTokenStore.make({ directory, encryptionKey: yield* TokenEncryption.generateKey })).save(
+        "other-key",
+        tokens(3)
+      )
+      yield* fs.writeFileString(`${directory}/grant-corrupt.json`, "{")
+      for (const name of ["notes.txt", "grant-ok.json.lock", "grant-ok.json.lease", "grant-ok.json.1-2.claim"]) {
+        yield* fs.writeFileString(`${directory}/${name}`, "")
+      }
+      yield* fs.writeFileString(`${directory}/grant-ok.json.0123456789abcdef.tmp`, "{")
+      expect((yield* Effect.flip(store.load("other-key"))).reason).toBe("Decrypt")
+      expect((yield* Effect.flip(store.load("corrupt"))).reason).toBe("Corrupt")
+      expect(yield* store.list()).toEqual({ keys: ["a b/c", "corrupt", "ok", "other-key"], next: Option.none() })
+      yield* store.clear("corrupt")
+      expect((yield* store.list()).keys).toEqual(["a b/c", "ok", "other-key"])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 })
