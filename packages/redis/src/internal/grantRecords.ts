@@ -72,10 +72,12 @@ const ttlOf = (fields: ReadonlyArray<unknown>): number => {
   return typeof ttl === "number" ? ttl : -1
 }
 
-export const make = (options: GrantRecordsOptions) => {
-  const { client, index, prefix, recordTtlMillis, tombstoneTtlMillis } = options
-  const { decode, encode, fail } = codec(options.cipher)
-  const tokensKey = (key: string) => keyOf(prefix, key, "tokens")
+/**
+ * What a process knows of the records it saw, and the repair of lost data with it: where a grant it knew is simply
+ * gone, the version it knew is put back — within the bounds of `Known`.
+ */
+const lostRecords = (options: GrantRecordsOptions, encode: ReturnType<typeof codec>["encode"]) => {
+  const { client, index, prefix, tombstoneTtlMillis } = options
 
   /** The last record this process read or wrote per grant: what it puts back if Redis loses it. */
   const known = new Map<string, Known>()
@@ -114,7 +116,7 @@ export const make = (options: GrantRecordsOptions) => {
       const reply = yield* RedisConnection.evaluate(
         client,
         RESTORE,
-        [tokensKey(key)],
+        [keyOf(prefix, key, "tokens")],
         [lost.tokens.version, ...fields, ttl]
       )
       if (reply === 1) {
@@ -135,6 +137,15 @@ export const make = (options: GrantRecordsOptions) => {
     Effect.flatMap(attempt, (a) =>
       lost(a) ? Effect.flatMap(restore(key), (restored) => (restored ? attempt : Effect.succeed(a))) : Effect.succeed(a)
     )
+
+  return { remember, orRestored, forget: (key: string) => void known.delete(key) }
+}
+
+export const make = (options: GrantRecordsOptions) => {
+  const { client, index, prefix, recordTtlMillis, tombstoneTtlMillis } = options
+  const { decode, encode, fail } = codec(options.cipher)
+  const tokensKey = (key: string) => keyOf(prefix, key, "tokens")
+  const { remember, orRestored, forget } = lostRecords(options, encode)
 
   /** Runs a command, noting when it went out. */
   const sent = <A, E>(command: Effect.Effect<A, E>) =>
@@ -207,7 +218,7 @@ export const make = (options: GrantRecordsOptions) => {
       "clear",
       key,
       RedisConnection.evaluate(client, CLEAR, [tokensKey(key)], [tombstoneTtlMillis]).pipe(
-        Effect.zipRight(Effect.sync(() => void known.delete(key))),
+        Effect.zipRight(Effect.sync(() => forget(key))),
         Effect.zipRight(index.remove(key))
       )
     )
