@@ -121,9 +121,17 @@ export const make = (fs: FileSystem.FileSystem, staleMillis: number): FileLocks 
 
   const created = (path: string) =>
     Effect.gen(function* () {
-      const ino = yield* Effect.scoped(Effect.flatMap(fs.open(path, { flag: "wx", mode: 0o600 }), (file) => file.stat))
+      // Once the file exists it is ours: nothing after `open` may fail, or the lock would be left behind.
+      const ino = yield* Effect.scoped(
+        Effect.flatMap(fs.open(path, { flag: "wx", mode: 0o600 }), (file) =>
+          file.stat.pipe(
+            Effect.map((info) => info.ino),
+            Effect.orElseSucceed(() => Option.none<number>())
+          )
+        )
+      )
       const now = yield* Clock.currentTimeMillis
-      const lock: HeldLock = { path, ino: ino.ino, takenAt: now, touchedAt: now }
+      const lock: HeldLock = { path, ino, takenAt: now, touchedAt: now }
       return Option.some(lock)
     })
 
