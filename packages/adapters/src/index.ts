@@ -17,6 +17,8 @@ export * as TokenStore from "./TokenStore.js"
 export * as FileTokenStore from "./FileTokenStore.js"
 /** AES-256-GCM encryption of stored tokens through Web Crypto. @since 0.1.0 */
 export * as TokenEncryption from "./TokenEncryption.js"
+/** A token set as one JSON record, plain or sealed (AES-256-GCM bound to grant and version), for any store. @since 0.2.0 */
+export * as TokenRecord from "./TokenRecord.js"
 /** A valid access token on demand: refresh ahead of expiry, single-flight, rotation, recovery, logout. @since 0.1.0 */
 export * as TokenManager from "./TokenManager.js"
 /** The UltraCart API client authenticated by a token manager, replaying once after a 401. @since 0.1.0 */

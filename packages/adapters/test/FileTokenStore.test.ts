@@ -265,4 +265,95 @@ describe("FileTokenStore", () => {
       expect(yield* listDir(directory)).toEqual([])
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
+
+  it.scoped("a directory of this user's that group or others may write to is made unwritable to them", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const directory = `${yield* tempDir}/shared`
+      yield* fs.makeDirectory(directory)
+      yield* fs.chmod(directory, 0o777)
+      const store = yield* FileTokenStore.make({ directory })
+      expect((yield* fs.stat(directory)).mode & 0o777).toBe(0o755)
+      yield* store.save("m", tokens(1))
+      expect(Option.isSome(yield* store.load("m"))).toBe(true)
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  it.scoped("a directory others may write to that belongs to another user is refused, typed, and left as it is", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const directory = `${yield* tempDir}/theirs`
+      yield* fs.makeDirectory(directory)
+      yield* fs.chmod(directory, 0o775)
+      // The directory as another user's (a test cannot chown to someone else without root).
+      const owner = (process.getuid?.() ?? 0) + 1
+      const theirs = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(
+          FileSystem.FileSystem,
+          (inner): FileSystem.FileSystem => ({
+            ...inner,
+            stat: (path) =>
+              Effect.map(inner.stat(path), (info) => (path === directory ? { ...info, uid: Option.some(owner) } : info))
+          })
+        )
+      ).pipe(Layer.provide(NodeFileSystem.layer))
+      const error = yield* Effect.flip(Effect.provide(FileTokenStore.make({ directory }), theirs))
+      expect(error).toMatchObject({ _tag: "SystemError", reason: "PermissionDenied", pathOrDescriptor: directory })
+      expect(error.message).toContain("writable by group or others (mode 0775)")
+      expect((yield* fs.stat(directory)).mode & 0o777).toBe(0o775)
+      expect(yield* fs.readDirectory(directory)).toEqual([])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  it.scopedLive(
+    "temporary files of killed writes are removed on the next open; a young one (a write in progress) stays",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const directory = yield* tempDir
+        yield* (yield* FileTokenStore.make({ directory })).save("m", tokens(1))
+        const killed = `${directory}/grant-m.json.0123456789abcdef.tmp`
+        const inProgress = `${directory}/grant-m.json.fedcba9876543210.tmp`
+        const notOurs = `${directory}/notes.0123456789abcdef.tmp`
+        for (const path of [killed, inProgress, notOurs])
+          yield* fs.writeFileString(path, `{"format":"ultracart-oauth/tok`)
+        const anHourAgo = new Date(Date.now() - 3_600_000)
+        yield* fs.utimes(killed, anHourAgo, anHourAgo)
+        yield* fs.utimes(notOurs, anHourAgo, anHourAgo)
+        const reopened = yield* FileTokenStore.make({ directory })
+        expect(yield* listDir(directory)).toEqual([
+          "grant-m.json",
+          "grant-m.json.fedcba9876543210.tmp",
+          "notes.0123456789abcdef.tmp"
+        ])
+        expect(Option.getOrThrow(yield* reopened.load("m")).version).toBe(1)
+      }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  it.scoped("list names every record file, readable or not, and nothing else: it names keys, never decodes", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* tempDir
+      const encryptionKey = yield* TokenEncryption.generateKey
+      const store = yield* FileTokenStore.make({ directory, encryptionKey })
+      yield* store.save("ok", tokens(1))
+      yield* store.save("a b/c", tokens(2))
+      // Sealed with another key, corrupt, and a file of another program: only the first two are records.
+      yield* (yield* FileTokenStore.make({ directory, encryptionKey: yield* TokenEncryption.generateKey })).save(
+        "other-key",
+        tokens(3)
+      )
+      yield* fs.writeFileString(`${directory}/grant-corrupt.json`, "{")
+      for (const name of ["notes.txt", "grant-ok.json.lock", "grant-ok.json.lease", "grant-ok.json.1-2.claim"]) {
+        yield* fs.writeFileString(`${directory}/${name}`, "")
+      }
+      yield* fs.writeFileString(`${directory}/grant-ok.json.0123456789abcdef.tmp`, "{")
+      expect((yield* Effect.flip(store.load("other-key"))).reason).toBe("Decrypt")
+      expect((yield* Effect.flip(store.load("corrupt"))).reason).toBe("Corrupt")
+      expect(yield* store.list()).toEqual({ keys: ["a b/c", "corrupt", "ok", "other-key"], next: Option.none() })
+      yield* store.clear("corrupt")
+      expect((yield* store.list()).keys).toEqual(["a b/c", "ok", "other-key"])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 })

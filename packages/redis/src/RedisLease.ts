@@ -55,6 +55,11 @@ export interface LeaseOptions {
   readonly ttl: Duration.DurationInput
   /** How long to wait for another holder before failing with `LeaseTimeout`. */
   readonly timeout: Duration.DurationInput
+  /**
+   * The longest the lease is held, however long its scope stays open: renewal never extends it past this (from
+   * when it was taken), so it expires then and the next waiter takes it. Default: renewed while the scope is open.
+   */
+  readonly maxHold?: Duration.DurationInput | undefined
 }
 
 /**
@@ -122,6 +127,7 @@ export const acquire = (
   options: LeaseOptions
 ): Effect.Effect<Lease, RedisError | LeaseTimeout, Scope.Scope> =>
   Effect.gen(function* () {
+    const maxHoldMillis = options.maxHold === undefined ? Infinity : Duration.toMillis(options.maxHold)
     const ttlMillis = Math.max(1, Math.round(Duration.toMillis(options.ttl)))
     const timeoutMillis = Duration.toMillis(options.timeout)
     const nonce = Encoding.encodeHex(globalThis.crypto.getRandomValues(new Uint8Array(12)))
@@ -131,7 +137,12 @@ export const acquire = (
     // Taking the lease and registering its release are one uninterruptible step: an interrupted waiter never
     // leaves a lease behind.
     const attempt = Effect.uninterruptible(
-      evaluate(client, ACQUIRE, [keys.lease, keys.fence], [ttlMillis, nonce]).pipe(
+      evaluate(
+        client,
+        ACQUIRE,
+        [keys.lease, keys.fence],
+        [Math.max(1, Math.min(ttlMillis, maxHoldMillis)), nonce]
+      ).pipe(
         Effect.map(parseAttempt),
         Effect.tap(({ taken, value }) =>
           taken
@@ -160,18 +171,31 @@ export const acquire = (
       })
 
     const fence = yield* waitFor(FIRST_PAUSE_MILLIS)
+    const takenAt = yield* Clock.currentTimeMillis
     const value = `${fence}:${nonce}`
-    const renew = evaluate(client, RENEW, [keys.lease], [value, ttlMillis]).pipe(Effect.map((reply) => reply === 1))
+
+    /** Renews the lease, never past `maxHold` from when it was taken; says why it stopped otherwise. */
+    const renew = Effect.gen(function* () {
+      const remaining = takenAt + maxHoldMillis - (yield* Clock.currentTimeMillis)
+      if (remaining <= 0) return "held too long" as const
+      const ttl = Math.max(1, Math.ceil(Math.min(ttlMillis, remaining)))
+      const reply = yield* evaluate(client, RENEW, [keys.lease], [value, ttl]).pipe(
+        // Redis away: the lease may still be held; try again at the next renewal.
+        Effect.orElseSucceed(() => 1)
+      )
+      return reply === 1 ? ("renewed" as const) : ("lost" as const)
+    })
 
     // Renewal keeps a live holder's lease from expiring under it; once it is lost there is nothing to renew.
     yield* renew.pipe(
-      Effect.catchAll(() => Effect.succeed(true)),
       Effect.delay(Duration.millis(ttlMillis / 3)),
-      Effect.repeat({ while: (held) => held }),
-      Effect.tap(() =>
-        Effect.logWarning("a Redis lease expired while held and was taken by another holder").pipe(
-          Effect.annotateLogs({ "lease.key": keys.lease, "lease.fence": fence })
-        )
+      Effect.repeat({ while: (outcome) => outcome === "renewed" }),
+      Effect.flatMap((outcome) =>
+        Effect.logWarning(
+          outcome === "lost"
+            ? "a Redis lease expired while held and was taken by another holder"
+            : "a Redis lease was held as long as it may be: no longer renewed, it expires for the next holder"
+        ).pipe(Effect.annotateLogs({ "lease.key": keys.lease, "lease.fence": fence }))
       ),
       Effect.interruptible,
       Effect.forkScoped

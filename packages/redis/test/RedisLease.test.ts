@@ -4,7 +4,7 @@
  * clock, so the live one here).
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Scope } from "effect"
+import { Duration, Effect, Exit, Fiber, Option, Scope } from "effect"
 import * as RedisConnection from "../src/RedisConnection.js"
 import * as RedisLease from "../src/RedisLease.js"
 import { freshPrefix, rawClient, storeOn } from "./utils/fixtures.js"
@@ -135,6 +135,41 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
           Effect.scoped(Effect.map(RedisLease.acquire(client, keys, options), (l) => l.fence))
         )
         expect(fences).toEqual([1, 2, 3, 4])
+      })
+    )
+
+    it.scoped(
+      "a lease is held at most maxHold: renewal stops there and it expires, however long its scope stays open",
+      () =>
+        Effect.gen(function* () {
+          const raw = yield* rawClient
+          const keys = keysFor(freshPrefix())
+          const lease = yield* RedisLease.acquire(yield* connection, keys, {
+            ttl: "200 millis",
+            timeout: "1 second",
+            maxHold: "700 millis"
+          })
+          yield* Effect.sleep("400 millis")
+          // Renewed past its TTL while within maxHold…
+          expect(yield* lease.isHeld).toBe(true)
+          yield* Effect.sleep("700 millis")
+          // …and gone after it, though its scope is still open.
+          expect(yield* lease.isHeld).toBe(false)
+          expect(yield* Effect.promise(() => raw.exists(keys.lease))).toBe(0)
+          const next = yield* RedisLease.acquire(yield* connection, keys, { ttl: "1 second", timeout: "100 millis" })
+          expect(next.fence).toBeGreaterThan(lease.fence)
+        })
+    )
+
+    it.scoped("a refresh that hangs with the store's lease frees it after maxLeaseHold for another process", () =>
+      Effect.gen(function* () {
+        const prefix = freshPrefix()
+        const hung = yield* storeOn({ prefix, leaseTtl: "200 millis", maxLeaseHold: "500 millis" })
+        const other = yield* storeOn({ prefix, leaseTtl: "200 millis", leaseTimeout: "5 seconds" })
+        // Held for the rest of the test, as by a refresh that never returns.
+        yield* hung.lease?.("g") ?? Effect.void
+        const [waited] = yield* Effect.timed(Effect.scoped(other.lease?.("g") ?? Effect.void))
+        expect(Duration.toMillis(waited)).toBeGreaterThanOrEqual(400)
       })
     )
   })

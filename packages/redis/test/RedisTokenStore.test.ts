@@ -6,9 +6,10 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { TokenEncryption, TokenStore } from "@ultracart-oauth/adapters"
 import { ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted } from "effect"
+import type { Redis } from "ioredis"
 import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
-import { freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
+import { eventually, freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
 
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
@@ -39,18 +40,27 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   })
 
   describe("records in Redis", () => {
-    it.scoped("one hash per grant under the prefix, with the grant as a hash tag; plain text without a key", () =>
-      Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
-        const s = yield* storeOn({ prefix })
-        yield* s.save("shop:1", input(1))
-        expect(yield* Effect.promise(() => raw.keys(`${prefix}*`))).toEqual([`${prefix}{shop:1}:tokens`])
-        const record = yield* Effect.promise(() => raw.hgetall(`${prefix}{shop:1}:tokens`))
-        expect(record).toMatchObject({ version: "1", format: "ultracart-oauth/token-set@1", encryption: "none" })
-        expect(record.data).toContain("access-1")
-        expect(yield* Effect.promise(() => raw.pttl(`${prefix}{shop:1}:tokens`))).toBe(-1)
-      })
+    it.scoped(
+      "one hash per grant under the prefix, with the grant as a hash tag, plain text without a key; an index of keys",
+      () =>
+        Effect.gen(function* () {
+          const raw = yield* rawClient
+          const prefix = freshPrefix()
+          const s = yield* storeOn({ prefix })
+          yield* s.save("shop:1", input(1))
+          expect((yield* Effect.promise(() => raw.keys(`${prefix}*`))).sort()).toEqual([
+            `${prefix}grants`,
+            `${prefix}{shop:1}:tokens`
+          ])
+          expect(yield* Effect.promise(() => raw.zrange(`${prefix}grants`, 0, -1, "WITHSCORES"))).toEqual([
+            "shop:1",
+            "0"
+          ])
+          const record = yield* Effect.promise(() => raw.hgetall(`${prefix}{shop:1}:tokens`))
+          expect(record).toMatchObject({ version: "1", format: "ultracart-oauth/token-set@1", encryption: "none" })
+          expect(record.data).toContain("access-1")
+          expect(yield* Effect.promise(() => raw.pttl(`${prefix}{shop:1}:tokens`))).toBe(-1)
+        })
     )
 
     it.scoped("stores under different prefixes do not see each other", () =>
@@ -134,6 +144,200 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         const fresh = yield* a.compareAndSet("m", 0, input(3))
         expect(fresh._tag === "Written" && fresh.tokens.version).toBe(1)
         expect(yield* Effect.promise(() => raw.hget(`${prefix}{m}:tokens`, "cleared"))).toBe(null)
+      })
+    )
+  })
+
+  describe("listing: the index of grant keys", () => {
+    /** Redis's own count of each command it ran since `CONFIG RESETSTAT` (this file's tests run one at a time). */
+    const commandCounts = (raw: Redis) =>
+      Effect.promise(() => raw.info("commandstats")).pipe(
+        Effect.map((text) =>
+          Object.fromEntries(
+            Array.from(text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm), (m) => [m[1] ?? "", Number(m[2])])
+          )
+        )
+      )
+
+    it.scoped("a page reads the page from the index: no SCAN, one check per key listed, whatever the store holds", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const s = yield* storeOn({ prefix })
+        const keys = Array.from({ length: 400 }, (_, i) => `m-${String(i).padStart(4, "0")}`)
+        yield* Effect.forEach(keys, (key, i) => s.save(key, input(i)), { concurrency: 50, discard: true })
+        yield* s.list({ limit: 1 })
+        yield* Effect.promise(() => raw.config("RESETSTAT"))
+        const page = yield* s.list({ after: "m-0199", limit: 10 })
+        expect(page.keys).toEqual(keys.slice(200, 210))
+        expect(page.next).toEqual(Option.some("m-0209"))
+        const counts = yield* commandCounts(raw)
+        expect(counts["scan"]).toBeUndefined()
+        expect(counts["zrangebylex"]).toBe(1)
+        // The 10 keys and the one that says there is a next page, each checked against its record.
+        expect(counts["evalsha"]).toBe(11)
+      })
+    )
+
+    it.scoped("entries without a record (a tombstone, an expired record) are left out, and pages stay full", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const s = yield* storeOn({ prefix })
+        for (const [n, key] of ["a", "b", "c", "d", "e"].entries()) yield* s.save(key, input(n))
+        yield* s.list()
+        // `b`: logged out, but its index entry was never removed (the process died between the two steps).
+        yield* Effect.promise(() =>
+          raw.del(`${prefix}{b}:tokens`).then(() => raw.hset(`${prefix}{b}:tokens`, "cleared", "1"))
+        )
+        // `d`: gone without a trace, as when Redis expires a record (recordTtl).
+        yield* Effect.promise(() => raw.del(`${prefix}{d}:tokens`))
+        const first = yield* s.list({ limit: 2 })
+        expect(first).toEqual({ keys: ["a", "c"], next: Option.some("c") })
+        expect(yield* s.list({ after: "c", limit: 2 })).toEqual({ keys: ["e"], next: Option.none() })
+        // The listing took them out of the index.
+        expect(yield* Effect.promise(() => raw.zrange(`${prefix}grants`, 0, -1))).toEqual(["a", "c", "e"])
+      })
+    )
+
+    it.scoped("a record that does not decode is listed: a listing names keys, it never decodes records", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const key = yield* TokenEncryption.generateKey
+        const sealed = yield* storeOn({ prefix, encryptionKey: key })
+        yield* sealed.save("sealed", input(1))
+        yield* sealed.save("ok", input(2))
+        const s = yield* storeOn({ prefix, encryptionKey: key })
+        yield* Effect.promise(() => raw.hset(`${prefix}{sealed}:tokens`, "data", "not what was sealed"))
+        expect(yield* Effect.flip(s.load("sealed"))).toMatchObject({ reason: "Corrupt" })
+        expect((yield* s.list()).keys).toEqual(["ok", "sealed"])
+        // A keyless store lists the same keys, though it can read none of them.
+        expect((yield* (yield* storeOn({ prefix })).list()).keys).toEqual(["ok", "sealed"])
+      })
+    )
+
+    it.scoped("grants stored before the index existed are indexed once, by the first listing", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const old = yield* storeOn({ prefix })
+        for (const [n, key] of ["x", "y", "z"].entries()) yield* old.save(key, input(n))
+        yield* old.clear("y")
+        // As a store of the previous version left them: records and a tombstone, no index.
+        yield* Effect.promise(() => raw.del(`${prefix}grants`, `${prefix}grants:indexed`))
+        const s = yield* storeOn({ prefix })
+        expect((yield* s.list()).keys).toEqual(["x", "z"])
+        expect(yield* Effect.promise(() => raw.zrange(`${prefix}grants`, 0, -1))).toEqual(["x", "z"])
+        expect(yield* Effect.promise(() => raw.get(`${prefix}grants:indexed`))).toBe("1")
+      })
+    )
+
+    it.scoped("a grant whose writer died before indexing it is listed again after its next write or conflict", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix })
+        const b = yield* storeOn({ prefix })
+        yield* a.save("m", input(1))
+        yield* a.save("n", input(1))
+        yield* a.list()
+        yield* Effect.promise(() => raw.zrem(`${prefix}grants`, "m", "n"))
+        expect((yield* a.list()).keys).toEqual([])
+        yield* a.compareAndSet("m", 1, input(2))
+        // A stale writer's conflict proves there is a record: it heals the index too.
+        expect((yield* b.compareAndSet("n", 0, input(3)))._tag).toBe("Conflict")
+        expect((yield* a.list()).keys).toEqual(["m", "n"])
+      })
+    )
+
+    it.scoped("writes, logouts and listings racing on one grant leave it listed exactly when it has a record", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const stores = yield* Effect.forEach([1, 2, 3], () => storeOn({ prefix }))
+        for (let round = 0; round < 40; round++) {
+          const [a, b, c] = stores as [
+            TokenStore.TokenStore.Service,
+            TokenStore.TokenStore.Service,
+            TokenStore.TokenStore.Service
+          ]
+          yield* Effect.all(
+            [a.clear("k"), b.compareAndSet("k", 0, input(round)), c.list(), a.list(), b.clear("k")].slice(
+              0,
+              3 + (round % 3)
+            ),
+            { concurrency: "unbounded", discard: true }
+          )
+          const hasRecord = Option.isSome(yield* c.load("k"))
+          const indexed = (yield* Effect.promise(() => raw.zscore(`${prefix}grants`, "k"))) !== null
+          // Every grant with a record is in the index (an entry without one is only ever extra, never missing)…
+          if (hasRecord) expect(indexed).toBe(true)
+          // …and a listing names it exactly when it has a record.
+          expect((yield* c.list()).keys.includes("k")).toBe(hasRecord)
+        }
+      })
+    )
+  })
+
+  describe("expired records and logouts stay dead", () => {
+    it.scoped("a record that expired by recordTtl is not written back by a process that read it before", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, recordTtl: "300 millis" })
+        yield* a.save("m", input(1))
+        expect(Option.isSome(yield* a.load("m"))).toBe(true)
+        // Redis drops it when its TTL runs out…
+        yield* eventually(
+          Effect.flatMap(
+            Effect.promise(() => raw.exists(`${prefix}{m}:tokens`)),
+            (n) => (n === 0 ? Effect.void : Effect.fail("still there"))
+          )
+        )
+        // …and the process that read it does not put it back, whatever it does next.
+        expect(Option.isNone(yield* a.load("m"))).toBe(true)
+        expect(yield* a.compareAndSet("m", 1, input(2))).toEqual({ _tag: "Conflict", current: Option.none() })
+        expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+        expect((yield* a.list()).keys).toEqual([])
+      })
+    )
+
+    it.scoped("a grant logged out by another process is not brought back once its tombstone expired", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, tombstoneTtl: "300 millis" })
+        const b = yield* storeOn({ prefix, tombstoneTtl: "300 millis" })
+        yield* a.save("m", input(1))
+        yield* a.compareAndSet("m", 1, input(2))
+        yield* b.clear("m")
+        yield* eventually(
+          Effect.flatMap(
+            Effect.promise(() => raw.exists(`${prefix}{m}:tokens`)),
+            (n) => (n === 0 ? Effect.void : Effect.fail("the tombstone is still there"))
+          )
+        )
+        // `a` last saw version 2 and never saw the logout: Redis now holds nothing at all, as after lost data.
+        expect(Option.isNone(yield* a.load("m"))).toBe(true)
+        expect(yield* a.compareAndSet("m", 2, input(3))).toEqual({ _tag: "Conflict", current: Option.none() })
+        expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+      })
+    )
+
+    it.scoped("a record lost with some of its TTL left is put back with what was left, not a fresh TTL", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, recordTtl: "1 hour" })
+        yield* a.save("m", input(1))
+        yield* Effect.promise(() => raw.pexpire(`${prefix}{m}:tokens`, 60_000))
+        yield* a.load("m")
+        yield* Effect.promise(() => raw.del(`${prefix}{m}:tokens`))
+        expect(Option.map(yield* a.load("m"), (t) => t.version)).toEqual(Option.some(1))
+        const ttl = yield* Effect.promise(() => raw.pttl(`${prefix}{m}:tokens`))
+        expect(ttl).toBeGreaterThan(0)
+        expect(ttl).toBeLessThanOrEqual(60_000)
       })
     )
   })
@@ -222,6 +426,24 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
         expect(Redacted.value(defaults.connection?.url ?? Redacted.make(""))).toBe("redis://127.0.0.1:6379")
         expect([defaults.prefix, defaults.encryptionKey, defaults.recordTtl]).toEqual([undefined, undefined, undefined])
       })
+    )
+
+    it.effect(
+      "ULTRACART_REDIS_MAX_LEASE_HOLD and ULTRACART_REDIS_TOMBSTONE_TTL are read; unset, the defaults apply",
+      () =>
+        Effect.gen(function* () {
+          const read = (entries: ReadonlyArray<readonly [string, string]>) =>
+            RedisTokenStore.config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))))
+          const options = yield* read([
+            ["ULTRACART_REDIS_MAX_LEASE_HOLD", "90 seconds"],
+            ["ULTRACART_REDIS_TOMBSTONE_TTL", "7 days"]
+          ])
+          expect(Duration.toSeconds(options.maxLeaseHold ?? 0)).toBe(90)
+          expect(Duration.toDays(options.tombstoneTtl ?? 0)).toBe(7)
+          const defaults = yield* read([])
+          expect([defaults.maxLeaseHold, defaults.tombstoneTtl]).toEqual([undefined, undefined])
+          expect(Duration.toMinutes(RedisTokenStore.DEFAULT_MAX_LEASE_HOLD)).toBe(2)
+        })
     )
   })
 })

@@ -3,11 +3,11 @@
  * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
  */
 import * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
+import { associatedData, describeIssues, FORMAT } from "@ultracart-oauth/adapters/TokenRecord"
 import * as Store from "@ultracart-oauth/adapters/TokenStore"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { script } from "../RedisConnection.js"
 
@@ -15,24 +15,32 @@ type TokenSet = Store.TokenSet
 type TokenSetInput = Store.TokenSetInput
 type Operation = Store.TokenStoreError["operation"]
 
-export const FORMAT = "ultracart-oauth/token-set@1"
 const NONE = "none"
 
-/** The fields read back, in this order, by `HMGET` and by a conflicting write. */
+/** The fields read back, in this order, by a read and by a conflicting write (then the key's PTTL). */
 export const FIELDS = ["version", "format", "encryption", "iv", "data", "cleared"] as const
+
+/** Answers the fields (`FIELDS` order) and then the key's PTTL in ms (-1: no TTL; -2: no key). */
+const FIELDS_AND_TTL = `local fields = redis.call('HMGET', KEYS[1], '${FIELDS.join("', '")}')
+fields[#fields + 1] = redis.call('PTTL', KEYS[1])
+return fields`
+
+/** Reads a grant: its fields and how long it still lives. */
+export const READ = script("token-read", FIELDS_AND_TTL)
 
 const SET_FIELDS = `'format', ARGV[2], 'encryption', ARGV[3], 'iv', ARGV[4], 'data', ARGV[5])
 if tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end`
 
 /**
  * Compare-and-set. `ARGV`: expected version (a tombstone or no record counts as 0), format, encryption, iv,
- * data, TTL in ms (0: none). Answers the new version, or the current fields when the version did not match.
+ * data, TTL in ms (0: none). Answers the new version, or the current fields and PTTL when the version did not
+ * match.
  */
 export const WRITE = script(
   "token-write",
   `local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then
-  return redis.call('HMGET', KEYS[1], '${FIELDS.join("', '")}')
+  ${FIELDS_AND_TTL}
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'version', current + 1, ${SET_FIELDS}
@@ -57,6 +65,18 @@ return 1`
 )
 
 /**
+ * Whether a listing names the grant: 1 when `load` would not answer "no tokens" — a record (decodable or not) or
+ * a key of another type (which `load` reports as an error) — and 0 for a tombstone or nothing. It never decodes.
+ */
+export const LISTED = script(
+  "token-listed",
+  `local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return 0 end
+if kind ~= 'hash' then return 1 end
+return redis.call('HEXISTS', KEYS[1], 'version')`
+)
+
+/**
  * What Redis holds for a grant: a record, a logout's tombstone, or nothing at all (never stored — or lost).
  */
 export type Stored =
@@ -77,16 +97,7 @@ const SecretsJson = Schema.parseJson(
 const encodeSecrets = Schema.encodeSync(SecretsJson)
 const decodeSecrets = Schema.decodeUnknownEither(SecretsJson)
 
-/** Paths and kinds only: ParseResult's messages quote values, and a value here may be a token. */
-const issuesOf = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${["data", ...issue.path].join(".")}: ${issue._tag}`)
-    .join("; ")
-
 const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
-
-/** Binds a sealed record to its grant and version: it cannot be moved or replayed as another unnoticed. */
-const associatedData = (key: string, version: number) => utf8(`${FORMAT}\n${key}\n${version}`)
 
 const MISSING: Stored = { _tag: "Missing" }
 const CLEARED: Stored = { _tag: "Cleared" }
@@ -129,7 +140,7 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
         json = opened.right
       }
       const secrets = decodeSecrets(json)
-      if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", issuesOf(secrets.left))
+      if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", describeIssues(secrets.left, "data"))
       return { _tag: "Record", tokens: Store.withVersion(secrets.right, number) } as const
     })
 
