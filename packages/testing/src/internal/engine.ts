@@ -2,7 +2,7 @@ import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { FakeHttpOutcome, FakeHttpRequest, FakeHttpResponse } from "../FakeHttp.js"
-import type { ClientRegistration, FakeUltraCart, FakeUltraCartOptions, FaultMatch } from "../FakeUltraCart.js"
+import type { ClientRegistration, FakeUltraCartOptions, FakeUltraCartService, FaultMatch } from "./model.js"
 import type { Fault, RetryAfter } from "../Fault.js"
 import type { FakeEndpoint, RecordedRequest, RequestFilter } from "../RecordedRequest.js"
 import { secretText } from "./clients.js"
@@ -72,7 +72,7 @@ export class Engine {
   /** `sequence` when requests were last cleared. */
   private countBase = 0
 
-  readonly service: FakeUltraCart.Service
+  readonly service: FakeUltraCartService
 
   constructor(
     options: FakeUltraCartOptions & { readonly baseUrl: string; readonly clients: ReadonlyArray<ClientRegistration> },
@@ -254,7 +254,7 @@ export class Engine {
     this.countBase = this.sequence
   }
 
-  private makeService(): FakeUltraCart.Service {
+  private makeService(): FakeUltraCartService {
     const server = this.server
     return {
       baseUrl: this.baseUrl,

@@ -13,7 +13,7 @@ import type {
   FakeUltraCartOptions,
   IssuedTokens,
   TokenInfo
-} from "../FakeUltraCart.js"
+} from "./model.js"
 import { AuthorizationRejected, UserCodeRejected } from "../FakeUltraCartError.js"
 import type { FakeEndpoint } from "../RecordedRequest.js"
 import { type ClientState, isRegisteredRedirect, secretText, toClientState } from "./clients.js"

@@ -1,7 +1,7 @@
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import * as Duration from "effect/Duration"
 import type { AuthorizeDecider, AuthorizeDecision } from "../AuthorizeDecision.js"
-import type { FakeUltraCartSettings } from "../FakeUltraCart.js"
+import type { FakeUltraCartSettings } from "./model.js"
 import type { TokenErrorFormat } from "./wire.js"
 
 /** The fake's settings, resolved: durations in milliseconds. */
