@@ -7,6 +7,7 @@ import type { Fault, RetryAfter } from "../Fault.js"
 import type { FakeEndpoint, RecordedRequest, RequestFilter } from "../RecordedRequest.js"
 import { secretText } from "./clients.js"
 import { OAuthServer, type ParsedRequest } from "./oauthServer.js"
+import { isRestPath } from "./rest.js"
 import { applySettings } from "./settings.js"
 import { errorResponse, gatewayPage, tokenJson } from "./wire.js"
 
@@ -101,7 +102,9 @@ export class Engine {
   private route(url: URL): Routed {
     const full = url.pathname
     const path = full.startsWith(this.basePath) ? full.slice(this.basePath.length) || "/" : full
-    const endpoint = full.startsWith(this.basePath) ? (endpointsByPath[path] ?? "unknown") : "unknown"
+    const endpoint = full.startsWith(this.basePath)
+      ? (endpointsByPath[path] ?? (isRestPath(path) ? "rest" : "unknown"))
+      : "unknown"
     return { path, endpoint }
   }
 

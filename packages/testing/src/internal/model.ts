@@ -9,6 +9,7 @@ import type * as Redacted from "effect/Redacted"
 import type { AuthorizeDecider, AuthorizeDecision, Grant } from "../AuthorizeDecision.js"
 import type { FakeHttpOutcome, FakeHttpRequest } from "../FakeHttp.js"
 import type { AuthorizationRejected, UserCodeRejected } from "../FakeUltraCartError.js"
+import type { FakeOrder } from "../FakeRest.js"
 import type { Fault } from "../Fault.js"
 import type { FakeEndpoint, RecordedRequest, RequestFilter } from "../RecordedRequest.js"
 
@@ -77,6 +78,8 @@ export interface FakeUltraCartSettings {
   readonly authorizeDecision?: AuthorizeDecision | AuthorizeDecider | undefined
   /** Keep every request for inspection (true). Counting never stops. */
   readonly recordRequests?: boolean | undefined
+  /** The orders the REST endpoints serve, each to its `merchant_id` (`FakeRest.sampleOrders` when unset). */
+  readonly orders?: ReadonlyArray<FakeOrder> | undefined
 }
 
 /**
