@@ -32,20 +32,62 @@ import type { ClientRegistration, FakeUltraCartOptions, FakeUltraCartService } f
  */
 export const DEFAULT_BASE_URL = "https://ultracart.fake.test/rest/v2"
 
-/**
- * The fake's options, settings and the data its controls take and give.
- *
- * @since 0.1.0
- * @category models
- */
 export type {
+  /**
+   * The authorize request a control acts on: the authorize URL, or its parameters.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   AuthorizeInput,
+  /**
+   * An app registered with the fake.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   ClientRegistration,
+  /**
+   * A device authorization as the fake tracks it.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   DeviceAuthorizationInfo,
+  /**
+   * The fake's options: its settings, base URL, registered apps and clock offset.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   FakeUltraCartOptions,
+  /**
+   * The fake's behaviour, changeable at any time with `FakeUltraCart.Service.configure`.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   FakeUltraCartSettings,
+  /**
+   * Which requests a fault applies to, and how many times.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   FaultMatch,
+  /**
+   * Tokens issued directly by `FakeUltraCart.Service.issueTokens`.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   IssuedTokens,
+  /**
+   * What the fake knows about a token.
+   *
+   * @since 0.1.0
+   * @category models
+   */
   TokenInfo
 } from "./internal/model.js"
 
