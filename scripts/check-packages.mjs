@@ -10,7 +10,9 @@
 //     public entry point loads from dist/ on Node and a code exchange runs against the in-memory fake, and the
 //     whole lifecycle runs through the Fetch transport on every runtime present (this Node, and Node 22, Bun and
 //     Deno when found on PATH or in build/runtimes: see scripts/install-runtimes.mjs), against the packed
-//     loopback fake. It says which runtimes it ran on and which it did not find.
+//     loopback fake. It says which runtimes it ran on and which it did not find;
+//   - the README's install commands, as written (npm's with npm, pnpm's with pnpm), in fresh projects that get our
+//     packages from the tarballs and the rest from the registry; there the quick start compiles and runs.
 // Options: --no-build (use the dist/ there is), --keep (leave the temporary project and print its path).
 import { spawn, spawnSync } from "node:child_process"
 import {
@@ -369,6 +371,117 @@ if (cli !== undefined) {
     output(version)
   )
 }
+
+// The README's install commands, as written, in fresh projects: npm's with npm and pnpm's with pnpm. Our packages
+// come from the tarballs (they replace the package names in the command; for pnpm, an override also points the
+// packages' own dependencies on each other at the tarballs), everything else from the registry, as a user gets
+// it. Each project then has the Effect 3 line, compiles the quick start against what was installed and runs it
+// against the packed loopback fake.
+const installSection = (() => {
+  const readme = readFileSync(join(root, "README.md"), "utf8")
+  const start = readme.indexOf("\n## Install\n")
+  return start === -1 ? "" : readme.slice(start, readme.indexOf("\n## ", start + 1))
+})()
+const readmeCommands = (prefix) =>
+  installSection
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith(prefix))
+const tarballFor = (word) => {
+  const name = /^@ultracart-oauth\/([a-z-]+)$/.exec(word)?.[1]
+  return name === undefined ? word : (packed.get(name)?.tarball ?? word)
+}
+const overrides = Object.fromEntries(
+  [...packed].map(([name, { manifest, tarball }]) => [manifest.name ?? `@ultracart-oauth/${name}`, `file:${tarball}`])
+)
+// Every README's Install commands name the same Effect ranges as the packages' peer dependencies.
+const peerRanges = new Map()
+for (const { manifest } of packed.values()) {
+  for (const [dep, range] of Object.entries(manifest.peerDependencies ?? {})) {
+    if (dep === "effect" || dep.startsWith("@effect/")) peerRanges.set(dep, range)
+  }
+}
+const readmes = ["README.md", ...packages.map((name) => join("packages", name, "README.md"))]
+for (const readme of readmes) {
+  const text = readFileSync(join(root, readme), "utf8")
+  const start = text.indexOf("\n## Install\n")
+  const section = start === -1 ? "" : text.slice(start, text.indexOf("\n## ", start + 1))
+  const specs = [...section.matchAll(/(?:^|\s)((?:@effect\/[a-z-]+|effect)@(\S+))/g)]
+  const wrong = specs.filter((m) => {
+    const name = m[1].slice(0, m[1].lastIndexOf("@"))
+    return peerRanges.has(name) && peerRanges.get(name) !== m[2]
+  })
+  check(
+    start !== -1 && wrong.length === 0,
+    `${readme}: an Install section${specs.length > 0 ? ` whose ${specs.length} Effect ranges match the peer ranges` : ""}`,
+    start === -1
+      ? "no ## Install"
+      : wrong.map((m) => `${m[1]} (peer range: ${peerRanges.get(m[1].slice(0, m[1].lastIndexOf("@")))})`).join("\n")
+  )
+}
+const quickstart = join(root, "examples", "src", "quickstart.ts")
+const installs = [
+  { tool: "npm", prefix: "npm install ", env: { npm_config_audit: "false", npm_config_fund: "false" } },
+  { tool: "pnpm", prefix: "pnpm add ", env: {} }
+]
+for (const { env, prefix, tool } of installs) {
+  const dir = join(work, `${tool}-project`)
+  mkdirSync(dir)
+  const manifest = {
+    name: `${tool}-project`,
+    private: true,
+    type: "module",
+    ...(tool === "pnpm" ? { pnpm: { overrides } } : {})
+  }
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`)
+  const commands = readmeCommands(prefix)
+  let installed = commands.length > 0
+  for (const command of commands) {
+    const [bin, ...args] = command.split(/\s+/)
+    const result = run(bin, args.map(tarballFor), { cwd: dir, env: { ...process.env, ...env } })
+    check(result.status === 0, `${tool}: README's \`${command}\``, output(result))
+    installed &&= result.status === 0
+  }
+  if (commands.length === 0) fail(`${tool}: README's Install section has no \`${prefix.trim()}\` command`)
+  if (!installed) continue
+  const effectVersion = JSON.parse(readFileSync(join(dir, "node_modules", "effect", "package.json"), "utf8")).version
+  check(effectVersion.startsWith("3."), `${tool}: the Effect 3 line installed (effect ${effectVersion})`)
+  writeFileSync(join(dir, "quickstart.ts"), readFileSync(quickstart))
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    `${JSON.stringify(
+      {
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          skipLibCheck: true,
+          outDir: "out",
+          types: ["node"],
+          typeRoots: [join(root, "node_modules", "@types")]
+        },
+        files: ["quickstart.ts"]
+      },
+      null,
+      2
+    )}\n`
+  )
+  const compiled = run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], {
+    cwd: dir
+  })
+  check(compiled.status === 0, `${tool}: the quick start compiles against the installed packages`, output(compiled))
+  if (compiled.status !== 0) continue
+  const quickEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("ULTRACART_")))
+  const ran = run(process.execPath, [join("out", "quickstart.js")], { cwd: dir, timeout: 60_000, env: quickEnv })
+  check(
+    ran.status === 0 && ran.stdout.includes("Connected merchant DEMO"),
+    `${tool}: the quick start runs against the loopback fake (${ran.stdout.trim().split("\n").at(-2) ?? ""})`,
+    output(ran)
+  )
+}
+stageDone("README's install commands with npm and pnpm, the quick start compiled and run")
 
 // The Fetch transport on every runtime present.
 const runtimesDir = join(root, "build", "runtimes", "node_modules")

@@ -18,6 +18,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AuthorizationUrl from "./AuthorizationUrl.js"
 import * as Callback from "./Callback.js"
+import * as ConfigWrap from "./ConfigWrap.js"
 import * as Credentials from "./Credentials.js"
 import * as DeviceAuthorization from "./DeviceAuthorization.js"
 import { withRedactedHeaderNames } from "./internal/redact.js"
@@ -573,12 +574,14 @@ export const config: Config.Config<OAuthClientOptions> = Config.all({
 )
 
 /**
- * The client as a Layer, from configuration ({@link config} unless another is given).
+ * The client as a Layer, from configuration: {@link config} (`ULTRACART_*`) unless another is given — one
+ * `Config` per option (`layerConfig({ clientId: Config.string("MY_CLIENT_ID") })`, a `Config.Wrap` as in
+ * first-party Effect packages) or one `Config` of the whole options.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<OAuthClientOptions> = config
+  options: Config.Config.Wrap<OAuthClientOptions> = config
 ): Layer.Layer<OAuthClient, InvalidInput | ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(OAuthClient, Effect.flatMap(options, make))
+  Layer.effect(OAuthClient, Effect.flatMap(ConfigWrap.unwrap(options), make))

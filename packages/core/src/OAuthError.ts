@@ -87,7 +87,11 @@ const protocolMessage = (e: ProtocolFields & { readonly code: string }): string 
  * @category protocol errors
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "invalid_request"
   override get message(): string {
     return protocolMessage(this)
@@ -101,7 +105,11 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * @category protocol errors
  */
 export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "invalid_client"
   override get message(): string {
     return protocolMessage(this)
@@ -116,7 +124,11 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidC
  * @category protocol errors
  */
 export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "invalid_grant"
   override get message(): string {
     return protocolMessage(this)
@@ -130,7 +142,11 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGra
  * @category protocol errors
  */
 export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()("UnauthorizedClient", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "unauthorized_client"
   override get message(): string {
     return protocolMessage(this)
@@ -147,7 +163,11 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
   "UnsupportedGrantType",
   ProtocolFields
 ) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "unsupported_grant_type"
   override get message(): string {
     return protocolMessage(this)
@@ -161,7 +181,11 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
  * @category protocol errors
  */
 export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "invalid_scope"
   override get message(): string {
     return protocolMessage(this)
@@ -178,7 +202,11 @@ export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenTyp
   "UnsupportedTokenType",
   ProtocolFields
 ) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "unsupported_token_type"
   override get message(): string {
     return protocolMessage(this)
@@ -195,7 +223,11 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
   "AuthorizationPending",
   ProtocolFields
 ) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "authorization_pending"
   override get message(): string {
     return protocolMessage(this)
@@ -209,7 +241,11 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
  * @category protocol errors
  */
 export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "slow_down"
   override get message(): string {
     return protocolMessage(this)
@@ -223,7 +259,11 @@ export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", Protoco
  * @category protocol errors
  */
 export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDenied", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "access_denied"
   override get message(): string {
     return protocolMessage(this)
@@ -237,7 +277,11 @@ export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDeni
  * @category protocol errors
  */
 export class ExpiredToken extends Schema.TaggedError<ExpiredToken>()("ExpiredToken", ProtocolFields) {
-  /** The OAuth `error` code. */
+  /**
+   * The OAuth `error` code.
+   *
+   * @since 0.1.0
+   */
   readonly code = "expired_token"
   override get message(): string {
     return protocolMessage(this)

@@ -30,3 +30,5 @@ export * as RequestOutcome from "./RequestOutcome.js"
 export * as RetryAfter from "./RetryAfter.js"
 /** PKCE (S256), for servers that support it. @since 0.1.0 */
 export * as Pkce from "./Pkce.js"
+/** Options from configuration as a `Config.Wrap` record, as first-party Effect packages take them. @since 0.2.0 */
+export * as ConfigWrap from "./ConfigWrap.js"

@@ -2,8 +2,9 @@
  * `layerConfig`: the client from configuration (`ULTRACART_*`).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, Effect, Layer, Redacted } from "effect"
-import { OAuthClient } from "../src/index.js"
+import { Config, ConfigError, ConfigProvider, Effect, Layer, Redacted } from "effect"
+import * as ConfigWrap from "../src/ConfigWrap.js"
+import { Credentials, OAuthClient } from "../src/index.js"
 import { client, fail, secrets, secretValues, tokenBody } from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
 
@@ -122,5 +123,78 @@ describe("layerConfig", () => {
       )
       expect(error).toMatchObject({ _tag: "InvalidInput", field: "baseUrl" })
     }).pipe(Effect.scoped)
+  )
+})
+
+describe("layerConfig with a Config.Wrap record", () => {
+  const provide = (env: Record<string, string>) =>
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+
+  it.effect("reads each option from its own Config, under the caller's names", () =>
+    Effect.gen(function* () {
+      const oauth = yield* client
+      expect(oauth.clientId).toBe("mine")
+      yield* refresh
+      const request = yield* MockHttp.onlyRequest
+      expect(request.url).toBe("http://127.0.0.1:4010/rest/v2/oauth/token")
+      expect(request.headers["x-ultracart-simple-key"]).toBe(secretValues.simpleKey)
+    }).pipe(
+      Effect.provide(
+        OAuthClient.layerConfig({
+          clientId: Config.string("MY_CLIENT_ID"),
+          baseUrl: Config.string("MY_BASE_URL"),
+          credentials: Config.redacted("MY_KEY").pipe(Config.map(Credentials.simpleKey))
+        }).pipe(
+          Layer.provideMerge(MockHttp.layer(MockHttp.json(200, tokenBody))),
+          provide({
+            MY_CLIENT_ID: "mine",
+            MY_BASE_URL: "http://127.0.0.1:4010/rest/v2",
+            MY_KEY: secretValues.simpleKey,
+            ULTRACART_CLIENT_ID: "not-read"
+          })
+        )
+      )
+    )
+  )
+
+  it.effect("a missing entry is a ConfigError naming the caller's variable", () =>
+    Effect.gen(function* () {
+      const error = yield* fail(
+        Layer.build(
+          OAuthClient.layerConfig({ clientId: Config.string("MY_CLIENT_ID") }).pipe(
+            Layer.provide(MockHttp.layer(MockHttp.json(200, tokenBody))),
+            provide({ ULTRACART_CLIENT_ID: "not-read" })
+          )
+        )
+      )
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      expect(String(error)).toContain("MY_CLIENT_ID")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("an entry left undefined counts as omitted (callers without exactOptionalPropertyTypes)", () =>
+    Effect.gen(function* () {
+      // What a caller compiled without `exactOptionalPropertyTypes` may write; this project's settings forbid it.
+      const loose = {
+        clientId: Config.succeed("c"),
+        baseUrl: undefined
+      } as unknown as Config.Config.Wrap<OAuthClient.OAuthClientOptions>
+      const options = yield* ConfigWrap.unwrap(loose)
+      expect(options).toEqual({ clientId: "c" })
+      const oauth = yield* Effect.provide(
+        OAuthClient.OAuthClient,
+        OAuthClient.layerConfig(loose).pipe(Layer.provide(MockHttp.layer(MockHttp.json(200, tokenBody))))
+      )
+      expect(oauth.baseUrl).toBe(OAuthClient.DEFAULT_BASE_URL)
+    })
+  )
+
+  it.effect("nested records are read field by field", () =>
+    Effect.gen(function* () {
+      const nested = yield* ConfigWrap.unwrap<{ readonly a: { readonly b: number; readonly c: string } }>({
+        a: { b: Config.number("B"), c: Config.succeed("c") }
+      }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["B", "7"]]))))
+      expect(nested).toEqual({ a: { b: 7, c: "c" } })
+    })
   )
 })

@@ -6,12 +6,13 @@
  */
 
 /**
- * The fake's endpoints: core's four, the browser leg's `authorize`, and `unknown` for anything else.
+ * The fake's endpoints: core's four, the browser leg's `authorize`, `rest` for the REST API's order endpoints
+ * (see `FakeRest`; since 0.2.0), and `unknown` for anything else.
  *
  * @since 0.1.0
  * @category models
  */
-export type FakeEndpoint = "token" | "revoke" | "device_authorize" | "me" | "authorize" | "unknown"
+export type FakeEndpoint = "token" | "revoke" | "device_authorize" | "me" | "authorize" | "rest" | "unknown"
 
 /**
  * One request as received.

@@ -18,3 +18,5 @@ export * as AuthorizeDecision from "./AuthorizeDecision.js"
 export * as RecordedRequest from "./RecordedRequest.js"
 /** The transport-neutral request and answer model. @since 0.1.0 */
 export * as FakeHttp from "./FakeHttp.js"
+/** A little of UltraCart's REST API on the fake: the order endpoints. @since 0.2.0 */
+export * as FakeRest from "./FakeRest.js"

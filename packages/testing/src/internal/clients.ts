@@ -1,5 +1,5 @@
 import * as Redacted from "effect/Redacted"
-import type { ClientRegistration } from "../FakeUltraCart.js"
+import type { ClientRegistration } from "./model.js"
 
 /** A registered app. */
 export interface ClientState {

@@ -2,11 +2,12 @@ import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { FakeHttpOutcome, FakeHttpRequest, FakeHttpResponse } from "../FakeHttp.js"
-import type { ClientRegistration, FakeUltraCart, FakeUltraCartOptions, FaultMatch } from "../FakeUltraCart.js"
+import type { ClientRegistration, FakeUltraCartOptions, FakeUltraCartService, FaultMatch } from "./model.js"
 import type { Fault, RetryAfter } from "../Fault.js"
 import type { FakeEndpoint, RecordedRequest, RequestFilter } from "../RecordedRequest.js"
 import { secretText } from "./clients.js"
 import { OAuthServer, type ParsedRequest } from "./oauthServer.js"
+import { isRestPath } from "./rest.js"
 import { applySettings } from "./settings.js"
 import { errorResponse, gatewayPage, tokenJson } from "./wire.js"
 
@@ -72,7 +73,7 @@ export class Engine {
   /** `sequence` when requests were last cleared. */
   private countBase = 0
 
-  readonly service: FakeUltraCart.Service
+  readonly service: FakeUltraCartService
 
   constructor(
     options: FakeUltraCartOptions & { readonly baseUrl: string; readonly clients: ReadonlyArray<ClientRegistration> },
@@ -101,7 +102,9 @@ export class Engine {
   private route(url: URL): Routed {
     const full = url.pathname
     const path = full.startsWith(this.basePath) ? full.slice(this.basePath.length) || "/" : full
-    const endpoint = full.startsWith(this.basePath) ? (endpointsByPath[path] ?? "unknown") : "unknown"
+    const endpoint = full.startsWith(this.basePath)
+      ? (endpointsByPath[path] ?? (isRestPath(path) ? "rest" : "unknown"))
+      : "unknown"
     return { path, endpoint }
   }
 
@@ -254,7 +257,7 @@ export class Engine {
     this.countBase = this.sequence
   }
 
-  private makeService(): FakeUltraCart.Service {
+  private makeService(): FakeUltraCartService {
     const server = this.server
     return {
       baseUrl: this.baseUrl,

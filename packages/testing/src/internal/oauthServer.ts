@@ -13,11 +13,12 @@ import type {
   FakeUltraCartOptions,
   IssuedTokens,
   TokenInfo
-} from "../FakeUltraCart.js"
+} from "./model.js"
 import { AuthorizationRejected, UserCodeRejected } from "../FakeUltraCartError.js"
 import type { FakeEndpoint } from "../RecordedRequest.js"
 import { type ClientState, isRegisteredRedirect, secretText, toClientState } from "./clients.js"
 import { randomToken, randomUserCode } from "./random.js"
+import { answerRest, type RestCaller } from "./rest.js"
 import { applySettings, defaultSettings, type Settings } from "./settings.js"
 import {
   type DeviceBody,
@@ -93,6 +94,7 @@ const methodOf: Record<FakeEndpoint, string> = {
   device_authorize: "POST",
   me: "GET",
   authorize: "GET",
+  rest: "GET",
   unknown: ""
 }
 
@@ -165,6 +167,7 @@ export class OAuthServer {
       return errorResponse(400, "invalid_api_version", "The X-UltraCart-Api-Version header names an unknown version")
     }
     if (endpoint === "me") return this.me(request.headers["authorization"])
+    if (endpoint === "rest") return this.rest(request)
     const form = request.form
     if (form === undefined) {
       return errorResponse(415, "unsupported_media_type", "The request body must be application/x-www-form-urlencoded")
@@ -356,18 +359,43 @@ export class OAuthServer {
     return json(200, body)
   }
 
-  private me(authorization: string | undefined): FakeHttpResponse {
+  /** The grant behind a live bearer access token, or the `401` UltraCart answers. */
+  private bearerGrant(authorization: string | undefined): Either.Either<GrantState, FakeHttpResponse> {
     const match = authorization === undefined ? null : /^Bearer +(\S+)\s*$/i.exec(authorization)
     const unauthorized = (message: string) =>
-      errorResponse(401, "invalid_credentials", message, {
-        "www-authenticate": `Bearer realm="UltraCart", error="invalid_token"`
-      })
+      Either.left(
+        errorResponse(401, "invalid_credentials", message, {
+          "www-authenticate": `Bearer realm="UltraCart", error="invalid_token"`
+        })
+      )
     if (match === null) return unauthorized("A bearer access token is required")
     const state = this.accessTokens.get(match[1] ?? "")
     if (state === undefined) return unauthorized("The access token is not valid")
     if (state.revoked || state.grant.revoked) return unauthorized("The access token has been revoked")
     if (this.now() >= state.expiresAt) return unauthorized("The access token has expired")
-    return json(200, { merchant_id: state.grant.merchantId, permissions: state.grant.permissions })
+    return Either.right(state.grant)
+  }
+
+  private me(authorization: string | undefined): FakeHttpResponse {
+    const grant = this.bearerGrant(authorization)
+    if (Either.isLeft(grant)) return grant.left
+    return json(200, { merchant_id: grant.right.merchantId, permissions: grant.right.permissions })
+  }
+
+  /** The REST endpoints: a simple key (registered with an app) or a bearer token, then `answerRest`. */
+  private rest(request: ParsedRequest): FakeHttpResponse {
+    const key = request.headers[Credentials.SIMPLE_KEY_HEADER]
+    let caller: RestCaller
+    if (key !== undefined && request.headers["authorization"] === undefined) {
+      const client = [...this.clients.values()].find((c) => c.simpleKey !== undefined && c.simpleKey === key)
+      if (client === undefined) return errorResponse(401, "invalid_credentials", "The API key is not valid")
+      caller = { merchantId: this.settings.merchantId, permissions: client.permissions, scheme: "simple-key" }
+    } else {
+      const grant = this.bearerGrant(request.headers["authorization"])
+      if (Either.isLeft(grant)) return grant.left
+      caller = { merchantId: grant.right.merchantId, permissions: grant.right.permissions, scheme: "bearer" }
+    }
+    return answerRest(request.path, request.url.searchParams, caller, this.settings.orders)
   }
 
   private newGrant(clientId: string, merchantId: string, permissions: ReadonlyArray<string>): GrantState {

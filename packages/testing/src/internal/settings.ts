@@ -1,7 +1,8 @@
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import * as Duration from "effect/Duration"
 import type { AuthorizeDecider, AuthorizeDecision } from "../AuthorizeDecision.js"
-import type { FakeUltraCartSettings } from "../FakeUltraCart.js"
+import type { FakeOrder } from "../FakeRest.js"
+import type { FakeUltraCartSettings } from "./model.js"
 import type { TokenErrorFormat } from "./wire.js"
 
 /** The fake's settings, resolved: durations in milliseconds. */
@@ -23,6 +24,7 @@ export interface Settings {
   readonly verificationUri: string
   readonly authorizeDecision: AuthorizeDecision | AuthorizeDecider
   readonly recordRequests: boolean
+  readonly orders: ReadonlyArray<FakeOrder> | undefined
 }
 
 const millis = (input: Duration.DurationInput): number => Duration.toMillis(Duration.decode(input))
@@ -51,7 +53,8 @@ export const applySettings = (base: Settings, s: FakeUltraCartSettings): Setting
   sendDeviceInterval: s.sendDeviceInterval ?? base.sendDeviceInterval,
   verificationUri: s.verificationUri ?? base.verificationUri,
   authorizeDecision: s.authorizeDecision ?? base.authorizeDecision,
-  recordRequests: s.recordRequests ?? base.recordRequests
+  recordRequests: s.recordRequests ?? base.recordRequests,
+  orders: s.orders ?? base.orders
 })
 
 /** What the fake does unless told otherwise. */
@@ -72,5 +75,6 @@ export const defaultSettings = (baseUrl: string): Settings => ({
   sendDeviceInterval: true,
   verificationUri: `${baseUrl}/oauth/device`,
   authorizeDecision: { _tag: "Approve" },
-  recordRequests: true
+  recordRequests: true,
+  orders: undefined
 })
