@@ -95,6 +95,12 @@ export interface RedisTokenStoreOptions {
    * before the logout never puts it back afterwards, even once the tombstone is gone.
    */
   readonly tombstoneTtl?: Duration.DurationInput | undefined
+  /**
+   * How many grants' last records this process keeps in memory to put back should Redis lose them (default 1,000:
+   * the most recently used). Past it the oldest are forgotten, so a process serving many merchants holds memory
+   * for the ones in use, not for every grant it ever touched.
+   */
+  readonly rememberGrants?: number | undefined
 }
 
 /**
@@ -138,6 +144,7 @@ export const make = (
       prefix,
       cipher,
       recordTtlMillis,
+      rememberGrants: Math.max(0, Math.floor(options.rememberGrants ?? 1_000)),
       tombstoneTtlMillis: Math.max(
         1,
         Math.ceil(Duration.toMillis(options.tombstoneTtl ?? (recordTtlMillis > 0 ? recordTtlMillis : TOMBSTONE_TTL)))

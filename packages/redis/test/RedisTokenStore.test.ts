@@ -128,6 +128,21 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       })
     )
 
+    it.scoped("only the most recently used grants are remembered for the repair (rememberGrants)", () =>
+      Effect.gen(function* () {
+        const raw = yield* rawClient
+        const prefix = freshPrefix()
+        const a = yield* storeOn({ prefix, rememberGrants: 2 })
+        for (const key of ["m1", "m2", "m3"]) yield* a.save(key, input(1))
+        yield* a.load("m2")
+        yield* Effect.promise(() => raw.flushall().then(() => raw.script("FLUSH")))
+        // m1 was the least recently used of three: forgotten, so not put back; m2 and m3 are.
+        expect(Option.isNone(yield* a.load("m1"))).toBe(true)
+        expect(Option.isSome(yield* a.load("m2"))).toBe(true)
+        expect(Option.isSome(yield* a.load("m3"))).toBe(true)
+      })
+    )
+
     it.scoped("a grant logged out by another process stays logged out (its tombstone says so)", () =>
       Effect.gen(function* () {
         const raw = yield* rawClient

@@ -46,6 +46,8 @@ export interface GrantRecordsOptions {
   readonly tombstoneTtlMillis: number
   /** The index of the store's grant keys: every write that leaves a record adds its key, `clear` removes it. */
   readonly index: GrantIndex
+  /** How many grants' last records to keep for the repair (the most recently used; the oldest are forgotten). */
+  readonly rememberGrants: number
 }
 
 /**
@@ -77,17 +79,27 @@ const ttlOf = (fields: ReadonlyArray<unknown>): number => {
  * gone, the version it knew is put back — within the bounds of `Known`.
  */
 const lostRecords = (options: GrantRecordsOptions, encode: ReturnType<typeof codec>["encode"]) => {
-  const { client, index, prefix, tombstoneTtlMillis } = options
+  const { client, index, prefix, rememberGrants, tombstoneTtlMillis } = options
 
-  /** The last record this process read or wrote per grant: what it puts back if Redis loses it. */
+  /**
+   * The last record this process read or wrote per grant: what it puts back if Redis loses it. At most
+   * `rememberGrants` of them, least recently used first out (a `Map` keeps insertion order).
+   */
   const known = new Map<string, Known>()
+  const keep = (key: string, record: Known) => {
+    known.delete(key)
+    if (rememberGrants === 0) return
+    known.set(key, record)
+    const oldest = known.keys().next()
+    if (known.size > rememberGrants && !oldest.done) known.delete(oldest.value)
+  }
 
   /** Keeps `known` in step with what Redis answered. */
   const remember = (key: string, answer: Answer<Stored>): Option.Option<TokenSet> => {
     const stored = answer.reply
     if (stored._tag === "Record") {
       const expiresAt = answer.ttlMillis >= 0 ? answer.sentAt + answer.ttlMillis : Infinity
-      known.set(key, {
+      keep(key, {
         tokens: stored.tokens,
         expiresAt,
         restoreUntil: Math.min(expiresAt, answer.sentAt + tombstoneTtlMillis)
