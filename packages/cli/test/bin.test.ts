@@ -26,7 +26,7 @@ describe("ultracart-oauth (spawned)", () => {
         const home = yield* tempHome
         const env = { PATH: process.env["PATH"] ?? "", HOME: home, XDG_CONFIG_HOME: `${home}/.config` }
         const login = yield* spawn(["login", "--fake", "--token-dir", `${home}/tokens`], env)
-        expect(login.stderr).toBe("")
+        expect(login.stderr).not.toContain("error:")
         expect(login.code).toBe(0)
         expect(login.stdout).toContain("/oauth/authorize?response_type=code&client_id=fake-ultracart-app")
         expect(login.stdout).toContain(`Logged in: grant "fake-ultracart-app" stored in ${home}/tokens`)

@@ -38,7 +38,8 @@ const login = <A>(
 ) =>
   Effect.gen(function* () {
     const capture = yield* makeCapture
-    const fiber = yield* Effect.fork(runCli(["login", "--timeout", "10", ...args], { env, capture }))
+    const timeout = args.includes("--timeout") ? [] : ["--timeout", "10"]
+    const fiber = yield* Effect.fork(runCli(["login", ...timeout, ...args], { env, capture }))
     const url = (yield* capture.waitFor(isAuthorizeUrl)).text.trim()
     const page = yield* Effect.promise(() => browser(url))
     const result: Result = yield* Fiber.join(fiber)
@@ -131,20 +132,50 @@ describe("login", () => {
     )
   )
 
-  it.live("a redirect with another state is refused (exit 3) and the code is never exchanged", () =>
+  it.live("a redirect with another state gets a 400 page and the login waits on for its own", () =>
     provide(
       Effect.gen(function* () {
         const { fake, env, run } = yield* setup()
+        const { page, result } = yield* login(env, async (url) => {
+          const authorize = await fetch(url, { redirect: "manual" })
+          const callback = new URL(authorize.headers.get("location") ?? "")
+          const forged = new URL(callback)
+          forged.searchParams.set("state", "forged-state-0123456789abcdef")
+          forged.searchParams.set("code", "forged-code")
+          const refused = await follow(forged.toString())
+          const stateless = await follow(`${callback.origin}${callback.pathname}`)
+          // Still listening: the real redirect is accepted after both.
+          return { refused, stateless, real: await follow(callback.toString()) }
+        })
+        expect(page.refused.status).toBe(400)
+        expect(page.refused.body).toContain("does not carry the state of the login in progress")
+        expect(page.stateless.status).toBe(400)
+        expect(page.real.status).toBe(200)
+        expect(result.exitCode).toBe(0)
+        expect(result.err.match(/warning: refused a request to the redirect URI/g)).toHaveLength(2)
+        // Only the real code was exchanged.
+        const exchanges = (yield* fake.requests).filter((r) => r.endpoint === "token")
+        expect(exchanges.map((r) => r.form["code"] === "forged-code")).toEqual([false])
+        expect((yield* run(["status"])).exitCode).toBe(0)
+      })
+    )
+  )
+
+  it.live("only forged redirects until --timeout: exit 3, nothing exchanged, and the refusals counted", () =>
+    provide(
+      Effect.gen(function* () {
+        const { fake, env } = yield* setup()
         const { page, result } = yield* login(
           env,
-          followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef"))
+          followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef")),
+          ["--timeout", "1"]
         )
-        expect(result.exitCode).toBe(3)
-        expect(result.err).toContain("state does not match")
-        expect(result.err).toContain("hint: the redirect does not belong to this login")
         expect(page.status).toBe(400)
+        expect(result.exitCode).toBe(3)
+        expect(result.err).toContain(
+          "No redirect for this login arrived within 1 seconds (1 request without this login's state refused)"
+        )
         expect(yield* fake.requestCount({ endpoint: "token" })).toBe(0)
-        expect((yield* run(["status"])).exitCode).toBe(3)
       })
     )
   )
@@ -188,7 +219,7 @@ describe("login", () => {
         const { env } = yield* setup()
         const result = yield* runCli(["login", "--timeout", "0"], { env })
         expect(result.exitCode).toBe(3)
-        expect(result.err).toContain("No redirect arrived")
+        expect(result.err).toContain("No redirect for this login arrived within 0 seconds")
       })
     )
   )
