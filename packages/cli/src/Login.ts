@@ -113,7 +113,7 @@ export const run = (session: Session, options: LoginOptions) =>
     const started = yield* DateTime.now
     const deadline = DateTime.toEpochMillis(started) + Duration.toMillis(options.timeout)
     const waiting = (now: number) =>
-      `Waiting for the browser to come back to ${listener.redirectUri} … ${Spinner.duration(
+      `Waiting for the browser to come back to ${listener.redirectUri} … ${Spinner.elapsed(
         now - DateTime.toEpochMillis(started)
       )} (gives up in ${Spinner.duration(deadline - now)})`
     const code = yield* listener

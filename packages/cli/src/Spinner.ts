@@ -27,16 +27,23 @@ export const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "
  */
 export const frame = (now: number): string => FRAMES[Math.floor(now / 250) % FRAMES.length] ?? FRAMES[0]
 
+const seconds = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`)
+
 /**
- * A duration for a status line, in whole seconds rounded up: `7s`, `4m05s`.
+ * Time left, for a status line, in whole seconds rounded up: `7s`, `4m05s`.
  *
  * @since 0.2.0
  * @category utils
  */
-export const duration = (millis: number): string => {
-  const s = Math.max(0, Math.ceil(millis / 1000))
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`
-}
+export const duration = (millis: number): string => seconds(Math.max(0, Math.ceil(millis / 1000)))
+
+/**
+ * Time passed, for a status line, in whole seconds rounded down: `0s` for the first second.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const elapsed = (millis: number): string => seconds(Math.max(0, Math.floor(millis / 1000)))
 
 /**
  * Runs `effect` with `render(now)` as the live status. On a terminal: a spinner frame and the line, redrawn every

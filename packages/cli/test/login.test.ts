@@ -1,71 +1,13 @@
-import { describe, expect, it } from "@effect/vitest"
-import { FetchTransport } from "@ultracart-oauth/adapters"
 import { FileSystem } from "@effect/platform"
-import { AuthorizeDecision, Fault, type FakeUltraCart } from "@ultracart-oauth/testing"
-import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
-import { Effect, Fiber, Option } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { AuthorizeDecision, Fault } from "@ultracart-oauth/testing"
+import { Effect, Option } from "effect"
 import { CLIENT } from "../src/DevServer.js"
-import {
-  controlCharacters,
-  envFor,
-  type Line,
-  makeCapture,
-  NodeEnvironment,
-  type Result,
-  runCli,
-  tempHome
-} from "./harness.js"
+import { follow, followTampered, login, provide, setup } from "./fakeLogin.js"
+import { controlCharacters, NodeEnvironment, runCli } from "./harness.js"
 
 // The browser login end to end: the CLI in this process, the fake UltraCart on a loopback port, and the test as
 // the merchant's browser, following the authorize URL the CLI prints to the CLI's own loopback listener.
-
-const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.scoped, Effect.provide(FetchTransport.layer()), Effect.provide(NodeEnvironment))
-
-const setup = (options: FakeUltraCart.FakeUltraCartOptions = {}) =>
-  Effect.gen(function* () {
-    const home = yield* tempHome
-    const fake = yield* Effect.orDie(FakeUltraCartServer.make({ clients: [CLIENT], ...options }))
-    const env = envFor(home, {
-      ULTRACART_BASE_URL: fake.baseUrl,
-      ULTRACART_CLIENT_ID: CLIENT.clientId,
-      ULTRACART_REDIRECT_URI: "http://127.0.0.1:0/callback"
-    })
-    const run = (args: ReadonlyArray<string>) => runCli(args, { env })
-    return { home, fake, env, run }
-  })
-
-const isAuthorizeUrl = (line: Line) => line.stream === "out" && line.text.includes("/oauth/authorize?")
-
-/**
- * Starts `login`, waits for the authorize URL, and hands it to `browser`; yields the CLI's result and what the
- * browser got back.
- */
-const login = <A>(
-  env: Record<string, string>,
-  browser: (authorizeUrl: string) => Promise<A>,
-  args: ReadonlyArray<string> = []
-) =>
-  Effect.gen(function* () {
-    const capture = yield* makeCapture
-    const timeout = args.includes("--timeout") ? [] : ["--timeout", "10"]
-    const fiber = yield* Effect.fork(runCli(["login", ...timeout, ...args], { env, capture }))
-    const url = (yield* capture.waitFor(isAuthorizeUrl)).text.trim()
-    const page = yield* Effect.promise(() => browser(url))
-    const result: Result = yield* Fiber.join(fiber)
-    return { result, page, url }
-  })
-
-const follow = (url: string) =>
-  fetch(url).then(async (response) => ({ status: response.status, body: await response.text() }))
-
-/** Follows the authorize URL's redirect by hand, letting `tamper` change the callback URL first. */
-const followTampered = (tamper: (callback: URL) => void) => async (url: string) => {
-  const authorize = await fetch(url, { redirect: "manual" })
-  const callback = new URL(authorize.headers.get("location") ?? "")
-  tamper(callback)
-  return follow(callback.toString())
-}
 
 describe("login", () => {
   it.live("stores the tokens; token, status, whoami, refresh and logout work on them", () =>
