@@ -179,7 +179,8 @@ const logoutCommand = (name: "logout" | "revoke") =>
             ["Refresh token", result.refreshToken],
             ["Access token", result.accessToken]
           ] as const) {
-            const detail = outcome._tag === "Failed" ? ` (${CliFailure.fromCause(outcome.cause).cause})` : ""
+            const detail =
+              outcome._tag === "Failed" ? ` (${Printable.line(CliFailure.fromCause(outcome.cause).cause)})` : ""
             yield* output.out(`${what}: ${revocationOf(outcome)}${detail}`)
           }
           yield* output.out(
