@@ -130,8 +130,10 @@ console.log(
       .map((l) => l.toFixed(2))
       .join(" / ")} at the end.\n`
 )
-console.log('| command | wall ms: min – median – max | ÷ node -e "": median (min–max) | target |')
-console.log("|---|---:|---:|---|")
+console.log(
+  '| command | wall ms: min – median – max | wall ÷ node -e "": median (min–max) | CPU ms: median (min–max) | target (wall) |'
+)
+console.log("|---|---:|---:|---:|---|")
 variants.forEach((variant, i) => {
   const w = walls[i] ?? []
   const r = ratios[i] ?? []

@@ -5,8 +5,13 @@
  *
  * @since 0.1.0
  */
+import * as Module from "node:module"
 import * as Help from "./Help.js"
 
 const quick = Help.quickAnswer(process.argv.slice(2))
-if (quick === undefined) await import("./main.js")
-else process.stdout.write(`${quick === "help" ? Help.TEXT : Help.VERSION}\n`)
+if (quick === undefined) {
+  // Node 22.1+ keeps V8's compiled code of the bundle on disk (in the OS's temp directory) for the next start;
+  // Node 20 has no such cache and goes on without it.
+  if ("enableCompileCache" in Module && typeof Module.enableCompileCache === "function") Module.enableCompileCache()
+  await import("./main.js")
+} else process.stdout.write(`${quick === "help" ? Help.TEXT : Help.VERSION}\n`)
