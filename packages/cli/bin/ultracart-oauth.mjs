@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `ultracart-oauth` executable. Nothing is compiled yet, so it runs the TypeScript source through tsx's ESM
-// loader (a devDependency of the workspace root): it works from a workspace checkout, through
-// `pnpm --filter @ultracart-oauth/cli exec ultracart-oauth …` or a `pnpm link`ed bin.
-import { register } from "tsx/esm/api"
+// The `ultracart-oauth` executable in the workspace: runs the bundle (dist/ultracart-oauth.mjs), first building it
+// with esbuild when it is missing or older than a source it is built from (scripts/bundle.mjs). The published
+// package's bin is the bundle itself.
+import { pathToFileURL } from "node:url"
+import { ENTRY, ensureBundle } from "../scripts/bundle.mjs"
 
-register()
-await import("../src/main.ts")
+await ensureBundle()
+await import(pathToFileURL(ENTRY).href)

@@ -11,6 +11,8 @@ import * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
 import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as FakeServer from "./FakeServer.js"
+import * as NewGrant from "./NewGrant.js"
 
 /**
  * The exit codes.
@@ -104,7 +106,10 @@ const rules: Record<string, Rule> = {
   MalformedResponse: [ExitCode.Failure, "check that --base-url points at UltraCart's REST v2 API"],
   UltraCartError: [ExitCode.Failure, "see UltraCart's message above; check the app's settings"],
   UnexpectedRedirect: [ExitCode.Failure, "check that --base-url points at UltraCart's REST v2 API (https)"],
-  FakeServerError: [ExitCode.Failure, "--fake needs @ultracart-oauth/testing: run from a workspace checkout"],
+  NoTerminal: [
+    ExitCode.UserError,
+    "run it in a terminal, or pass the flags yourself (`ultracart-oauth <command> --help` lists them)"
+  ],
   SystemError: [ExitCode.Failure, "check the token directory's path and permissions"],
   BadArgument: [ExitCode.Failure, "check the token directory's path"]
 }
@@ -122,6 +127,18 @@ const storeHints: Record<TokenStore.TokenStoreError["reason"], Rule> = {
     ExitCode.Failure,
     "the stored tokens do not decrypt: check ULTRACART_TOKEN_ENCRYPTION_KEY (or log out and in again)"
   ]
+}
+
+const fakeServerHints: Record<FakeServer.FakeServerError["reason"], Rule> = {
+  NotInstalled: [
+    ExitCode.UserError,
+    "install it next to the CLI (npm install --save-dev @ultracart-oauth/testing), or use the ultracart-oauth executable, which includes the fake"
+  ],
+  PortInUse: [
+    ExitCode.UserError,
+    "stop what uses the port, or pass --port with another one (--port 0 picks a free one)"
+  ],
+  Failed: [ExitCode.Failure, "see the cause above; --port 0 picks a free port"]
 }
 
 const isTagged = (u: unknown): u is Tagged =>
@@ -148,7 +165,17 @@ export const fromError = (error: unknown): Failure => {
   if (!isTagged(error)) {
     return { exitCode: ExitCode.Failure, cause: "unexpected error", hint: "please report this" }
   }
-  const rule = error instanceof TokenStore.TokenStoreError ? storeHints[error.reason] : rules[error._tag]
+  if (error instanceof NewGrant.GrantNotStored) {
+    // The store's own hint and exit code: the grant is gone either way, so logging in again follows.
+    const stored = fromError(error.cause)
+    return { exitCode: stored.exitCode, cause: error.message, hint: `${stored.hint}; then log in again` }
+  }
+  const rule =
+    error instanceof TokenStore.TokenStoreError
+      ? storeHints[error.reason]
+      : error instanceof FakeServer.FakeServerError
+        ? fakeServerHints[error.reason]
+        : rules[error._tag]
   if (rule === undefined) return { exitCode: ExitCode.Failure, cause: error.message, hint: "please report this" }
   const [exitCode, hint] = rule
   return { exitCode, cause: error.message, hint: typeof hint === "string" ? hint : hint(error) }

@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+import * as AutoCorrect from "@effect/cli/AutoCorrect"
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
@@ -13,6 +15,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Printable from "./Printable.js"
 
 /**
  * The settings a command can take as flags (all optional: the rest comes from the environment and the file).
@@ -163,6 +166,33 @@ const appDirectory = (path: Path.Path, xdg: Option.Option<string>, home: Option.
 
 const decodeConfigFile = Schema.decodeUnknownEither(ConfigFile)
 
+const CONFIG_KEYS: ReadonlyArray<string> = Object.keys(ConfigFile.fields)
+
+/**
+ * The config file's key closest to `key` (case aside, at most two edits away, as `@effect/cli` corrects flags).
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const suggestKey = (key: string): string | undefined => {
+  let best: readonly [string, number] | undefined
+  for (const candidate of CONFIG_KEYS) {
+    const distance = AutoCorrect.levensteinDistance(key, candidate, CliConfig.defaultConfig)
+    if (distance <= CliConfig.defaultConfig.autoCorrectLimit && (best === undefined || distance < best[1])) {
+      best = [candidate, distance]
+    }
+  }
+  return best?.[0]
+}
+
+/** The members of a config object that are no setting (a typo would otherwise be silently ignored). */
+const unknownKeys = (json: unknown): ReadonlyArray<readonly [string, string | undefined]> =>
+  typeof json === "object" && json !== null && !Array.isArray(json)
+    ? Object.keys(json)
+        .filter((key) => !CONFIG_KEYS.includes(key))
+        .map((key) => [Printable.line(key), suggestKey(key)] as const)
+    : []
+
 const readConfigFile = (
   file: string,
   required: boolean
@@ -201,6 +231,21 @@ const readConfigFile = (
       json = JSON.parse(text)
     } catch {
       return yield* invalid("it is not valid JSON")
+    }
+    const unknown = unknownKeys(json)
+    if (unknown.length > 0) {
+      return yield* new SettingsError({
+        setting: "config file",
+        reason: `${file} has ${unknown.length === 1 ? "an unknown key" : "unknown keys"}: ${unknown
+          .map(([key]) => JSON.stringify(key))
+          .join(", ")}`,
+        hint: [
+          ...unknown.flatMap(([key, suggestion]) =>
+            suggestion === undefined ? [] : [`did you mean "${suggestion}" for "${key}"?`]
+          ),
+          `the keys are ${CONFIG_KEYS.join(", ")}`
+        ].join("; ")
+      })
     }
     const decoded = decodeConfigFile(json)
     if (decoded._tag === "Left") {

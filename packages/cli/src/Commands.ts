@@ -1,7 +1,7 @@
 /**
  * The command tree of `ultracart-oauth`, built with `@effect/cli`. Every command takes the common options
- * (client id, base URL, token directory, grant, config file, `--fake`); what a command prints never includes a
- * token, except `token`, whose whole output is the access token.
+ * (client id, base URL, token directory, grant, config file, `--fake`), and every command that prints data takes
+ * `--json`; what a command prints never includes a token, except `token`, whose output is the access token.
  *
  * @since 0.1.0
  */
@@ -19,8 +19,13 @@ import * as CliFailure from "./CliFailure.js"
 import { CliOutput } from "./CliOutput.js"
 import * as CliSettings from "./CliSettings.js"
 import * as DeviceLogin from "./DeviceLogin.js"
+import * as FakeServer from "./FakeServer.js"
+import * as Grants from "./Grants.js"
+import * as Help from "./Help.js"
 import * as Login from "./Login.js"
+import * as Printable from "./Printable.js"
 import * as Session from "./Session.js"
+import * as TokenReport from "./TokenReport.js"
 
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
@@ -41,9 +46,11 @@ const common = {
 
 type Common = Omit<Session.CommonFlags, "redirectUri">
 
-const json = Options.boolean("json").pipe(Options.withDescription("Print JSON"))
+const json = Options.boolean("json").pipe(Options.withDescription("Print the result as JSON on stdout"))
 
 const open = Options.boolean("open").pipe(Options.withDescription("Open the URL in the default browser"))
+
+const describe = (name: Help.CommandName) => Command.withDescription(Help.COMMANDS[name])
 
 /** Runs a command body in a session of its own, closed (listener, fake, token manager) when the body ends. */
 const withSession = <A, E, R>(
@@ -58,6 +65,8 @@ const withSession = <A, E, R>(
     )
   )
 
+const printJson = (value: unknown) => Effect.flatMap(CliOutput, (output) => output.out(Printable.json(value)))
+
 const login = Command.make(
   "login",
   {
@@ -70,42 +79,59 @@ const login = Command.make(
     timeout: Options.integer("timeout").pipe(
       Options.withDescription("Seconds to wait for the redirect"),
       Options.withDefault(300)
-    )
+    ),
+    json
   },
   (flags) =>
-    withSession(flags, (session) => Login.run(session, { open: flags.open, timeout: Duration.seconds(flags.timeout) }))
-).pipe(
-  Command.withDescription("Log in through the browser: authorize URL, loopback redirect, code exchange, stored tokens")
-)
+    withSession(flags, (session) =>
+      Login.run(session, { open: flags.open, timeout: Duration.seconds(flags.timeout), json: flags.json })
+    )
+).pipe(describe("login"))
 
 const deviceLogin = Command.make(
   "device-login",
   {
     ...common,
     scope: optionalText("scope", `The application scope, such as crm or ultraship (or ${CliSettings.ENV.scope})`),
-    open
+    open,
+    json
   },
-  (flags) => withSession(flags, (session) => DeviceLogin.run(session, { scope: flags.scope, open: flags.open }))
-).pipe(Command.withDescription("Log in with a user code entered on another device (RFC 8628)"))
+  (flags) =>
+    withSession(flags, (session) =>
+      DeviceLogin.run(session, { scope: flags.scope, open: flags.open, json: flags.json })
+    )
+).pipe(describe("device-login"))
 
-const token = Command.make("token", common, (flags) =>
+const token = Command.make("token", { ...common, json }, (flags) =>
   withSession(flags, (session) =>
-    Effect.flatMap(session.manager.accessToken, (accessToken) =>
+    Effect.flatMap(session.manager.tokens, (tokens) =>
       // The one place a token is printed: on purpose, for scripts (`$(ultracart-oauth token)`).
-      Effect.flatMap(CliOutput, (output) => output.out(Redacted.value(accessToken)))
+      flags.json
+        ? printJson({
+            accessToken: Redacted.value(tokens.accessToken),
+            expiresAt: DateTime.formatIso(tokens.expiresAt),
+            scope: Option.getOrNull(tokens.scope)
+          })
+        : Effect.flatMap(CliOutput, (output) => output.out(Redacted.value(tokens.accessToken)))
     )
   )
-).pipe(Command.withDescription("Print a valid access token (refreshed first if needed), for scripts"))
+).pipe(describe("token"))
 
-const refresh = Command.make("refresh", common, (flags) =>
+const refresh = Command.make("refresh", { ...common, json }, (flags) =>
   withSession(flags, (session) =>
     Effect.gen(function* () {
-      const output = yield* CliOutput
       const tokens = yield* session.manager.refresh
-      yield* output.out(`Refreshed grant "${session.manager.key}": ${Login.describeStored(tokens)}`)
+      if (flags.json) {
+        return yield* printJson({
+          grant: session.manager.key,
+          ...TokenReport.fields(tokens, yield* Clock.currentTimeMillis)
+        })
+      }
+      const output = yield* CliOutput
+      yield* output.out(`Refreshed grant "${Printable.line(session.manager.key)}": ${TokenReport.describe(tokens)}`)
     })
   )
-).pipe(Command.withDescription("Refresh the access token now"))
+).pipe(describe("refresh"))
 
 const whoami = Command.make("whoami", { ...common, json }, (flags) =>
   withSession(flags, (session) =>
@@ -121,44 +147,54 @@ const whoami = Command.make("whoami", { ...common, json }, (flags) =>
             Effect.flatMap(manager.invalidate(tokens), (fresh) => client.me({ accessToken: fresh.accessToken }))
           )
         )
-      if (flags.json) return yield* output.out(JSON.stringify(me.raw, null, 2))
-      yield* output.out(`Merchant:    ${Option.getOrElse(me.merchantId, () => "(not named by UltraCart)")}`)
-      yield* output.out(`Permissions: ${me.permissions.length === 0 ? "(none listed)" : me.permissions.join(" ")}`)
+      if (flags.json) return yield* output.out(Printable.json(me.raw))
+      const merchant = Option.match(me.merchantId, { onNone: () => "(not named by UltraCart)", onSome: Printable.line })
+      yield* output.out(`Merchant:    ${merchant}`)
+      yield* output.out(
+        `Permissions: ${me.permissions.length === 0 ? "(none listed)" : Printable.line(me.permissions.join(" "))}`
+      )
     })
   )
-).pipe(Command.withDescription("Show the merchant account and permissions the token belongs to (/oauth/me)"))
+).pipe(describe("whoami"))
 
-const describeRevocation = (what: string, outcome: TokenManager.RevocationOutcome): string => {
-  switch (outcome._tag) {
-    case "Revoked":
-      return `${what}: revoked`
-    case "Absent":
-      return `${what}: none stored`
-    case "Failed":
-      return `${what}: revocation failed (${CliFailure.fromCause(outcome.cause).cause})`
-  }
-}
+const revocationOf = (outcome: TokenManager.RevocationOutcome): string =>
+  outcome._tag === "Revoked" ? "revoked" : outcome._tag === "Absent" ? "none stored" : "revocation failed"
 
-const logoutCommand = <Name extends string>(name: Name, description: string) =>
-  Command.make(name, common, (flags) =>
+const logoutCommand = (name: "logout" | "revoke") =>
+  Command.make(name, { ...common, json }, (flags) =>
     withSession(flags, (session) =>
       Effect.gen(function* () {
         const output = yield* CliOutput
         const result = yield* session.manager.logout
-        yield* output.out(describeRevocation("Refresh token", result.refreshToken))
-        yield* output.out(describeRevocation("Access token", result.accessToken))
-        yield* output.out(`Local tokens of grant "${session.manager.key}" removed from ${session.settings.tokenDir}`)
+        const outcomes = [result.refreshToken, result.accessToken]
+        if (flags.json) {
+          yield* printJson({
+            grant: session.manager.key,
+            refreshToken: revocationOf(result.refreshToken),
+            accessToken: revocationOf(result.accessToken),
+            removed: true
+          })
+        } else {
+          for (const [what, outcome] of [
+            ["Refresh token", result.refreshToken],
+            ["Access token", result.accessToken]
+          ] as const) {
+            const detail =
+              outcome._tag === "Failed" ? ` (${Printable.line(CliFailure.fromCause(outcome.cause).cause)})` : ""
+            yield* output.out(`${what}: ${revocationOf(outcome)}${detail}`)
+          }
+          yield* output.out(
+            `Local tokens of grant "${Printable.line(session.manager.key)}" removed from ${session.settings.tokenDir}`
+          )
+        }
         // Revocation failed: the tokens may still work at UltraCart. Say so with the failure's exit code.
-        const failed = [result.refreshToken, result.accessToken].find((o) => o._tag === "Failed")
+        const failed = outcomes.find((o) => o._tag === "Failed")
         if (failed !== undefined && failed._tag === "Failed") {
           return yield* Effect.failCause(failed.cause)
         }
       })
     )
-  ).pipe(Command.withDescription(description))
-
-const logout = logoutCommand("logout", "Revoke the tokens at UltraCart and remove them locally")
-const revoke = logoutCommand("revoke", "Same as logout: revoke the tokens at UltraCart and remove them locally")
+  ).pipe(describe(name))
 
 const relative = (millis: number): string => {
   const text = Duration.format(Duration.seconds(Math.round(Math.abs(millis) / 1000)))
@@ -178,17 +214,34 @@ const statusOf = (
   tokenDirSource: settings.tokenDirSource,
   configFile: Option.getOrNull(settings.configFile),
   loggedIn: Option.isSome(tokens),
-  ...Option.match(tokens, {
-    onNone: () => ({}),
-    onSome: (t) => ({
-      accessTokenExpiresAt: t.expiresAt.toJSON(),
-      accessTokenExpired: DateTime.toEpochMillis(t.expiresAt) <= now,
-      refreshToken: Option.isSome(t.refreshToken),
-      issuedAt: t.issuedAt.toJSON(),
-      scope: Option.getOrNull(t.scope)
-    })
-  })
+  ...Option.match(tokens, { onNone: () => ({}), onSome: (t) => TokenReport.fields(t, now) })
 })
+
+const statusLines = (
+  settings: CliSettings.Settings,
+  key: string,
+  tokens: Option.Option<TokenStore.TokenSet>,
+  now: number
+) => [
+  `Grant:         ${Printable.line(key)}`,
+  `Client id:     ${settings.clientId === "" ? "(not set)" : Printable.line(settings.clientId)}`,
+  `Base URL:      ${Option.getOrElse(Option.map(settings.baseUrl, Printable.line), () => "(UltraCart)")}`,
+  `Token store:   ${settings.tokenDir} (${settings.tokenDirSource})`,
+  `Config file:   ${Option.getOrElse(settings.configFile, () => "(none)")}`,
+  ...Option.match(tokens, {
+    onNone: () => ["Logged in:     no"],
+    onSome: (t) => {
+      const expiresIn = DateTime.toEpochMillis(t.expiresAt) - now
+      const expiresAt = DateTime.formatIso(t.expiresAt)
+      return [
+        `Access token:  ${expiresIn > 0 ? "valid" : "expired"}, expires ${expiresAt} (${relative(expiresIn)})`,
+        `Refresh token: ${Option.isSome(t.refreshToken) ? "stored" : "none"}`,
+        `Issued at:     ${DateTime.formatIso(t.issuedAt)}`,
+        `Scope:         ${Option.getOrElse(Option.map(t.scope, Printable.line), () => "(not sent)")}`
+      ]
+    }
+  })
+]
 
 const status = Command.make("status", { ...common, json }, (flags) =>
   withSession(
@@ -199,31 +252,8 @@ const status = Command.make("status", { ...common, json }, (flags) =>
         const { manager, settings, store } = session
         const tokens = yield* store.load(manager.key)
         const now = yield* Clock.currentTimeMillis
-        if (flags.json) {
-          yield* output.out(JSON.stringify(statusOf(settings, manager.key, tokens, now), null, 2))
-        } else {
-          yield* output.out(`Grant:         ${manager.key}`)
-          yield* output.out(`Client id:     ${settings.clientId === "" ? "(not set)" : settings.clientId}`)
-          yield* output.out(`Base URL:      ${Option.getOrElse(settings.baseUrl, () => "(UltraCart)")}`)
-          yield* output.out(`Token store:   ${settings.tokenDir} (${settings.tokenDirSource})`)
-          yield* output.out(`Config file:   ${Option.getOrElse(settings.configFile, () => "(none)")}`)
-          yield* Option.match(tokens, {
-            onNone: () => output.out("Logged in:     no"),
-            onSome: (t) => {
-              const expiresIn = DateTime.toEpochMillis(t.expiresAt) - now
-              return Effect.forEach(
-                [
-                  `Access token:  ${expiresIn > 0 ? "valid" : "expired"}, expires ${t.expiresAt.toJSON()} (${relative(expiresIn)})`,
-                  `Refresh token: ${Option.isSome(t.refreshToken) ? "stored" : "none"}`,
-                  `Issued at:     ${t.issuedAt.toJSON()}`,
-                  `Scope:         ${Option.getOrElse(t.scope, () => "(not sent)")}`
-                ],
-                output.out,
-                { discard: true }
-              )
-            }
-          })
-        }
+        if (flags.json) yield* output.out(Printable.json(statusOf(settings, manager.key, tokens, now)))
+        else yield* Effect.forEach(statusLines(settings, manager.key, tokens, now), output.out, { discard: true })
         // Not logged in is the answer a script wants as an exit code (3: authorize again).
         if (Option.isNone(tokens)) {
           return yield* new TokenManager.ReauthorizationRequired({ key: manager.key, reason: "NoTokens" })
@@ -231,28 +261,40 @@ const status = Command.make("status", { ...common, json }, (flags) =>
       }),
     false
   )
-).pipe(Command.withDescription("Show the stored grant: expiry, scope, store location (never the token)"))
+).pipe(describe("status"))
+
+const grants = Command.make("grants", { ...common, json }, (flags) =>
+  withSession(flags, (session) => Grants.run(session, { json: flags.json }), false)
+).pipe(describe("grants"))
 
 const fakeServer = Command.make(
   "fake-server",
   {
-    port: Options.integer("port").pipe(Options.withDescription("The port to listen on"), Options.withDefault(8977))
+    port: Options.integer("port").pipe(
+      Options.withDescription("The port to listen on (0 picks a free one)"),
+      Options.withDefault(8977)
+    ),
+    json
   },
-  ({ port }) =>
+  ({ json, port }) =>
     Effect.scoped(
       Effect.gen(function* () {
         const output = yield* CliOutput
-        const dev = yield* Effect.promise(() => import("./DevServer.js"))
-        const fake = yield* dev.start({ port })
-        yield* output.out(`Fake UltraCart listening on ${fake.baseUrl}`)
-        yield* output.out("Point the CLI at it:")
-        yield* output.out(`  export ${CliSettings.ENV.baseUrl}=${fake.baseUrl}`)
-        yield* output.out(`  export ${CliSettings.ENV.clientId}=${dev.CLIENT.clientId}`)
-        yield* output.out(`Device codes are approved at ${fake.baseUrl}/oauth/device. Ctrl-C stops the server.`)
+        const { clientId, fake } = yield* FakeServer.start({ port })
+        const deviceUrl = `${fake.baseUrl}/oauth/device`
+        if (json) {
+          yield* output.out(JSON.stringify({ baseUrl: fake.baseUrl, clientId, deviceUrl }))
+        } else {
+          yield* output.out(`Fake UltraCart listening on ${fake.baseUrl}`)
+          yield* output.out("Point the CLI at it:")
+          yield* output.out(`  export ${CliSettings.ENV.baseUrl}=${fake.baseUrl}`)
+          yield* output.out(`  export ${CliSettings.ENV.clientId}=${clientId}`)
+          yield* output.out(`Device codes are approved at ${deviceUrl}. Ctrl-C stops the server.`)
+        }
         return yield* Effect.never
       })
     )
-).pipe(Command.withDescription("Serve the fake UltraCart on loopback, for trying the CLI (development)"))
+).pipe(describe("fake-server"))
 
 /**
  * The root command.
@@ -262,5 +304,16 @@ const fakeServer = Command.make(
  */
 export const root = Command.make("ultracart-oauth").pipe(
   Command.withDescription("Connect an UltraCart app from the command line: log in, keep tokens fresh, revoke"),
-  Command.withSubcommands([login, deviceLogin, token, refresh, whoami, status, logout, revoke, fakeServer])
+  Command.withSubcommands([
+    login,
+    deviceLogin,
+    token,
+    refresh,
+    whoami,
+    status,
+    grants,
+    logoutCommand("logout"),
+    logoutCommand("revoke"),
+    fakeServer
+  ])
 )

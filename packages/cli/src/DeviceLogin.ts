@@ -11,12 +11,14 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Browser from "./Browser.js"
 import { CliOutput } from "./CliOutput.js"
-import { describeStored } from "./Login.js"
+import * as NewGrant from "./NewGrant.js"
+import * as Printable from "./Printable.js"
 import type { Session } from "./Session.js"
+import * as Spinner from "./Spinner.js"
+import * as TokenReport from "./TokenReport.js"
 
 /**
  * No scope was given: UltraCart's device flow needs an application-level scope.
@@ -37,13 +39,8 @@ export class MissingScope extends Schema.TaggedError<MissingScope>()("MissingSco
 export interface DeviceLoginOptions {
   readonly scope: Option.Option<string>
   readonly open: boolean
-}
-
-const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] as const
-
-const seconds = (millis: number): string => {
-  const s = Math.max(0, Math.ceil(millis / 1000))
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`
+  /** Print the result as JSON on stdout (and everything else on stderr). */
+  readonly json?: boolean | undefined
 }
 
 const times = (n: number) => (n === 1 ? "1 time" : `${n} times`)
@@ -55,19 +52,19 @@ const times = (n: number) => (n === 1 ? "1 time" : `${n} times`)
  * @category utils
  */
 export const statusLine = (state: DeviceFlow.DeviceFlowState | undefined, expiresAt: number, now: number): string => {
-  const expires = `code expires in ${seconds(expiresAt - now)}`
+  const expires = `code expires in ${Spinner.duration(expiresAt - now)}`
   if (state === undefined) return `Waiting for the merchant to approve … (${expires})`
   switch (state._tag) {
     case "Pending":
-      return `Waiting for the merchant to approve … checked ${times(state.polls)}, next check in ${seconds(
+      return `Waiting for the merchant to approve … checked ${times(state.polls)}, next check in ${Spinner.duration(
         state.nextPollAt - now
       )} (${expires})`
     case "SlowedDown":
-      return `UltraCart asked to slow down: checking every ${Duration.format(state.interval)}, next in ${seconds(
+      return `UltraCart asked to slow down: checking every ${Duration.format(state.interval)}, next in ${Spinner.duration(
         state.nextPollAt - now
       )} (${expires})`
     case "Retrying":
-      return `Could not reach UltraCart (${state.error._tag}); trying again in ${seconds(state.nextPollAt - now)} (${expires})`
+      return `Could not reach UltraCart (${state.error._tag}); trying again in ${Spinner.duration(state.nextPollAt - now)} (${expires})`
     case "Authorized":
       return "Approved."
     case "Denied":
@@ -86,24 +83,36 @@ export const statusLine = (state: DeviceFlow.DeviceFlowState | undefined, expire
 export const run = (session: Session, options: DeviceLoginOptions) =>
   Effect.gen(function* () {
     const output = yield* CliOutput
-    const { client, manager, settings } = session
+    const say = options.json === true ? output.err : output.out
+    const { client, manager, settings, store } = session
     const scope = Option.orElse(options.scope, () => settings.scope)
     if (Option.isNone(scope)) return yield* new MissingScope()
+    // Before a code is asked for: tokens that cannot be stored would be a grant for nothing.
+    yield* NewGrant.checkStore(store, manager.key)
     const flow = yield* DeviceFlow.start({ scope: scope.value }).pipe(
       Effect.provideService(OAuthClient.OAuthClient, client)
     )
+    // Both come from the server: printed only as plain text.
+    const verificationUri = Printable.line(flow.verificationUri)
+    const userCode = Printable.line(flow.userCode)
 
-    yield* output.out(`To authorize ${settings.clientId}, open`)
-    yield* output.out("")
-    yield* output.out(`    ${flow.verificationUri}`)
-    yield* output.out("")
-    yield* output.out("and enter the code")
-    yield* output.out("")
-    yield* output.out(`    ${flow.userCode}`)
-    yield* output.out("")
+    yield* Effect.forEach(
+      [
+        `To authorize ${Printable.line(settings.clientId)}, open`,
+        "",
+        `    ${verificationUri}`,
+        "",
+        "and enter the code",
+        ""
+      ],
+      say,
+      { discard: true }
+    )
+    yield* say(`    ${userCode}`)
+    yield* say("")
     yield* Option.match(flow.verificationUriComplete, {
       onNone: () => Effect.void,
-      onSome: (complete) => output.out(`(or open ${complete}, which carries the code)`)
+      onSome: (complete) => say(`(or open ${Printable.line(complete)}, which carries the code)`)
     })
     if (options.open) {
       yield* Browser.open(Option.getOrElse(flow.verificationUriComplete, () => flow.verificationUri)).pipe(
@@ -111,36 +120,20 @@ export const run = (session: Session, options: DeviceLoginOptions) =>
       )
     }
 
-    const latest = yield* Ref.make<DeviceFlow.DeviceFlowState | undefined>(undefined)
-    const draw = Effect.flatMap(Ref.get(latest), (state) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const frame =
-          state === undefined || !DeviceFlow.isFinal(state)
-            ? SPINNER[Math.floor(now / 250) % SPINNER.length]
-            : state._tag === "Authorized"
-              ? "✔"
-              : "✖"
-        return output.status(`${frame} ${statusLine(state, flow.expiresAt, now)}`)
-      })
-    )
-    if (output.interactive) {
-      yield* draw
-      // A terminal gets a ticking line; elsewhere a line per change of state is enough.
-      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep("250 millis"), draw)))
-    } else {
-      yield* output.status(statusLine(undefined, flow.expiresAt, yield* Clock.currentTimeMillis))
-    }
-
+    // The latest state, drawn by the status line.
+    let state: DeviceFlow.DeviceFlowState | undefined
     let polledAt = flow.expiresAt
-    const onState = (state: DeviceFlow.DeviceFlowState) =>
+    const onState = (next: DeviceFlow.DeviceFlowState) =>
       Effect.gen(function* () {
-        const previous = yield* Ref.getAndSet(latest, state)
-        if (state._tag === "Authorized") polledAt = state.polledAt
-        if (!output.interactive && (previous?._tag !== state._tag || state._tag !== "Pending")) {
-          yield* output.status(statusLine(state, flow.expiresAt, yield* Clock.currentTimeMillis))
+        const previous = state
+        state = next
+        if (next._tag === "Authorized") polledAt = next.polledAt
+        // A terminal redraws the line; elsewhere a line per change of state is enough.
+        if (!output.interactive && (previous?._tag !== next._tag || next._tag !== "Pending")) {
+          yield* output.status(statusLine(next, flow.expiresAt, yield* Clock.currentTimeMillis))
         }
         // With --fake the CLI plays the merchant too: it approves the code once the first poll is pending.
-        if (state._tag === "Pending" && state.polls === 1) {
+        if (next._tag === "Pending" && next.polls === 1) {
           yield* Option.match(session.fake, {
             onNone: () => Effect.void,
             onSome: (fake) => Effect.ignore(fake.approveDevice(flow.userCode))
@@ -148,11 +141,21 @@ export const run = (session: Session, options: DeviceLoginOptions) =>
         }
       })
 
-    const tokens = yield* DeviceFlow.poll(flow, { onState }).pipe(
-      Effect.provideService(OAuthClient.OAuthClient, client),
-      Effect.ensuring(output.interactive ? Effect.zipRight(draw, output.endStatus) : output.endStatus)
+    const tokens = yield* Spinner.during(
+      output,
+      (now) => statusLine(state, flow.expiresAt, now),
+      DeviceFlow.poll(flow, { onState }).pipe(Effect.provideService(OAuthClient.OAuthClient, client))
     )
-    const stored = yield* manager.save(tokens, DateTime.unsafeMake(polledAt))
-    yield* output.out(`Logged in: grant "${manager.key}" stored in ${settings.tokenDir}`)
-    yield* output.out(describeStored(stored))
+    const stored = yield* NewGrant.save(manager, client, tokens, DateTime.unsafeMake(polledAt))
+    yield* say(`Logged in: grant "${Printable.line(manager.key)}" stored in ${settings.tokenDir}`)
+    yield* say(TokenReport.describe(stored))
+    if (options.json === true) {
+      yield* output.out(
+        Printable.json({
+          grant: manager.key,
+          tokenDir: settings.tokenDir,
+          ...TokenReport.fields(stored, yield* Clock.currentTimeMillis)
+        })
+      )
+    }
   })

@@ -18,11 +18,11 @@ import type * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import * as CliSettings from "./CliSettings.js"
+import * as FakeServer from "./FakeServer.js"
 
 /**
  * The options every command takes.
@@ -49,18 +49,12 @@ export interface Session {
 }
 
 /**
- * `--fake` could not start its server.
+ * `--fake` could not start its server (see `FakeServer`).
  *
  * @since 0.1.0
  * @category errors
  */
-export class FakeServerError extends Schema.TaggedError<FakeServerError>()("FakeServerError", {
-  reason: Schema.String
-}) {
-  override get message(): string {
-    return `The fake UltraCart server did not start: ${this.reason}`
-  }
-}
+export { FakeServerError } from "./FakeServer.js"
 
 /**
  * Everything building a session can fail with.
@@ -68,7 +62,11 @@ export class FakeServerError extends Schema.TaggedError<FakeServerError>()("Fake
  * @since 0.1.0
  * @category errors
  */
-export type SessionError = CliSettings.SettingsError | FakeServerError | OAuthError.InvalidInput | PlatformError
+export type SessionError =
+  | CliSettings.SettingsError
+  | FakeServer.FakeServerError
+  | OAuthError.InvalidInput
+  | PlatformError
 
 /**
  * How long one request to UltraCart may take before it counts as a transient failure.
@@ -86,14 +84,6 @@ export const REQUEST_TIMEOUT: Duration.Duration = Duration.seconds(30)
  */
 export const FAKE_TOKEN_DIR: string = NodePath.join(Os.tmpdir(), "ultracart-oauth-fake", "tokens")
 
-const startFake = Effect.tryPromise({
-  try: () => import("./DevServer.js"),
-  catch: () => new FakeServerError({ reason: "@ultracart-oauth/testing is not installed" })
-}).pipe(
-  Effect.flatMap((dev) => dev.start({ deviceInterval: "1 second" })),
-  Effect.catchTag("ServeError", (error) => Effect.fail(new FakeServerError({ reason: String(error.cause) })))
-)
-
 /**
  * Builds the session of one command for the life of the scope.
  *
@@ -105,7 +95,9 @@ export const make = (
   options: { readonly requireClientId: boolean }
 ): Effect.Effect<Session, SessionError, Scope.Scope | FileSystem.FileSystem | Path.Path | HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const fake = flags.fake ? Option.some(yield* startFake) : Option.none()
+    const fake = flags.fake
+      ? Option.some((yield* FakeServer.start({ deviceInterval: "1 second" })).fake)
+      : Option.none()
     const withFake: CliSettings.Flags = Option.match(fake, {
       onNone: () => flags,
       onSome: (server) => ({

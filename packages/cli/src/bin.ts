@@ -1,8 +1,17 @@
 #!/usr/bin/env node
 /**
- * The published `ultracart-oauth` executable: the compiled CLI (`publishConfig.bin`). In the workspace,
- * `bin/ultracart-oauth.mjs` runs the TypeScript source through tsx instead.
+ * The `ultracart-oauth` executable, the entry of the bundle (`dist/ultracart-oauth.mjs`). `--help` and `--version`
+ * are answered here, before anything else loads; every other command line loads the CLI.
  *
  * @since 0.1.0
  */
-import "./main.js"
+import * as Module from "node:module"
+import * as Help from "./Help.js"
+
+const quick = Help.quickAnswer(process.argv.slice(2))
+if (quick === undefined) {
+  // Node 22.1+ keeps V8's compiled code of the bundle on disk (in the OS's temp directory) for the next start;
+  // Node 20 has no such cache and goes on without it.
+  if ("enableCompileCache" in Module && typeof Module.enableCompileCache === "function") Module.enableCompileCache()
+  await import("./main.js")
+} else process.stdout.write(`${quick === "help" ? Help.TEXT : Help.VERSION}\n`)

@@ -34,7 +34,8 @@ describe("CliOutput.makeConsole", () => {
       const output = CliOutput.makeConsole({ interactive: false, write: (text) => void screen.push(text) })
       yield* Effect.withConsole(Effect.zipRight(output.status("waiting"), output.endStatus), capture.console)
       expect(screen).toEqual([])
-      expect(capture.lines).toEqual([{ stream: "out", text: "waiting" }])
+      // Progress goes to stderr, so stdout carries only results (`--json | jq`).
+      expect(capture.lines).toEqual([{ stream: "err", text: "waiting" }])
     })
   )
 })

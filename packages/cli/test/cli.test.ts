@@ -2,7 +2,8 @@ import { FileSystem } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { FetchTransport } from "@ultracart-oauth/adapters"
 import { Effect } from "effect"
-import { envFor, NodeEnvironment, runCli, tempHome } from "./harness.js"
+import * as Help from "../src/Help.js"
+import { controlCharacters, envFor, makeCaptureWith, NodeEnvironment, runCli, tempHome } from "./harness.js"
 
 // Command-line handling and configuration: no request reaches any server in these tests.
 
@@ -20,14 +21,95 @@ const makeDirectory = (path: string) =>
   )
 
 describe("command line", () => {
-  it.scoped("--help lists the commands and exits 0", () =>
+  it.scoped("--help, -h, help and no arguments print the short help: each command on one line", () =>
     provide(
       Effect.gen(function* () {
         const home = yield* tempHome
-        const result = yield* runCli(["--help"], { env: envFor(home) })
-        expect(result.exitCode).toBe(0)
-        for (const command of ["login", "device-login", "token", "refresh", "whoami", "status", "logout", "revoke"]) {
-          expect(result.all).toContain(`- ${command} `)
+        for (const args of [["--help"], ["-h"], ["help"], []]) {
+          const result = yield* runCli(args, { env: envFor(home) })
+          expect(result.exitCode).toBe(0)
+          expect(result.err).toBe("")
+          const lines = result.out.split("\n")
+          expect(lines.length).toBeLessThanOrEqual(40)
+          for (const [command, summary] of Object.entries(Help.COMMANDS)) {
+            expect(lines.filter((line) => line.startsWith(`  ${command} `) && line.endsWith(summary))).toHaveLength(1)
+          }
+          // The details are under each command.
+          expect(result.out).not.toContain("--token-dir")
+        }
+      })
+    )
+  )
+
+  it.scoped("a command's --help (or help <command>) shows its flags; --version the version", () =>
+    provide(
+      Effect.gen(function* () {
+        const home = yield* tempHome
+        for (const args of [
+          ["login", "--help"],
+          ["help", "login"]
+        ]) {
+          const result = yield* runCli(args, { env: envFor(home) })
+          expect(result.exitCode).toBe(0)
+          for (const flag of ["--client-id", "--redirect-uri", "--open", "--timeout", "--json"]) {
+            expect(result.out).toContain(flag)
+          }
+        }
+        const version = yield* runCli(["--version"], { env: envFor(home) })
+        expect([version.exitCode, version.out]).toEqual([0, Help.VERSION])
+      })
+    )
+  )
+
+  it.scoped("colour only on a terminal that shows it, and never with NO_COLOR set", () =>
+    provide(
+      Effect.gen(function* () {
+        const home = yield* tempHome
+        const coloured = (text: string) => controlCharacters(text).includes("\u001b")
+        const help = (color: boolean, extra: Record<string, string> = {}) =>
+          Effect.flatMap(makeCaptureWith({ color }), (capture) =>
+            runCli(["login", "--help"], { env: envFor(home, extra), capture })
+          )
+        expect(coloured((yield* help(true)).out)).toBe(true)
+        expect(coloured((yield* help(true, { NO_COLOR: "1" })).out)).toBe(false)
+        // An empty NO_COLOR does not count (no-color.org).
+        expect(coloured((yield* help(true, { NO_COLOR: "" })).out)).toBe(true)
+        const piped = yield* help(false)
+        expect(coloured(piped.out)).toBe(false)
+        expect(piped.out).toContain("--client-id")
+        // @effect/cli's own error text (an unknown flag) too.
+        const capture = yield* makeCaptureWith({ color: false })
+        const bad = yield* runCli(["status", "--bogus"], { env: envFor(home), capture })
+        expect(bad.exitCode).toBe(2)
+        expect(bad.err).toContain("--bogus")
+        expect(controlCharacters(bad.all)).toEqual([])
+      })
+    )
+  )
+
+  it.scoped("--wizard without a terminal is a user error at once instead of waiting for keys", () =>
+    provide(
+      Effect.gen(function* () {
+        const home = yield* tempHome
+        for (const args of [["--wizard"], ["login", "--wizard"]]) {
+          const result = yield* runCli(args, { env: envFor(home) })
+          expect(result.exitCode).toBe(2)
+          expect(result.err).toContain("error: --wizard needs a terminal")
+          expect(result.err).toContain("hint: run it in a terminal, or pass the flags yourself")
+        }
+      })
+    )
+  )
+
+  it.scoped("--completions prints a completion script that knows the commands", () =>
+    provide(
+      Effect.gen(function* () {
+        const home = yield* tempHome
+        for (const shell of ["bash", "zsh", "fish"]) {
+          const result = yield* runCli(["--completions", shell], { env: envFor(home) })
+          expect(result.exitCode).toBe(0)
+          for (const command of Object.keys(Help.COMMANDS))
+            expect([shell, result.out]).toEqual([shell, expect.stringContaining(command)])
         }
       })
     )
@@ -171,6 +253,15 @@ describe("configuration: flags over environment over config file", () => {
         const broken = yield* runCli(["token", "--config", `${home}/broken.json`], { env: envFor(home) })
         expect(broken.exitCode).toBe(2)
         expect(broken.err).toContain("not valid JSON")
+
+        yield* writeFile(`${home}/typo.json`, JSON.stringify({ clientID: "mine", tokendir: "/x", colour: true }))
+        const typo = yield* runCli(["status", "--config", `${home}/typo.json`], { env: envFor(home) })
+        expect(typo.exitCode).toBe(2)
+        expect(typo.err).toContain(`${home}/typo.json has unknown keys: "clientID", "tokendir", "colour"`)
+        expect(typo.err).toContain('did you mean "clientId" for "clientID"?')
+        expect(typo.err).toContain('did you mean "tokenDir" for "tokendir"?')
+        expect(typo.err).not.toContain('for "colour"')
+        expect(typo.err).toContain("the keys are clientId, baseUrl,")
 
         yield* writeFile(`${home}/typed.json`, JSON.stringify({ clientId: 42, simpleKey: "typed-secret-key" }))
         const typed = yield* runCli(["token", "--config", `${home}/typed.json`], { env: envFor(home) })

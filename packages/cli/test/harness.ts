@@ -21,39 +21,51 @@ export interface Capture {
   readonly text: (stream?: Line["stream"]) => string
 }
 
-export const makeCapture: Effect.Effect<Capture> = Effect.gen(function* () {
-  const lines: Array<Line> = []
-  const queue = yield* Queue.unbounded<Line>()
-  const push = (stream: Line["stream"], args: ReadonlyArray<unknown>) =>
-    Effect.suspend(() => {
-      const line = { stream, text: args.map(String).join(" ") }
-      lines.push(line)
-      return Queue.offer(queue, line)
-    })
-  const base = yield* Effect.console
-  const console: Console.Console = {
-    ...base,
-    log: (...args) => push("out", args),
-    info: (...args) => push("out", args),
-    error: (...args) => push("err", args),
-    warn: (...args) => push("err", args)
-  }
-  const output: CliOutput.CliOutput.Service = {
-    interactive: false,
-    out: (line) => push("out", [line]),
-    err: (line) => push("err", [line]),
-    status: (line) => push("status", [line]),
-    endStatus: Effect.void
-  }
-  const waitFor = (predicate: (line: Line) => boolean): Effect.Effect<Line> =>
-    Effect.flatMap(Queue.take(queue), (line) => (predicate(line) ? Effect.succeed(line) : waitFor(predicate)))
-  const text = (stream?: Line["stream"]) =>
-    lines
-      .filter((l) => stream === undefined || l.stream === stream)
-      .map((l) => l.text)
-      .join("\n")
-  return { lines, output, console, waitFor, text }
-})
+/** What the captured output claims to be: a pipe by default (no live status, no colour, no prompts). */
+export interface CaptureOptions {
+  readonly interactive?: boolean | undefined
+  readonly color?: boolean | undefined
+  readonly prompts?: boolean | undefined
+}
+
+export const makeCaptureWith = (options: CaptureOptions): Effect.Effect<Capture> =>
+  Effect.gen(function* () {
+    const lines: Array<Line> = []
+    const queue = yield* Queue.unbounded<Line>()
+    const push = (stream: Line["stream"], args: ReadonlyArray<unknown>) =>
+      Effect.suspend(() => {
+        const line = { stream, text: args.map(String).join(" ") }
+        lines.push(line)
+        return Queue.offer(queue, line)
+      })
+    const base = yield* Effect.console
+    const console: Console.Console = {
+      ...base,
+      log: (...args) => push("out", args),
+      info: (...args) => push("out", args),
+      error: (...args) => push("err", args),
+      warn: (...args) => push("err", args)
+    }
+    const output: CliOutput.CliOutput.Service = {
+      interactive: options.interactive ?? false,
+      color: options.color ?? false,
+      prompts: options.prompts ?? false,
+      out: (line) => push("out", [line]),
+      err: (line) => push("err", [line]),
+      status: (line) => push("status", [line]),
+      endStatus: Effect.void
+    }
+    const waitFor = (predicate: (line: Line) => boolean): Effect.Effect<Line> =>
+      Effect.flatMap(Queue.take(queue), (line) => (predicate(line) ? Effect.succeed(line) : waitFor(predicate)))
+    const text = (stream?: Line["stream"]) =>
+      lines
+        .filter((l) => stream === undefined || l.stream === stream)
+        .map((l) => l.text)
+        .join("\n")
+    return { lines, output, console, waitFor, text }
+  })
+
+export const makeCapture: Effect.Effect<Capture> = makeCaptureWith({})
 
 /** Node's file system, path and terminal: what @effect/cli and the token store need. */
 export const NodeEnvironment = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
@@ -105,3 +117,17 @@ export const envFor = (home: string, extra: Readonly<Record<string, string>> = {
   XDG_CONFIG_HOME: `${home}/.config`,
   ...extra
 })
+
+/** The characters of `text` a terminal would act on: C0 controls but tab and line feed, DEL, C1, direction overrides. */
+export const controlCharacters = (text: string): Array<string> =>
+  [...text].filter((c) => {
+    const n = c.codePointAt(0) ?? 0
+    return (
+      (n < 0x20 && n !== 0x09 && n !== 0x0a) ||
+      (n >= 0x7f && n <= 0x9f) ||
+      n === 0x200e ||
+      n === 0x200f ||
+      (n >= 0x202a && n <= 0x202e) ||
+      (n >= 0x2066 && n <= 0x2069)
+    )
+  })

