@@ -14,11 +14,13 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as Credentials from "@ultracart-oauth/core/Credentials"
 import type * as MerchantIdentity from "@ultracart-oauth/core/MerchantIdentity"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
 import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
+import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -106,7 +108,10 @@ export interface MerchantGrantsOptions {
   readonly idleTimeToLive?: Duration.DurationInput | undefined
   /** The key a connected merchant is stored under. Default: its merchant id from `/oauth/me`. */
   readonly keyOf?: ((identity: MerchantIdentity.MerchantIdentity) => Option.Option<string>) | undefined
-  /** Where UltraCart's REST API is, for the per-merchant clients (default: UltraCart's REST v2). */
+  /**
+   * Where UltraCart's REST API is and the deadlines of its calls, for the per-merchant clients. What is left out is
+   * read from configuration (`ULTRACART_BASE_URL`, `ULTRACART_API_VERSION`…), as every `Auth` Layer reads it.
+   */
   readonly api?: Auth.AuthOptions | undefined
   /** Events kept for a subscriber that lags behind (default 1,024); past it, its oldest are dropped. */
   readonly eventCapacity?: number | undefined
@@ -231,8 +236,9 @@ export const make = (
     const oauth = yield* OAuthClient.OAuthClient
     const store = yield* TokenStore
     const http = yield* HttpClient.HttpClient
-    const api = options.api ?? {}
-    // The API base URL is checked once, here; every merchant's client is built the same way after.
+    // The API's options (what they leave out read from configuration, as every Layer reads it) are checked once,
+    // here: every merchant's client is built from the very same ones.
+    const api = yield* Auth.withConfig(options.api ?? {})
     yield* Auth.transformClient(Credentials.bearer(Redacted.make("-")), api)
     const hub = yield* PubSub.sliding<GrantEvent>(options.eventCapacity ?? 1024)
     const publish = (event: GrantEvent) => Effect.asVoid(PubSub.publish(hub, event))
@@ -394,3 +400,42 @@ export const layer = (
   options: MerchantGrantsOptions = {}
 ): Layer.Layer<MerchantGrants, ConfigError.ConfigError, OAuthClient.OAuthClient | TokenStore | HttpClient.HttpClient> =>
   Layer.merge(Layer.scoped(MerchantGrants, make(options)), Auth.layerRedactSecretHeaders)
+
+/**
+ * The registry's options from configuration: every token-manager option as `TokenManager.config` reads it (the
+ * grant key aside: it is each merchant's), the API's as `Auth.optionsConfig` does, `ULTRACART_GRANTS_IDLE_TTL`
+ * (a duration such as `5 minutes`) and `ULTRACART_GRANTS_EVENT_CAPACITY`.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const config: Config.Config<MerchantGrantsOptions> = Config.all({
+  manager: TokenManager.config,
+  api: Auth.optionsConfig,
+  idleTimeToLive: Config.option(Config.duration("ULTRACART_GRANTS_IDLE_TTL")),
+  eventCapacity: Config.option(Config.integer("ULTRACART_GRANTS_EVENT_CAPACITY"))
+}).pipe(
+  Config.map(
+    ({ api, eventCapacity, idleTimeToLive, manager: { key: _key, ...manager } }): MerchantGrantsOptions => ({
+      manager,
+      api,
+      idleTimeToLive: Option.getOrUndefined(idleTimeToLive),
+      eventCapacity: Option.getOrUndefined(eventCapacity)
+    })
+  )
+)
+
+/**
+ * The registry as a Layer, from configuration: {@link config} unless another is given (one `Config` of the whole
+ * options, or a record with a `Config` per option).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<MerchantGrantsOptions> = config
+): Layer.Layer<MerchantGrants, ConfigError.ConfigError, OAuthClient.OAuthClient | TokenStore | HttpClient.HttpClient> =>
+  Layer.merge(
+    Layer.scoped(MerchantGrants, Effect.flatMap(ConfigWrap.unwrap(options), make)),
+    Auth.layerRedactSecretHeaders
+  )

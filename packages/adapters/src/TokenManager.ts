@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
 import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
@@ -657,12 +658,14 @@ export const config: Config.Config<TokenManagerOptions> = Config.all({
 )
 
 /**
- * The token manager as a Layer, from configuration ({@link config} unless another is given).
+ * The token manager as a Layer, from configuration: {@link config} unless another is given — one `Config` of the
+ * whole options, or a record with a `Config` per option (`layerConfig({ key: Config.string("SHOP") })`, a
+ * `Config.Wrap` as first-party Effect packages take).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<TokenManagerOptions> = config
+  options: Config.Config.Wrap<TokenManagerOptions> = config
 ): Layer.Layer<TokenManager, ConfigError.ConfigError, OAuthClient.OAuthClient | TokenStore> =>
-  Layer.scoped(TokenManager, Effect.flatMap(options, make))
+  Layer.scoped(TokenManager, Effect.flatMap(ConfigWrap.unwrap(options), make))

@@ -192,9 +192,10 @@ const runSequence = (
             scope: Option.none()
           })
           // A login waits for the manager's lock (a flight may hold it, waiting out a lease): time must move.
-          const [exit] = yield* driving([yield* Effect.fork(save)])
+          // The time it was stored is when the save ended, not when the waiting noticed.
+          const [exit] = yield* driving([yield* Effect.fork(Effect.zipRight(save, Clock.currentTimeMillis))])
           if (exit !== undefined && Exit.isSuccess(exit)) {
-            Object.assign(model, { loggedIn: true, revoked: false, loginAt: yield* Clock.currentTimeMillis })
+            Object.assign(model, { loggedIn: true, revoked: false, loginAt: exit.value })
           }
           break
         }
