@@ -20,6 +20,7 @@
  *
  * @since 0.2.0
  */
+import * as Headers from "@effect/platform/Headers"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -33,6 +34,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import type { ConnectRouteError } from "./ConnectError.js"
 import * as Fields from "./internal/fields.js"
 import { errorPage } from "./internal/page.js"
@@ -201,17 +203,33 @@ const resolve = (
     }
   })
 
+/** Adds `location` to the header names whose values spans and logs never show. */
+const redactLocation = Effect.locallyScopedWith(Headers.currentRedactedNames, (names) =>
+  names.includes("location") ? names : [...names, "location"]
+)
+
 /**
- * Makes the routes over the `MerchantGrants` registry and the `OAuthClient` in context. Fails with a
- * `ConfigError` for a short secret, an app origin that is not https (or loopback http), or a redirect URI core
- * does not accept.
+ * `Location` headers redacted in the server's spans for the life of the scope: the start route's redirect to
+ * UltraCart carries `state`, and the platform's server span records response headers. {@link make} and
+ * {@link layer} include it; an HTTP server started later in the same scope (or built on the Layer) inherits it.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRedactLocation: Layer.Layer<never> = Layer.scopedDiscard(redactLocation)
+
+/**
+ * Makes the routes over the `MerchantGrants` registry and the `OAuthClient` in context, and redacts `Location`
+ * headers in server spans for the rest of the scope (see {@link layerRedactLocation}): start the app's HTTP server
+ * after this. Fails with a `ConfigError` for a short secret, an app origin that is not https (or loopback http),
+ * or a redirect URI core does not accept.
  *
  * @since 0.2.0
  * @category constructors
  */
 export const make = (
   options: ConnectRoutesOptions
-): Effect.Effect<ConnectRoutes.Service, ConfigError.ConfigError, MerchantGrants | OAuthClient> =>
+): Effect.Effect<ConnectRoutes.Service, ConfigError.ConfigError, MerchantGrants | OAuthClient | Scope.Scope> =>
   Effect.gen(function* () {
     const grants = yield* MerchantGrants
     const oauth = yield* OAuthClient
@@ -224,6 +242,7 @@ export const make = (
     const renderError =
       options.renderError ?? ((error: ConnectRouteError) => errorPage(error, resolved.defaultReturnTo))
     const service: ConnectRoutes.Service = makeRoutes({ ...resolved, signer, renderError }, grants, oauth)
+    yield* redactLocation
     return service
   })
 
@@ -236,7 +255,7 @@ export const make = (
 export const layer = (
   options: ConnectRoutesOptions
 ): Layer.Layer<ConnectRoutes, ConfigError.ConfigError, MerchantGrants | OAuthClient> =>
-  Layer.effect(ConnectRoutes, make(options))
+  Layer.scoped(ConnectRoutes, make(options))
 
 /**
  * The routes with the secret and the app's origin from configuration: `ULTRACART_CONNECT_SECRET` (read with
@@ -251,7 +270,7 @@ export const layerConfig = (
     readonly appOrigin?: Config.Config<string> | undefined
   } = {}
 ): Layer.Layer<ConnectRoutes, ConfigError.ConfigError, MerchantGrants | OAuthClient> =>
-  Layer.effect(
+  Layer.scoped(
     ConnectRoutes,
     Effect.flatMap(
       Config.all({
