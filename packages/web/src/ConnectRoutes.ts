@@ -38,7 +38,8 @@ import type * as Scope from "effect/Scope"
 import type { ConnectRouteError } from "./ConnectError.js"
 import * as Fields from "./internal/fields.js"
 import { errorPage } from "./internal/page.js"
-import { makeRoutes, type Settings } from "./internal/routes.js"
+import { makeRoutes } from "./internal/routes.js"
+import type { Settings } from "./internal/settings.js"
 import { MIN_SECRET_LENGTH, makeSigner } from "./internal/signer.js"
 
 /**

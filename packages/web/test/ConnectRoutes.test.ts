@@ -262,6 +262,12 @@ describe("disconnect", () => {
         "DisconnectRefused",
         "CrossSite"
       ])
+      // A body larger than any disconnect form is not read at all.
+      expect(yield* post(browser, { ...form, padding: "x".repeat(20_000) }, sameOrigin(origin))).toEqual([
+        403,
+        "DisconnectRefused",
+        "Token"
+      ])
       expect(yield* post(browser, { ...form, merchant: "" }, sameOrigin(origin))).toEqual([
         403,
         "DisconnectRefused",
