@@ -32,12 +32,14 @@ import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { ConnectRouteError } from "./ConnectError.js"
 import * as Fields from "./internal/fields.js"
 import { errorPage } from "./internal/page.js"
+import * as ReturnAddress from "./internal/returnAddress.js"
 import { makeRoutes } from "./internal/routes.js"
 import type { Settings } from "./internal/settings.js"
 import { MIN_SECRET_LENGTH, makeSigner } from "./internal/signer.js"
@@ -186,14 +188,22 @@ const resolve = (
     for (const origin of options.allowedReturnOrigins ?? []) {
       allowedOrigins.add(yield* originOf(origin, "allowedReturnOrigins"))
     }
+    const defaultReturnTo = options.defaultReturnTo ?? "/"
+    if (Either.isLeft(ReturnAddress.check(defaultReturnTo, appOrigin, allowedOrigins))) {
+      return yield* Effect.fail(invalid("defaultReturnTo", "is not on the app's origin or allow list"))
+    }
+    const flowLifetime = Duration.toMillis(options.flowLifetime ?? Duration.minutes(10))
+    if (!(flowLifetime > 0 && Number.isFinite(flowLifetime))) {
+      return yield* Effect.fail(invalid("flowLifetime", "must be finite and longer than zero"))
+    }
     const secure = appOrigin.startsWith("https:")
     return {
       appOrigin,
       path,
       redirectUri: options.redirectUri ?? `${appOrigin}${path}/callback`,
-      defaultReturnTo: options.defaultReturnTo ?? "/",
+      defaultReturnTo,
       allowedOrigins,
-      flowLifetime: Duration.toMillis(options.flowLifetime ?? Duration.minutes(10)),
+      flowLifetime,
       pkce: options.pkce ?? false,
       secure,
       // `__Secure-` / `__Host-`: a browser takes such a cookie only over https from this very origin.

@@ -296,14 +296,18 @@ describe("disconnect", () => {
 })
 
 describe("configuration", () => {
-  it.scoped("a short secret, a plain-http origin off loopback or an unusable path is a ConfigError", () =>
-    Effect.gen(function* () {
-      const { origin } = yield* startApp()
-      const fail = (options: Parameters<typeof startApp>[0]) => Effect.flip(startApp(options))
-      expect(String(yield* fail({ secret: Redacted.make("too short") }))).toContain("secret")
-      expect(String(yield* fail({ appOrigin: "http://app.example.test" }))).toContain("appOrigin")
-      expect(String(yield* fail({ path: "/a b" }))).toContain("path")
-      expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-    }).pipe(Effect.provide(ultraCart()))
+  it.scoped(
+    "a short secret, a plain-http origin off loopback, an unusable path, default return or lifetime is a ConfigError",
+    () =>
+      Effect.gen(function* () {
+        const { origin } = yield* startApp()
+        const fail = (options: Parameters<typeof startApp>[0]) => Effect.flip(startApp(options))
+        expect(String(yield* fail({ secret: Redacted.make("too short") }))).toContain("secret")
+        expect(String(yield* fail({ appOrigin: "http://app.example.test" }))).toContain("appOrigin")
+        expect(String(yield* fail({ path: "/a b" }))).toContain("path")
+        expect(String(yield* fail({ defaultReturnTo: "https://evil.example/" }))).toContain("defaultReturnTo")
+        expect(String(yield* fail({ flowLifetime: "0 seconds" }))).toContain("flowLifetime")
+        expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      }).pipe(Effect.provide(ultraCart()))
   )
 })
