@@ -19,6 +19,20 @@ if (!hasCommand("redis-server")) {
     console.log("redis-server is missing: install it (e.g. apt-get install redis-server) for the Redis store's tests")
   }
 }
+// The app server's browser test drives Debian's Chromium (playwright-core never downloads a browser): the same rule.
+if (!hasCommand("chromium") && !process.env.CHROMIUM_PATH) {
+  if (process.getuid?.() === 0 && hasCommand("apt-get")) {
+    console.log("chromium is missing: installing Debian's chromium for the app server's browser test")
+    const install = spawnSync(
+      "sh",
+      ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"],
+      { stdio: "inherit" }
+    )
+    if (install.status !== 0) console.log("could not install chromium; the app server's browser test will fail")
+  } else {
+    console.log("chromium is missing: install it (e.g. apt-get install chromium) for the app server's browser test")
+  }
+}
 
 const report = ".vitest-results.json"
 rmSync(report, { force: true })

@@ -26,7 +26,8 @@ for (const name of [
   "@ultracart-oauth/core",
   "@ultracart-oauth/adapters",
   "@ultracart-oauth/testing",
-  "@ultracart-oauth/redis"
+  "@ultracart-oauth/redis",
+  "@ultracart-oauth/web"
 ]) {
   const modules = readdirSync(join(distOf(name), "dist")).filter((f) => f.endsWith(".js") && f !== "index.js")
   for (const file of modules) {

@@ -17,6 +17,7 @@ import type {
 import { AuthorizationRejected, UserCodeRejected } from "../FakeUltraCartError.js"
 import type { FakeEndpoint } from "../RecordedRequest.js"
 import { type ClientState, isRegisteredRedirect, secretText, toClientState } from "./clients.js"
+import { ConsentPages, type PendingConsent } from "./consentPage.js"
 import { randomToken, randomUserCode } from "./random.js"
 import { answerRest, type RestCaller } from "./rest.js"
 import { applySettings, defaultSettings, type Settings } from "./settings.js"
@@ -112,6 +113,7 @@ export class OAuthServer {
   private readonly devicesByCode = new Map<string, DeviceState>()
   private readonly devicesByUserCode = new Map<string, DeviceState>()
   private grantIds = 0
+  private readonly consent: ConsentPages
 
   constructor(
     baseUrl: string,
@@ -119,6 +121,7 @@ export class OAuthServer {
     private readonly clock: Clock.Clock
   ) {
     this.settings = applySettings(defaultSettings(baseUrl), options)
+    this.consent = new ConsentPages(baseUrl, () => this.now())
     this.clockOffset = options.clockOffsetMillis ?? 0
     for (const client of options.clients) this.registerClient(client)
   }
@@ -139,6 +142,7 @@ export class OAuthServer {
     this.refreshTokens.clear()
     this.devicesByCode.clear()
     this.devicesByUserCode.clear()
+    this.consent.clear()
     this.clockOffset = 0
   }
 
@@ -148,6 +152,8 @@ export class OAuthServer {
     if (endpoint === "unknown") {
       return errorResponse(404, "not_found", `No resource at ${request.path}`)
     }
+    if (endpoint === "authorize" && request.method === "POST")
+      return this.consent.answer(request.form, this.decidePending)
     if (request.method !== methodOf[endpoint]) {
       return errorResponse(405, "method_not_allowed", `${request.method} is not allowed on ${request.path}`, {
         allow: methodOf[endpoint]
@@ -492,6 +498,20 @@ export class OAuthServer {
         })
       case "Expire":
         return back({ error: "invalid_request", error_description: "The authorization request has expired" })
+      case "ConsentPage":
+        return Either.right(
+          this.consent.open(
+            {
+              clientId: client.clientId,
+              redirectUri,
+              state: params.state,
+              page: chosen,
+              merchantId: chosen.merchantId ?? this.settings.merchantId,
+              permissions: chosen.permissions ?? client.permissions
+            },
+            this.settings.codeLifetime
+          )
+        )
       case "Approve": {
         const code = randomToken("uc_code_")
         this.codes.set(code, {
@@ -507,7 +527,12 @@ export class OAuthServer {
     }
   }
 
+  private readonly decidePending = (pending: PendingConsent, decision: AuthorizeDecision) =>
+    this.decide({ ...pending, responseType: "code" }, decision)
+
   private authorizeOverHttp(query: URLSearchParams): FakeHttpResponse {
+    const consent = query.get("consent")
+    if (consent !== null) return this.consent.page(consent)
     const result = this.decide(
       {
         clientId: query.get("client_id") ?? undefined,
