@@ -24,13 +24,9 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -44,6 +40,7 @@ import * as Auth from "./Auth.js"
 import * as AuthenticatedClient from "./AuthenticatedClient.js"
 import type { GrantEvent } from "./GrantEvent.js"
 import * as TokenManager from "./TokenManager.js"
+import * as KeyedCache from "./internal/keyedCache.js"
 import { type KeyPage, type ListOptions, type TokenSet, TokenStore, type TokenStoreError } from "./TokenStore.js"
 
 /**
@@ -177,35 +174,11 @@ export const metrics = {
   released: Metric.counter("ultracart_oauth_grant_managers_released", { incremental: true })
 }
 
-/**
- * A merchant's manager in memory: `active` counts the calls using it, `touched` says it was used since the last
- * sweep, `closed` that it was let go (a caller that finds it so makes a new one).
- */
-class Entry {
-  active = 0
-  touched = true
-  closed = false
-  /** Ends one use. */
-  readonly done: Effect.Effect<void> = Effect.sync(() => void this.active--)
-  /** Begins one use. */
-  begin(): this {
-    this.active++
-    this.touched = true
-    return this
-  }
-  constructor(
-    readonly manager: TokenManager.TokenManager.Service,
-    readonly client: HttpClient.HttpClient.With<Auth.ApiClientError>,
-    readonly scope: Scope.CloseableScope
-  ) {}
+/** A merchant in memory: its token manager and its REST client. */
+interface Merchant {
+  readonly manager: TokenManager.TokenManager.Service
+  readonly client: HttpClient.HttpClient.With<Auth.ApiClientError>
 }
-
-/** A key's place in the registry: a manager being made (callers wait for it), or one made. */
-type Slot =
-  | { readonly _tag: "Opening"; readonly ready: Deferred.Deferred<Entry> }
-  | { readonly _tag: "Open"; readonly entry: Entry }
-
-const isOpen = (slot: Slot): boolean => slot._tag === "Open"
 
 const identify =
   (keyOf: (identity: MerchantIdentity.MerchantIdentity) => Option.Option<string>) =>
@@ -242,94 +215,34 @@ export const make = (
     yield* Auth.transformClient(Credentials.bearer(Redacted.make("-")), api)
     const hub = yield* PubSub.sliding<GrantEvent>(options.eventCapacity ?? 1024)
     const publish = (event: GrantEvent) => Effect.asVoid(PubSub.publish(hub, event))
-    const registryScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.parallel)
-    const slots = new Map<string, Slot>()
-    // Closing the registry closes every manager (their scopes are the registry's): the gauge forgets them too.
-    yield* Scope.addFinalizer(
-      registryScope,
-      Effect.suspend(() => Metric.incrementBy(metrics.managers, -Array.from(slots.values()).filter(isOpen).length))
-    )
     const keyOf = identify(options.keyOf ?? ((identity) => identity.merchantId))
-    const context = Context.make(OAuthClient.OAuthClient, oauth).pipe(Context.add(TokenStore, store))
+    const context = Context.make(OAuthClient.OAuthClient, oauth).pipe(
+      Context.add(TokenStore, store),
+      Context.add(HttpClient.HttpClient, http)
+    )
 
-    /** Makes a merchant's manager (and its API client) in a scope of its own. */
-    const build = (key: string): Effect.Effect<Entry> =>
+    /** Makes a merchant's manager and its REST client, in the merchant's own scope. */
+    const merchant = (key: string, scope: Scope.Scope): Effect.Effect<Merchant> =>
       Effect.gen(function* () {
-        const scope = yield* Scope.fork(registryScope, ExecutionStrategy.sequential)
-        const manager = yield* TokenManager.make({ ...options.manager, key, onEvent: publish }).pipe(
-          Scope.extend(scope),
-          Effect.provide(context)
-        )
+        const manager = yield* Scope.extend(TokenManager.make({ ...options.manager, key, onEvent: publish }), scope)
         const client = yield* AuthenticatedClient.make(api).pipe(
           Effect.provideService(TokenManager.TokenManager, manager),
-          Effect.provideService(HttpClient.HttpClient, http),
           // Checked when the registry was made: the same options cannot fail here.
           Effect.orDie
         )
-        return new Entry(manager, client, scope)
-      }).pipe(
-        Effect.tap(() => Effect.zipRight(Metric.increment(metrics.opened), Metric.incrementBy(metrics.managers, 1)))
-      )
+        return { manager, client }
+      }).pipe(Effect.provide(context))
 
-    /** The merchant's entry: the one in memory, the one being made, or a new one. */
-    const open = (key: string): Effect.Effect<Entry> =>
-      Effect.suspend(() => {
-        const slot = slots.get(key)
-        if (slot?._tag === "Open") return Effect.succeed(slot.entry)
-        if (slot?._tag === "Opening") return Deferred.await(slot.ready)
-        const ready = Deferred.unsafeMake<Entry>(FiberId.none)
-        slots.set(key, { _tag: "Opening", ready })
-        return Effect.uninterruptible(
-          Effect.tap(build(key), (entry) => {
-            slots.set(key, { _tag: "Open", entry })
-            return Deferred.succeed(ready, entry)
-          })
-        )
-      })
-
-    /** Runs `use` with the merchant's manager, which stays in memory meanwhile. */
-    const withEntry = <A, E, R>(key: string, use: (entry: Entry) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.suspend(() => {
-        const slot = slots.get(key)
-        if (slot?._tag === "Open" && !slot.entry.closed) return using(slot.entry, use)
-        return Effect.flatMap(open(key), (entry) => (entry.closed ? withEntry(key, use) : using(entry, use)))
-      })
-
-    const using = <A, E, R>(entry: Entry, use: (entry: Entry) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.ensuring(use(entry.begin()), entry.done)
-
-    /** Lets a merchant's manager go (unless it is in use again); it finishes a refresh in flight first. */
-    const release = (key: string, entry: Entry): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const slot = slots.get(key)
-        if (entry.active > 0 || entry.closed || slot?._tag !== "Open" || slot.entry !== entry) return Effect.void
-        slots.delete(key)
-        entry.closed = true
-        return Scope.close(entry.scope, Exit.void).pipe(
-          Effect.zipRight(Metric.increment(metrics.released)),
-          Effect.zipRight(Metric.incrementBy(metrics.managers, -1))
-        )
-      })
-
-    /** Every `idleTimeToLive`: lets go of the managers nobody used since the last sweep and that are at rest. */
-    const sweep = Effect.suspend(() => {
-      const idle: Array<readonly [string, Entry]> = []
-      for (const [key, slot] of slots) {
-        if (slot._tag !== "Open") continue
-        if (slot.entry.active === 0 && !slot.entry.touched) idle.push([key, slot.entry])
-        slot.entry.touched = false
-      }
-      return Effect.forEach(
-        idle,
-        ([key, entry]) =>
-          Effect.flatMap(entry.manager.status, (status) =>
-            status.refreshing || status.phase === "RotationPending" ? Effect.void : release(key, entry)
-          ),
-        { discard: true }
-      )
+    const merchants = yield* KeyedCache.make({
+      make: merchant,
+      atRest: ({ manager }) =>
+        Effect.map(manager.status, (status) => !status.refreshing && status.phase !== "RotationPending"),
+      idleTimeToLive: options.idleTimeToLive ?? Duration.minutes(5),
+      onOpen: Effect.zipRight(Metric.increment(metrics.opened), Metric.incrementBy(metrics.managers, 1)),
+      onRelease: (count) =>
+        Effect.zipRight(Metric.incrementBy(metrics.released, count), Metric.incrementBy(metrics.managers, -count))
     })
-    const idleTimeToLive = Duration.decode(options.idleTimeToLive ?? Duration.minutes(5))
-    yield* Effect.forkIn(Effect.forever(Effect.zipRight(Effect.sleep(idleTimeToLive), sweep)), registryScope)
+    const withEntry = merchants.use
 
     const connect = (input: ConnectInput): Effect.Effect<Connection, ConnectError> =>
       Effect.gen(function* () {
@@ -343,7 +256,7 @@ export const make = (
       Effect.gen(function* () {
         const identity = yield* oauth.me({ accessToken: response.accessToken })
         const key = yield* keyOf(identity)
-        const tokens = yield* withEntry(key, (entry) => entry.manager.save(response, started))
+        const tokens = yield* withEntry(key, ({ manager }) => manager.save(response, started))
         return { key, identity, tokens }
       }).pipe(Effect.tapError(() => abandon(response)))
 
@@ -356,29 +269,22 @@ export const make = (
       ).pipe(Effect.zipRight(Effect.logWarning("a new grant could not be kept; it was revoked")))
 
     const disconnect = (key: string): Effect.Effect<TokenManager.Logout, TokenStoreError> =>
-      Effect.flatMap(
-        withEntry(key, (entry) => Effect.map(entry.manager.logout, (logout) => [logout, entry] as const)),
-        ([logout, entry]) => Effect.as(release(key, entry), logout)
+      Effect.tap(
+        withEntry(key, ({ manager }) => manager.logout),
+        () => merchants.release(key)
       ).pipe(Effect.withSpan("MerchantGrants.disconnect"))
 
     const client = (key: string): HttpClient.HttpClient.With<Auth.ApiClientError> =>
       HttpClient.makeWith(
         (prepared: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-          Effect.flatMap(prepared, (request) => withEntry(key, (entry) => entry.client.execute(request))),
+          Effect.flatMap(prepared, (request) => withEntry(key, ({ client }) => client.execute(request))),
         Effect.succeed
       )
 
     const service: MerchantGrants.Service = {
-      tokens: (key) => withEntry(key, (entry) => entry.manager.tokens),
-      accessToken: (key) => withEntry(key, (entry) => entry.manager.accessToken),
-      manager: (key) =>
-        Effect.map(
-          Effect.acquireRelease(
-            withEntry(key, (entry) => Effect.sync(() => entry.begin())),
-            (entry) => entry.done
-          ),
-          (entry) => entry.manager
-        ),
+      tokens: (key) => withEntry(key, ({ manager }) => manager.tokens),
+      accessToken: (key) => withEntry(key, ({ manager }) => manager.accessToken),
+      manager: (key) => Effect.map(merchants.hold(key), ({ manager }) => manager),
       client,
       connect,
       disconnect,
