@@ -1,54 +1,64 @@
-// Runs the whole vitest workspace once and closes with the line `N passed, N failed`, read from vitest's own
-// JSON report, so CI and people see the same count. Exits with vitest's exit code.
+// Runs the whole vitest workspace and closes with the line `N passed, N failed`, read from vitest's own JSON
+// reports, so CI and people see the same count. Exits with vitest's exit code.
+//
+// Tests against the real clock with real processes and servers (several processes sharing Redis, Redis stopped and
+// started, a browser) run second, one file at a time: what they measure in real time must not depend on how many
+// other test files happen to share the machine's cores at that moment.
 import { spawnSync } from "node:child_process"
 import { readFileSync, rmSync } from "node:fs"
 
-// The Redis store's tests start their own redis-server processes on loopback; they need the binary. On a fresh
-// Debian machine run as root (CI), install it; elsewhere say how, and let those tests fail with the same hint.
+const REAL_TIME = ["MultiProcess.test.ts", "ManyMerchants.test.ts", "RedisOutage.test.ts", "app-server.browser.test.ts"]
+
+// Real components are real in tests. On a fresh Debian machine run as root (CI), what is missing is installed
+// (one apt run); elsewhere the hint says how, and the tests that need it fail with the same hint.
 const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0
-if (!hasCommand("redis-server")) {
+const needs = [
+  { command: "redis-server", pkg: "redis-server", for: "the Redis store's tests" },
+  { command: "chromium", pkg: "chromium", for: "the app server's browser test", skip: !!process.env.CHROMIUM_PATH }
+]
+const missing = needs.filter((n) => !n.skip && !hasCommand(n.command))
+if (missing.length > 0) {
+  const pkgs = missing.map((n) => n.pkg).join(" ")
   if (process.getuid?.() === 0 && hasCommand("apt-get")) {
-    console.log("redis-server is missing: installing Debian's redis-server for the Redis store's tests")
+    console.log(`installing Debian's ${pkgs} for ${missing.map((n) => n.for).join(", ")}`)
     const install = spawnSync(
       "sh",
-      ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null"],
+      ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs} >/dev/null`],
       { stdio: "inherit" }
     )
-    if (install.status !== 0) console.log("could not install redis-server; the Redis store's tests will fail")
+    if (install.status !== 0) console.log(`could not install ${pkgs}; the tests that need them will fail`)
   } else {
-    console.log("redis-server is missing: install it (e.g. apt-get install redis-server) for the Redis store's tests")
-  }
-}
-// The app server's browser test drives Debian's Chromium (playwright-core never downloads a browser): the same rule.
-if (!hasCommand("chromium") && !process.env.CHROMIUM_PATH) {
-  if (process.getuid?.() === 0 && hasCommand("apt-get")) {
-    console.log("chromium is missing: installing Debian's chromium for the app server's browser test")
-    const install = spawnSync(
-      "sh",
-      ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"],
-      { stdio: "inherit" }
-    )
-    if (install.status !== 0) console.log("could not install chromium; the app server's browser test will fail")
-  } else {
-    console.log("chromium is missing: install it (e.g. apt-get install chromium) for the app server's browser test")
+    for (const n of missing) console.log(`${n.command} is missing: install it (apt-get install ${n.pkg}) for ${n.for}`)
   }
 }
 
-const report = ".vitest-results.json"
-rmSync(report, { force: true })
-const run = spawnSync(
-  "vitest",
-  ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: "inherit", shell: process.platform === "win32" }
-)
-let passed = 0
-let failed = 0
-try {
-  const results = JSON.parse(readFileSync(report, "utf8"))
-  passed = results.numPassedTests
-  failed = results.numFailedTests + (results.numRuntimeErrorTestSuites ?? 0)
-} catch {
-  failed = Math.max(failed, 1)
+/** One vitest run with its own JSON report; its counts and exit status. */
+const vitest = (report, args) => {
+  rmSync(report, { force: true })
+  const run = spawnSync(
+    "vitest",
+    ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...args],
+    { stdio: "inherit", shell: process.platform === "win32" }
+  )
+  try {
+    const results = JSON.parse(readFileSync(report, "utf8"))
+    return {
+      passed: results.numPassedTests,
+      failed: results.numFailedTests + (results.numRuntimeErrorTestSuites ?? 0),
+      status: run.status ?? 1
+    }
+  } catch {
+    return { passed: 0, failed: 1, status: run.status ?? 1 }
+  }
 }
-console.log(`${passed} passed, ${failed} failed`)
-process.exit(run.status ?? 1)
+
+const extra = process.argv.slice(2)
+const first = vitest(".vitest-results.json", [...REAL_TIME.flatMap((f) => ["--exclude", `**/${f}`]), ...extra])
+const second = vitest(".vitest-results-real-time.json", [
+  ...REAL_TIME,
+  "--no-file-parallelism",
+  "--passWithNoTests",
+  ...extra
+])
+console.log(`${first.passed + second.passed} passed, ${first.failed + second.failed} failed`)
+process.exit(first.status !== 0 ? first.status : second.status)

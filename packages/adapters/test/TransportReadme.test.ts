@@ -50,7 +50,14 @@ const SIMPLE_KEY = "readme-simple-key"
 const runAgainstFake = (Transport: Layer.Layer<HttpClient.HttpClient>) =>
   Effect.gen(function* () {
     const fake = yield* FakeUltraCartServer.make({
-      clients: [{ clientId: CLIENT_ID, redirectUris: ["https://app.example.test/cb"], simpleKey: SIMPLE_KEY }]
+      clients: [
+        {
+          clientId: CLIENT_ID,
+          redirectUris: ["https://app.example.test/cb"],
+          simpleKey: SIMPLE_KEY,
+          permissions: ["order_read"]
+        }
+      ]
     })
     const grant = yield* fake.issueTokens({ clientId: CLIENT_ID })
     // The refresh meets one 429 with Retry-After: the retry Layer waits and sends it again.
@@ -86,8 +93,8 @@ describe("the README composition", () => {
         const apiCall = requests.find((r) => r.path.endsWith("/order/orders"))
         expect(apiCall?.headers["x-ultracart-simple-key"]).toBe(SIMPLE_KEY)
         expect(apiCall?.headers["x-ultracart-api-version"]).toBe(OAuthClient.DEFAULT_API_VERSION)
-        // The fake serves only the OAuth endpoints: the API call reaches it and gets its 404 back.
-        expect(result.status).toBe(404)
+        // The fake answers UltraCart's order list for a registered simple key with order_read.
+        expect(result.status).toBe(200)
       })
     )
   }
