@@ -6,6 +6,8 @@ import { layer } from "@effect/vitest"
 import { TokenStore } from "@ultracart-oauth/adapters"
 import { Effect, Layer } from "effect"
 import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
+import { leaseSuite } from "./utils/leaseSuite.js"
+import { storeSuite } from "./utils/storeSuite.js"
 import { freshStore, postgres } from "./utils/Databases.js"
 
 layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
@@ -15,4 +17,6 @@ layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
       Effect.map(freshStore(), ({ store }) => store)
     )
   )
+  storeSuite(it, "PostgreSQL")
+  leaseSuite(it, "PostgreSQL")
 })

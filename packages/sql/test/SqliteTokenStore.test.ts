@@ -6,6 +6,8 @@ import { layer } from "@effect/vitest"
 import { TokenStore } from "@ultracart-oauth/adapters"
 import { Effect, Layer } from "effect"
 import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
+import { leaseSuite } from "./utils/leaseSuite.js"
+import { storeSuite } from "./utils/storeSuite.js"
 import { freshStore, sqlite } from "./utils/Databases.js"
 
 layer(sqlite, { excludeTestServices: true })((it) => {
@@ -15,4 +17,6 @@ layer(sqlite, { excludeTestServices: true })((it) => {
       Effect.map(freshStore(), ({ store }) => store)
     )
   )
+  storeSuite(it, "SQLite")
+  leaseSuite(it, "SQLite")
 })
