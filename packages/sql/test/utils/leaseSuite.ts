@@ -23,7 +23,12 @@ interface Setup {
   ) => Effect.Effect<SqlLease.Lease, unknown, Scope.Scope>
 }
 
-const defaults = { ttl: "300 millis", timeout: "5 seconds", maxHold: "1 minute", statementTimeout: "5 seconds" } as const
+const defaults = {
+  ttl: "300 millis",
+  timeout: "5 seconds",
+  maxHold: "1 minute",
+  statementTimeout: "5 seconds"
+} as const
 
 const setUp = Effect.gen(function* () {
   const fresh = yield* Effect.flatMap(TestDatabase, (db) => db.fresh)
