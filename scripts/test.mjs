@@ -20,6 +20,29 @@ if (!hasCommand("redis-server")) {
   }
 }
 
+// The SQL store's tests start their own PostgreSQL servers (initdb and postgres, run as nobody when root) in
+// throwaway directories on loopback. Debian puts the binaries in /usr/lib/postgresql/<version>/bin.
+const hasPostgres = () =>
+  hasCommand("postgres") ||
+  spawnSync("sh", ["-c", "ls /usr/lib/postgresql/*/bin/postgres"], { stdio: "ignore" }).status === 0
+if (!hasPostgres()) {
+  if (process.getuid?.() === 0 && hasCommand("apt-get")) {
+    console.log("PostgreSQL is missing: installing Debian's postgresql for the SQL store's tests")
+    const install = spawnSync(
+      "sh",
+      [
+        "-c",
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null"
+      ],
+      { stdio: "inherit" }
+    )
+    if (install.status !== 0 || !hasPostgres())
+      console.log("could not install PostgreSQL; the SQL store's tests will fail")
+  } else {
+    console.log("PostgreSQL is missing: install it (e.g. apt-get install postgresql) for the SQL store's tests")
+  }
+}
+
 const report = ".vitest-results.json"
 rmSync(report, { force: true })
 const run = spawnSync(

@@ -3,14 +3,16 @@
  * directory; a fresh table per test): the TokenStore contract, the store's own suite and the lease.
  */
 import { expect, layer } from "@effect/vitest"
-import { TokenStore } from "@ultracart-oauth/adapters"
+import { TokenEncryption, TokenStore } from "@ultracart-oauth/adapters"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Config, ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
+import { SqlTokenStore } from "../src/index.js"
 import * as TokenDatabase from "../src/TokenDatabase.js"
 import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
 import { leaseSuite } from "./utils/leaseSuite.js"
 import { storeSuite } from "./utils/storeSuite.js"
-import { freshStore, freshTable, postgres } from "./utils/Databases.js"
+import { freshStore, freshTable, pgClient, postgres } from "./utils/Databases.js"
 import { input, plain } from "./utils/fixtures.js"
 import * as PgServer from "./utils/PgServer.js"
 
@@ -22,6 +24,34 @@ layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
     )
   )
   storeSuite(it, "PostgreSQL")
+
+  it.scoped("the README's PostgreSQL layers: the app's pool from DATABASE_URL, tokens sealed with the key", () =>
+    Effect.gen(function* () {
+      const server = yield* PgServer.PgServer
+      const table = freshTable()
+      const environment = ConfigProvider.fromMap(
+        new Map([
+          ["DATABASE_URL", Redacted.value(server.url)],
+          ["ULTRACART_SQL_TABLE", table],
+          ["ULTRACART_TOKEN_ENCRYPTION_KEY", Redacted.value(yield* TokenEncryption.generateKey)]
+        ])
+      )
+      // --- README: PostgreSQL ---
+      const StoreLive = SqlTokenStore.layerConfig().pipe(
+        // ULTRACART_TOKEN_ENCRYPTION_KEY, ULTRACART_SQL_* (below)
+        Layer.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") }))
+      )
+      // --- end ---
+      const context = yield* Layer.build(StoreLive.pipe(Layer.provide(Layer.setConfigProvider(environment))))
+      const store = Context.get(context, TokenStore.TokenStore)
+      yield* store.save("m", input(1))
+      expect(plain(Option.getOrThrow(yield* store.load("m")))).toBe("access-1")
+      const raw = yield* pgClient(server.url)
+      const rows = yield* raw<{ encryption: string; data: string }>`SELECT encryption, data FROM ${raw(table)}`
+      expect(rows.map((r) => r.encryption)).toEqual(["A256GCM"])
+      expect(rows[0]?.data).not.toContain("access-1")
+    })
+  )
 
   it.scoped("TokenDatabase: a postgres:// URL from ULTRACART_DATABASE_URL is this server, store and client", () =>
     Effect.gen(function* () {
