@@ -25,7 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
-import { run } from "./internal/failure.js"
+import { deadlineFor, run } from "./internal/failure.js"
 
 /**
  * @since 0.2.0
@@ -43,7 +43,7 @@ export interface LeaseOptions {
    * alive (a hung refresh must not block the grant forever). At least `ttl`.
    */
   readonly maxHold: Duration.DurationInput
-  /** How long one statement may take before it fails with `Timeout`. */
+  /** How long one statement may take before it fails with `Timeout` (PostgreSQL; see `SqlTokenStore`). */
   readonly statementTimeout: Duration.DurationInput
 }
 
@@ -87,7 +87,7 @@ export const acquire = (
 ): Effect.Effect<Lease, Store.TokenStoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function* () {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const statement = run("lease", key, Duration.decode(options.statementTimeout))
+    const statement = run("lease", key, deadlineFor(sql, options.statementTimeout))
     const table = sql(options.table)
     const now = nowMillis(sql)
     const ttlMillis = Math.max(1, Math.round(Duration.toMillis(options.ttl)))

@@ -37,7 +37,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { run } from "./internal/failure.js"
+import { deadlineFor, run } from "./internal/failure.js"
 import { optional } from "./internal/optionalConfig.js"
 import { codec, FORMAT, type Row } from "./internal/record.js"
 import * as SqlLease from "./SqlLease.js"
@@ -62,7 +62,10 @@ export interface SqlTokenStoreOptions {
   readonly encryptionKey?: Redacted.Redacted<string> | undefined
   /** Run the store's migrations when it starts (default true). */
   readonly migrate?: boolean | undefined
-  /** How long one statement may take before the operation fails with `Timeout` (default 5 seconds). */
+  /**
+   * How long one statement may take before the operation fails with `Timeout` (default 5 seconds). PostgreSQL
+   * only: SQLite's driver is synchronous, and its busy timeout bounds a wait for another process's lock.
+   */
   readonly statementTimeout?: Duration.DurationInput | undefined
   /**
    * How long a refresh lease lives without renewal (default 10 seconds): how soon a process that died while
@@ -114,13 +117,14 @@ export const make = (
     )
     if (options.migrate !== false) yield* SqlTokenSchema.migrate(names)
 
-    const timeout = Duration.decode(options.statementTimeout ?? Duration.seconds(5))
+    const statementTimeout = options.statementTimeout ?? Duration.seconds(5)
+    const timeout = deadlineFor(sql, statementTimeout)
     const leaseOptions: SqlLease.LeaseOptions = {
       table: names.leases,
       ttl: options.leaseTtl ?? Duration.seconds(10),
       timeout: options.leaseTimeout ?? Duration.seconds(30),
       maxHold: options.leaseMaxHold ?? Duration.minutes(2),
-      statementTimeout: timeout
+      statementTimeout
     }
     const table = sql(names.tokens)
 

@@ -3,6 +3,7 @@
  * the store's reasons. Only the driver's code and the first line of its message are kept: PostgreSQL and SQLite
  * name the problem there, not the statement's parameters (which hold tokens).
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as Store from "@ultracart-oauth/adapters/TokenStore"
 import { TokenStoreError } from "@ultracart-oauth/adapters/TokenStore"
@@ -79,22 +80,34 @@ export const classify = (error: SqlError.SqlError): { readonly reason: Reason; r
 /**
  * Runs a statement for a store operation: its `SqlError` sorted into the store's reasons, and no answer within
  * `timeout` a `Timeout` (the caller goes on at once; the statement is cancelled in the background, and a write
- * may still land).
+ * may still land). Without a timeout (SQLite: its driver is synchronous, a deadline could not cut a statement
+ * short, and its busy timeout bounds the wait for a lock), only the errors are sorted.
  */
 export const run =
-  (operation: Store.TokenStoreError["operation"], key: string, timeout: Duration.Duration) =>
+  (operation: Store.TokenStoreError["operation"], key: string, timeout: Duration.Duration | undefined) =>
   <A>(statement: Effect.Effect<A, SqlError.SqlError>): Effect.Effect<A, Store.TokenStoreError> =>
-    statement.pipe(
-      Effect.disconnect,
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new TokenStoreError({
-            operation,
-            key,
-            reason: "Timeout",
-            detail: `database timeout (no answer within ${Duration.format(timeout)})`
-          })
-      }),
-      Effect.catchTag("SqlError", (error) => Effect.fail(new TokenStoreError({ operation, key, ...classify(error) })))
+    Effect.catchTag(
+      timeout === undefined
+        ? statement
+        : statement.pipe(
+            Effect.disconnect,
+            Effect.timeoutFail({
+              duration: timeout,
+              onTimeout: () =>
+                new TokenStoreError({
+                  operation,
+                  key,
+                  reason: "Timeout",
+                  detail: `database timeout (no answer within ${Duration.format(timeout)})`
+                })
+            })
+          ),
+      "SqlError",
+      (error) => Effect.fail(new TokenStoreError({ operation, key, ...classify(error) }))
     )
+
+/**
+ * The statement deadline for a client: none for SQLite (see {@link run}).
+ */
+export const deadlineFor = (sql: SqlClient.SqlClient, timeout: Duration.DurationInput): Duration.Duration | undefined =>
+  sql.onDialectOrElse({ sqlite: () => undefined, orElse: () => Duration.decode(timeout) })
