@@ -12,6 +12,11 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
+export interface PgServerOptions {
+  /** Keep PostgreSQL's durability settings (fsync, synchronous commit): for measurements. Default false (faster). */
+  readonly durable?: boolean
+}
+
 export interface PgServerService {
   readonly port: number
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication on loopback). */
@@ -83,9 +88,11 @@ const initdb = (bin: string, data: string): void => {
   execFileSync(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } })
 }
 
-const launch = (bin: string, data: string, port: number): Promise<ChildProcess> =>
+// Durability settings off for tests: they stop the server cleanly or not at all, and speed matters more there.
+const FAST = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+
+const launch = (bin: string, data: string, port: number, durable: boolean): Promise<ChildProcess> =>
   new Promise((resolve, reject) => {
-    // Durability settings off: the tests stop the server cleanly or not at all, and speed matters more here.
     const [command, args] = asServerUser(join(bin, "postgres"), [
       "-D",
       data,
@@ -96,13 +103,8 @@ const launch = (bin: string, data: string, port: number): Promise<ChildProcess> 
       "-c",
       "unix_socket_directories=",
       "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
-      "-c",
-      "max_connections=200"
+      "max_connections=200",
+      ...(durable ? [] : FAST)
     ])
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } })
     let output = ""
@@ -142,38 +144,39 @@ const terminate = (child: ChildProcess): Promise<void> =>
   })
 
 /** A server for the life of the scope. */
-export const make = Effect.gen(function* () {
-  const bin = yield* Effect.try({ try: postgresBinDir, catch: (error) => error })
-  const port = yield* Effect.promise(freePort)
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-pg-"))),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-  )
-  if (process.getuid?.() === 0) chownSync(dir, 65534, 65534)
-  const data = join(dir, "data")
-  yield* Effect.try({ try: () => initdb(bin, data), catch: (error) => error })
-  let child: ChildProcess | undefined
-  const start = Effect.suspend(() =>
-    child !== undefined
-      ? Effect.void
-      : Effect.tryPromise(() => launch(bin, data, port)).pipe(
-          Effect.flatMap((started) => Effect.sync(() => void (child = started))),
-          Effect.orDie
-        )
-  )
-  const stop = Effect.promise(async () => {
-    const running = child
-    child = undefined
-    if (running !== undefined) await terminate(running)
+export const make = (options: PgServerOptions = {}) =>
+  Effect.gen(function* () {
+    const bin = yield* Effect.try({ try: postgresBinDir, catch: (error) => error })
+    const port = yield* Effect.promise(freePort)
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-pg-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
+    if (process.getuid?.() === 0) chownSync(dir, 65534, 65534)
+    const data = join(dir, "data")
+    yield* Effect.try({ try: () => initdb(bin, data), catch: (error) => error })
+    let child: ChildProcess | undefined
+    const start = Effect.suspend(() =>
+      child !== undefined
+        ? Effect.void
+        : Effect.tryPromise(() => launch(bin, data, port, options.durable === true)).pipe(
+            Effect.flatMap((started) => Effect.sync(() => void (child = started))),
+            Effect.orDie
+          )
+    )
+    const stop = Effect.promise(async () => {
+      const running = child
+      child = undefined
+      if (running !== undefined) await terminate(running)
+    })
+    yield* Effect.acquireRelease(start, () => stop)
+    const service: PgServerService = {
+      port,
+      url: Redacted.make(`postgres://postgres@127.0.0.1:${port}/postgres`),
+      stop,
+      start
+    }
+    return service
   })
-  yield* Effect.acquireRelease(start, () => stop)
-  const service: PgServerService = {
-    port,
-    url: Redacted.make(`postgres://postgres@127.0.0.1:${port}/postgres`),
-    stop,
-    start
-  }
-  return service
-})
 
-export const layer: Layer.Layer<PgServer, unknown> = Layer.scoped(PgServer, make)
+export const layer: Layer.Layer<PgServer, unknown> = Layer.scoped(PgServer, make())
