@@ -13,6 +13,7 @@
  * `pnpm bench:stores --quick` runs one short round (a smoke test of the harness, not a measurement).
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
@@ -20,7 +21,7 @@ import * as FileTokenStore from "@ultracart-oauth/adapters/FileTokenStore"
 import * as Store from "@ultracart-oauth/adapters/TokenStore"
 import * as RedisTokenStore from "@ultracart-oauth/redis/RedisTokenStore"
 import * as SqlTokenStore from "@ultracart-oauth/sql/SqlTokenStore"
-import { DateTime, Effect, Exit, Layer, Option, Redacted, type Scope } from "effect"
+import { DateTime, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -46,6 +47,7 @@ interface ChildConfig {
   readonly round: number
   readonly pgUrl: string
   readonly redisUrl: string
+  /** CPU time each measurement is warmed up for. */
   readonly warmMillis: number
   readonly measureMillis: number
 }
@@ -128,6 +130,21 @@ const throughput = <E>(
     return { perSecond: count / seconds, cpuMicros: (used.user + used.system) / count }
   })
 
+/**
+ * Warms `op` up until this process has spent `cpuMillis` of CPU on it (not wall time: on a loaded machine a
+ * process may get a tenth of a core, and a JIT still cold costs 5–10× per operation), or for 20 s at most.
+ */
+const warmUp = <E>(fibers: number, cpuMillis: number, op: (fiber: number, i: number) => Effect.Effect<void, E>) =>
+  Effect.gen(function* () {
+    const cpu = process.cpuUsage()
+    const cap = performance.now() + 20_000
+    const spent = () => {
+      const used = process.cpuUsage(cpu)
+      return (used.user + used.system) / 1000
+    }
+    while (spent() < cpuMillis && performance.now() < cap) yield* throughput(fibers, 100, op)
+  })
+
 const measure = (config: ChildConfig): Effect.Effect<ChildResult, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* storeOf(config)
@@ -149,15 +166,15 @@ const measure = (config: ChildConfig): Effect.Effect<ChildResult, unknown, Scope
           : Effect.dieMessage(`unexpected conflict on ${key}`)
       )
     }
-    yield* throughput(IN_FLIGHT, config.warmMillis, read)
+    yield* warmUp(IN_FLIGHT, config.warmMillis, read)
     const reads = yield* throughput(IN_FLIGHT, config.measureMillis, read)
-    yield* throughput(IN_FLIGHT, config.warmMillis, write)
+    yield* warmUp(IN_FLIGHT, config.warmMillis, write)
     const cas = yield* throughput(IN_FLIGHT, config.measureMillis, write)
     let lease: Rate | null = null
     const take = store.lease
     if (take !== undefined) {
       const cycle = () => Effect.scoped(take("lease-bench"))
-      yield* throughput(1, config.warmMillis, cycle)
+      yield* warmUp(1, config.warmMillis, cycle)
       lease = yield* throughput(1, config.measureMillis, cycle)
     }
     return { store: config.store, reads, cas, lease }
@@ -238,7 +255,7 @@ const parent = Effect.gen(function* () {
         round,
         pgUrl: Redacted.value(pg.url),
         redisUrl: Redacted.value(redis.url),
-        warmMillis: quick ? 100 : 500,
+        warmMillis: quick ? 100 : 1_000,
         measureMillis: quick ? 300 : 2_000
       }
       const result = yield* Effect.promise(() => runChild(config))
@@ -267,10 +284,6 @@ if (childIndex >= 0) {
     }
   )
 } else {
-  Effect.runPromiseExit(Effect.scoped(parent)).then((exit) => {
-    if (Exit.isFailure(exit)) {
-      console.error(String(exit.cause))
-      process.exit(1)
-    }
-  })
+  // runMain: an interrupt (Ctrl-C, SIGTERM) still stops the servers and removes their directories.
+  NodeRuntime.runMain(Effect.scoped(parent))
 }

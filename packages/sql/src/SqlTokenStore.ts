@@ -39,7 +39,8 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { deadlineFor, run } from "./internal/failure.js"
 import { optional } from "./internal/optionalConfig.js"
-import { codec, FORMAT, type Row } from "./internal/record.js"
+import { codec } from "./internal/record.js"
+import { statements } from "./internal/statements.js"
 import * as SqlLease from "./SqlLease.js"
 import * as SqlTokenSchema from "./SqlTokenSchema.js"
 
@@ -126,14 +127,14 @@ export const make = (
       maxHold: options.leaseMaxHold ?? Duration.minutes(2),
       statementTimeout
     }
-    const table = sql(names.tokens)
+    const statement = statements(sql, names.tokens)
 
     const read = (operation: Operation, key: string): Effect.Effect<Option.Option<TokenSet>, Store.TokenStoreError> =>
       run(
         operation,
         key,
         timeout
-      )(sql<Row>`SELECT version, format, encryption, iv, data FROM ${table} WHERE grant_key = ${key}`).pipe(
+      )(statement.select(key)).pipe(
         Effect.flatMap((rows) =>
           rows[0] === undefined
             ? Effect.succeed(Option.none())
@@ -152,16 +153,12 @@ export const make = (
         if (!Number.isSafeInteger(expected) || expected < 0) {
           return { _tag: "Conflict", current: yield* read(operation, key) } as const
         }
-        const c = yield* encode(key, expected + 1, tokens)
-        const statement =
-          expected === 0
-            ? sql`INSERT INTO ${table} (grant_key, version, format, encryption, iv, data)
-VALUES (${key}, 1, ${c.format}, ${c.encryption}, ${c.iv}, ${c.data})
-ON CONFLICT (grant_key) DO NOTHING RETURNING version`
-            : sql`UPDATE ${table} SET version = ${expected + 1}, format = ${c.format}, encryption = ${c.encryption},
-  iv = ${c.iv}, data = ${c.data}, updated_at = CURRENT_TIMESTAMP
-WHERE grant_key = ${key} AND version = ${expected} AND format = ${FORMAT} RETURNING version`
-        const written = yield* run(operation, key, timeout)(statement)
+        const columns = yield* encode(key, expected + 1, tokens)
+        const written = yield* run(
+          operation,
+          key,
+          timeout
+        )(expected === 0 ? statement.insert(key, columns) : statement.update(key, expected, columns))
         if (written.length > 0) return { _tag: "Written", tokens: Store.withVersion(tokens, expected + 1) } as const
         return { _tag: "Conflict", current: yield* read(operation, key) } as const
       })
@@ -179,13 +176,8 @@ WHERE grant_key = ${key} AND version = ${expected} AND format = ${FORMAT} RETURN
 
     const list = (listOptions?: Store.ListOptions): Effect.Effect<Store.KeyPage, Store.TokenStoreError> => {
       const limit = Store.pageSize(listOptions)
-      const after = listOptions?.after
-      const statement =
-        after === undefined
-          ? sql<{ readonly grant_key: string }>`SELECT grant_key FROM ${table} ORDER BY grant_key LIMIT ${limit + 1}`
-          : sql<{ readonly grant_key: string }>`SELECT grant_key FROM ${table} WHERE grant_key > ${after}
-ORDER BY grant_key LIMIT ${limit + 1}`
-      return Effect.map(run("list", "*", timeout)(statement), (rows) => {
+      // One more than the page: whether there is a next page, without a count.
+      return Effect.map(run("list", "*", timeout)(statement.keys(listOptions?.after, limit + 1)), (rows) => {
         const keys = rows.slice(0, limit).map((row) => row.grant_key)
         const last = keys[keys.length - 1]
         return { keys, next: rows.length > limit && last !== undefined ? Option.some(last) : Option.none() }
@@ -196,7 +188,7 @@ ORDER BY grant_key LIMIT ${limit + 1}`
       load: (key) => read("load", key),
       save,
       compareAndSet: (key, expected, tokens) => write("compareAndSet", key, expected, tokens),
-      clear: (key) => Effect.asVoid(run("clear", key, timeout)(sql`DELETE FROM ${table} WHERE grant_key = ${key}`)),
+      clear: (key) => Effect.asVoid(run("clear", key, timeout)(statement.remove(key))),
       list,
       lease: (key: string): Effect.Effect<void, Store.TokenStoreError, Scope.Scope> =>
         SqlLease.acquire(key, leaseOptions).pipe(
