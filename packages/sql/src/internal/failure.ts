@@ -9,6 +9,7 @@ import type * as Store from "@ultracart-oauth/adapters/TokenStore"
 import { TokenStoreError } from "@ultracart-oauth/adapters/TokenStore"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 
 type Reason = Store.TokenStoreError["reason"]
 
@@ -78,6 +79,40 @@ export const classify = (error: SqlError.SqlError): { readonly reason: Reason; r
 }
 
 /**
+ * A deadline kept by one timer: the statement runs in a fiber of its own; past `millis` that fiber is interrupted
+ * in the background (for PostgreSQL: the statement is cancelled on the server) and the caller fails at once with
+ * `onTimeout`. (`Effect.timeout` forks two fibers and awaits the interruption: about 80–100 µs of CPU per statement.)
+ */
+const withDeadline = <A, E, E2>(
+  statement: Effect.Effect<A, E>,
+  millis: number,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2> =>
+  Effect.flatMap(Effect.forkDaemon(statement), (fiber) =>
+    Effect.async<A, E | E2>((resume) => {
+      let settled = false
+      const timer = setTimeout(() => {
+        if (settled) return
+        settled = true
+        fiber.unsafeInterruptAsFork(FiberId.none)
+        resume(Effect.fail(onTimeout()))
+      }, millis)
+      fiber.addObserver((exit) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resume(exit)
+      })
+      // The caller interrupted: so is the statement.
+      return Effect.sync(() => {
+        settled = true
+        clearTimeout(timer)
+        fiber.unsafeInterruptAsFork(FiberId.none)
+      })
+    })
+  )
+
+/**
  * Runs a statement for a store operation: its `SqlError` sorted into the store's reasons, and no answer within
  * `timeout` a `Timeout` (the caller goes on at once; the statement is cancelled in the background, and a write
  * may still land). Without a timeout (SQLite: its driver is synchronous, a deadline could not cut a statement
@@ -89,18 +124,16 @@ export const run =
     Effect.catchTag(
       timeout === undefined
         ? statement
-        : statement.pipe(
-            Effect.disconnect,
-            Effect.timeoutFail({
-              duration: timeout,
-              onTimeout: () =>
-                new TokenStoreError({
-                  operation,
-                  key,
-                  reason: "Timeout",
-                  detail: `database timeout (no answer within ${Duration.format(timeout)})`
-                })
-            })
+        : withDeadline(
+            statement,
+            Duration.toMillis(timeout),
+            () =>
+              new TokenStoreError({
+                operation,
+                key,
+                reason: "Timeout",
+                detail: `database timeout (no answer within ${Duration.format(timeout)})`
+              })
           ),
       "SqlError",
       (error) => Effect.fail(new TokenStoreError({ operation, key, ...classify(error) }))
