@@ -43,7 +43,7 @@ const packages = readdirSync(join(root, "packages"))
   .sort()
 const APPLICATIONS = new Set(["cli"])
 /** Packages whose index (and core: everything) must run on any runtime, so must not reach Node's modules. */
-const RUNTIME_NEUTRAL_INDEX = new Set(["core", "adapters", "testing", "web"])
+const RUNTIME_NEUTRAL_INDEX = new Set(["core", "adapters", "testing", "web", "sql"])
 
 const failures = []
 let stageStarted = Date.now()

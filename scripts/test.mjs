@@ -12,21 +12,41 @@ const REAL_TIME = ["MultiProcess.test.ts", "ManyMerchants.test.ts", "RedisOutage
 // Real components are real in tests. On a fresh Debian machine run as root (CI), what is missing is installed
 // (one apt run); elsewhere the hint says how, and the tests that need it fail with the same hint.
 const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0
+// The SQL store's tests start their own PostgreSQL servers (initdb and postgres, run as nobody when root) in
+// throwaway directories on loopback; Debian puts the binaries in /usr/lib/postgresql/<version>/bin.
+const hasPostgres = () =>
+  hasCommand("postgres") ||
+  spawnSync("sh", ["-c", "ls /usr/lib/postgresql/*/bin/postgres"], { stdio: "ignore" }).status === 0
 const needs = [
-  { command: "redis-server", pkg: "redis-server", for: "the Redis store's tests" },
-  { command: "chromium", pkg: "chromium", for: "the app server's browser test", skip: !!process.env.CHROMIUM_PATH }
+  {
+    present: () => hasCommand("redis-server"),
+    command: "redis-server",
+    pkg: "redis-server",
+    for: "the Redis store's tests"
+  },
+  { present: hasPostgres, command: "postgres", pkg: "postgresql", for: "the SQL store's tests", lean: true },
+  {
+    present: () => hasCommand("chromium") || !!process.env.CHROMIUM_PATH,
+    command: "chromium",
+    pkg: "chromium",
+    for: "the app server's browser test"
+  }
 ]
-const missing = needs.filter((n) => !n.skip && !hasCommand(n.command))
+const missing = needs.filter((n) => !n.present())
 if (missing.length > 0) {
   const pkgs = missing.map((n) => n.pkg).join(" ")
   if (process.getuid?.() === 0 && hasCommand("apt-get")) {
     console.log(`installing Debian's ${pkgs} for ${missing.map((n) => n.for).join(", ")}`)
-    const install = spawnSync(
-      "sh",
-      ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs} >/dev/null`],
-      { stdio: "inherit" }
-    )
-    if (install.status !== 0) console.log(`could not install ${pkgs}; the tests that need them will fail`)
+    const list = (lean) =>
+      missing
+        .filter((n) => !!n.lean === lean)
+        .map((n) => n.pkg)
+        .join(" ")
+    const install = (packages, flags) =>
+      packages === "" ? "" : ` && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${flags}${packages} >/dev/null`
+    const script = `apt-get update -qq${install(list(false), "")}${install(list(true), "--no-install-recommends ")}`
+    const done = spawnSync("sh", ["-c", script], { stdio: "inherit" })
+    if (done.status !== 0) console.log(`could not install ${pkgs}; the tests that need them will fail`)
   } else {
     for (const n of missing) console.log(`${n.command} is missing: install it (apt-get install ${n.pkg}) for ${n.for}`)
   }

@@ -3,8 +3,11 @@
 import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
 import { FetchTransport, TokenManager } from "@ultracart-oauth/adapters"
 import { OAuthClient, type OAuthError, type TokenResponse } from "@ultracart-oauth/core"
+import { SqlTokenStore } from "@ultracart-oauth/sql"
+import * as TokenDatabase from "@ultracart-oauth/sql/TokenDatabase"
 import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { Effect, Layer, type Redacted } from "effect"
 
 const exchange = (
@@ -22,3 +25,7 @@ export const loopback = FakeUltraCart.clientLayer().pipe(
   Layer.provideMerge(Layer.merge(FakeUltraCartServer.layer(), FetchTransport.layer()))
 )
 export const manager: typeof TokenManager.TokenManager = TokenManager.TokenManager
+export const sqlStore = SqlTokenStore.layer({ table: "grants" }).pipe(
+  Layer.provide(SqliteClient.layer({ filename: "grants.db" }))
+)
+export const fromEnvironment = TokenDatabase.layerConfig()

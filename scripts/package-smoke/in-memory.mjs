@@ -5,6 +5,7 @@ import * as Adapters from "@ultracart-oauth/adapters"
 import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
 import * as Core from "@ultracart-oauth/core"
 import { OAuthClient, OAuthError } from "@ultracart-oauth/core"
+import * as Sql from "@ultracart-oauth/sql"
 import * as Testing from "@ultracart-oauth/testing"
 import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
@@ -27,7 +28,8 @@ for (const name of [
   "@ultracart-oauth/adapters",
   "@ultracart-oauth/testing",
   "@ultracart-oauth/redis",
-  "@ultracart-oauth/web"
+  "@ultracart-oauth/web",
+  "@ultracart-oauth/sql"
 ]) {
   const modules = readdirSync(join(distOf(name), "dist")).filter((f) => f.endsWith(".js") && f !== "index.js")
   for (const file of modules) {
@@ -57,6 +59,7 @@ expectFunction(Adapters.TokenManager.layer, "adapters TokenManager.layer")
 expectFunction(NodeTransport.layer, "adapters/NodeTransport layer")
 expectFunction(Testing.FakeUltraCart.layer, "testing FakeUltraCart.layer")
 expectFunction(FakeUltraCartServer.layer, "testing/FakeUltraCartServer layer")
+expectFunction(Sql.SqlTokenStore.layer, "sql SqlTokenStore.layer")
 if (Object.keys(Cli).length === 0) fail("the CLI's index exports nothing")
 
 const redirectUri = FakeUltraCart.DEFAULT_CLIENT.redirectUris[1]

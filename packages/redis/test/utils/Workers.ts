@@ -4,7 +4,7 @@
  * started as plain `node` processes. Every process started is killed when its scope closes, whatever happened.
  */
 import { Context, Effect, Layer, type Scope } from "effect"
-import { build } from "esbuild"
+import { type BuildOptions, build } from "esbuild"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,8 +15,11 @@ export class WorkerBundle extends Context.Tag("test/WorkerBundle")<WorkerBundle,
 
 const WORKER_SOURCE = fileURLToPath(new URL("../worker/tokenWorker.ts", import.meta.url))
 
-/** A TypeScript entry point bundled into one ES module in a temporary directory, removed with the scope. */
-export const bundle = (entry: string): Effect.Effect<string, never, Scope.Scope> =>
+/**
+ * A TypeScript entry point bundled into one ES module in a temporary directory, removed with the scope. `options`
+ * adds to esbuild's (plugins, externals).
+ */
+export const bundle = (entry: string, options: BuildOptions = {}): Effect.Effect<string, never, Scope.Scope> =>
   Effect.gen(function* () {
     const dir = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-redis-bundle-"))),
@@ -35,7 +38,8 @@ export const bundle = (entry: string): Effect.Effect<string, never, Scope.Scope>
         // ioredis is CommonJS and requires Node's modules; an ES module bundle needs a `require` for that.
         banner: {
           js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
-        }
+        },
+        ...options
       })
     )
     return path

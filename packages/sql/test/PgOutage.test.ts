@@ -1,0 +1,190 @@
+/**
+ * PostgreSQL going away and coming back, against a real server the tests stop and start on the same port: typed,
+ * immediate failures while it is away (`Unavailable`), no answer in time (`Timeout`), a connection cut in the
+ * middle of a statement (`Unavailable`); and the token manager over it keeping a rotation it could not store
+ * until the database is back, then storing it — the grant stays alive.
+ */
+import { describe, expect, layer } from "@effect/vitest"
+import { TokenManager, TokenStore } from "@ultracart-oauth/adapters"
+import { OAuthClient, type TokenResponse } from "@ultracart-oauth/core"
+import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
+import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { type Fresh, postgres, storeOn, TestDatabase } from "./utils/Databases.js"
+import { eventually, input, plain } from "./utils/fixtures.js"
+import * as PgServer from "./utils/PgServer.js"
+
+const KEY = "shop"
+const REFRESHES = { endpoint: "token", grantType: "refresh_token" } as const
+
+/** The in-memory fake UltraCart (live clock) and core's client on it, shared by the test's "processes". */
+const fakeUltraCart = (settings: FakeUltraCart.FakeUltraCartOptions) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(
+      FakeUltraCart.clientLayer().pipe(Layer.provideMerge(FakeUltraCart.layer(settings)), Layer.orDie)
+    )
+    return {
+      fake: Context.get(context, FakeUltraCart.FakeUltraCart),
+      oauth: Context.get(context, OAuthClient.OAuthClient)
+    }
+  })
+
+/** A token response for a grant the fake issued directly. */
+const issued = (fake: FakeUltraCart.FakeUltraCart.Service) =>
+  Effect.map(
+    Effect.orDie(fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })),
+    (tokens): TokenResponse.TokenResponse => ({
+      accessToken: tokens.accessToken,
+      tokenType: "bearer",
+      expiresIn: Option.some(tokens.expiresIn),
+      refreshToken: Option.some(tokens.refreshToken),
+      scope: Option.none()
+    })
+  )
+
+/** A "process": its own connection pool, store and token manager. */
+const processOn = (oauth: OAuthClient.OAuthClient.Service, fresh: Fresh) =>
+  Effect.flatMap(storeOn(fresh), (store) =>
+    TokenManager.make({ key: KEY }).pipe(
+      Effect.provideService(TokenStore.TokenStore, store),
+      Effect.provideService(OAuthClient.OAuthClient, oauth)
+    )
+  )
+
+const freshDatabase = Effect.flatMap(TestDatabase, (db) => db.fresh)
+
+layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
+  describe("PostgreSQL away", () => {
+    it.scoped(
+      "every operation fails at once with Unavailable; the same store works again after a restart",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* PgServer.PgServer
+          yield* Effect.addFinalizer(() => server.start)
+          const s = yield* storeOn(yield* freshDatabase)
+          yield* s.save("m", input(1))
+          yield* server.stop
+          const started = Date.now()
+          const errors = yield* Effect.all([
+            Effect.flip(s.load("m")),
+            Effect.flip(s.save("m", input(2))),
+            Effect.flip(s.compareAndSet("m", 1, input(2))),
+            Effect.flip(s.clear("m")),
+            Effect.flip(s.list()),
+            Effect.flip(Effect.scoped(s.lease!("m")))
+          ])
+          expect(Date.now() - started).toBeLessThan(2_000)
+          expect(errors.map((e) => [e._tag, e.operation, e.reason])).toEqual([
+            ["TokenStoreError", "load", "Unavailable"],
+            ["TokenStoreError", "save", "Unavailable"],
+            ["TokenStoreError", "compareAndSet", "Unavailable"],
+            ["TokenStoreError", "clear", "Unavailable"],
+            ["TokenStoreError", "list", "Unavailable"],
+            ["TokenStoreError", "lease", "Unavailable"]
+          ])
+          expect(errors[0]!.detail).toMatch(/^database unavailable \(ECONNREFUSED/)
+          yield* server.start
+          const loaded = yield* eventually(s.load("m"))
+          expect(Option.map(loaded, (t) => [plain(t), t.version])).toEqual(Option.some(["access-1", 1]))
+        }),
+      { timeout: 20_000 }
+    )
+
+    it.scoped("a statement that gets no answer in time fails with Timeout, and the store goes on", () =>
+      Effect.gen(function* () {
+        const fresh = yield* freshDatabase
+        const s = yield* storeOn(fresh, { statementTimeout: "200 millis" })
+        yield* s.save("m", input(1))
+        const raw = yield* fresh.connect
+        // Another session holds the row for 1 s: the store's write waits for it, and gives up at 200 ms.
+        const holding = yield* Effect.fork(
+          raw.withTransaction(
+            Effect.zipRight(
+              raw`SELECT version FROM ${raw(fresh.table)} WHERE grant_key = 'm' FOR UPDATE`,
+              Effect.sleep("1 second")
+            )
+          )
+        )
+        yield* Effect.sleep("100 millis")
+        const error = yield* Effect.flip(s.compareAndSet("m", 1, input(2)))
+        expect(error).toMatchObject({ _tag: "TokenStoreError", operation: "compareAndSet", reason: "Timeout" })
+        expect(error.detail).toMatch(/^database timeout/)
+        yield* Fiber.join(holding)
+        // The abandoned write was cancelled, not left to land later: the row is as it was.
+        expect(Option.map(yield* eventually(s.load("m")), (t) => t.version)).toEqual(Option.some(1))
+        expect((yield* s.compareAndSet("m", 1, input(2)))._tag).toBe("Written")
+      })
+    )
+
+    it.scoped("a connection cut in the middle of a statement is Unavailable", () =>
+      Effect.gen(function* () {
+        const fresh = yield* freshDatabase
+        const s = yield* storeOn(fresh)
+        yield* s.save("m", input(1))
+        const raw = yield* fresh.connect
+        const holding = yield* Effect.fork(
+          raw.withTransaction(
+            Effect.zipRight(
+              raw`SELECT version FROM ${raw(fresh.table)} WHERE grant_key = 'm' FOR UPDATE`,
+              Effect.sleep("2 seconds")
+            )
+          )
+        )
+        yield* Effect.sleep("100 millis")
+        const writing = yield* Effect.fork(Effect.flip(s.compareAndSet("m", 1, input(2))))
+        // The store's session, waiting for the row lock, is terminated by the server (as a failover would).
+        yield* eventually(
+          Effect.filterOrFail(
+            raw<{ pid: number }>`SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
+WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%'`,
+            (rows) => rows.length === 1
+          )
+        )
+        const error = yield* Fiber.join(writing)
+        expect(error).toMatchObject({ operation: "compareAndSet", reason: "Unavailable" })
+        expect(error.detail).toContain("57P01")
+        yield* Fiber.interrupt(holding)
+      })
+    )
+  })
+
+  describe("the token manager over PostgreSQL while it is away", () => {
+    it.scoped(
+      "PostgreSQL stopped during a refresh: the rotation is kept, stored when it is back, and the grant lives on",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* PgServer.PgServer
+          yield* Effect.addFinalizer(() => server.start)
+          const { fake, oauth } = yield* fakeUltraCart({ accessTokenLifetime: "1 minute" })
+          const fresh = yield* freshDatabase
+          const a = yield* processOn(oauth, fresh)
+          yield* a.save(yield* issued(fake))
+          // UltraCart takes its time; PostgreSQL stops while the refresh is on the wire.
+          yield* fake.injectFault(Fault.delay("400 millis"), REFRESHES)
+          const refreshing = yield* Effect.fork(a.refresh)
+          yield* Effect.sleep("150 millis")
+          yield* server.stop
+          const rotated = yield* Fiber.join(refreshing)
+          expect(rotated.version).toBe(2)
+          yield* server.start
+          // The manager's retrier stores the rotation after its back-off, once the database answers.
+          const stored = yield* eventually(
+            Effect.flatMap(storeOn(fresh), (s) =>
+              Effect.filterOrFail(s.load(KEY), (t) => Option.exists(t, (set) => set.version === 2))
+            ),
+            "10 seconds"
+          )
+          expect(Option.map(stored, plain)).toEqual(Option.some(plain(rotated)))
+          expect(yield* fake.requestCount(REFRESHES)).toBe(1)
+          // Another process finds the rotation as is, and can rotate from it: the grant is alive.
+          const b = yield* processOn(oauth, fresh)
+          const seen = yield* b.tokens
+          expect([plain(seen), seen.version]).toEqual([plain(rotated), 2])
+          const refreshToken = Option.getOrThrow(seen.refreshToken)
+          expect(Redacted.value(refreshToken)).toBe(Redacted.value(Option.getOrThrow(rotated.refreshToken)))
+          expect(Option.getOrThrow(yield* fake.inspectToken(refreshToken)).status).toBe("active")
+          expect((yield* b.refresh).version).toBe(3)
+        }),
+      { timeout: 30_000 }
+    )
+  })
+})
