@@ -175,9 +175,18 @@ export const metrics = {
 }
 
 /** A merchant in memory: its token manager and its REST client. */
-interface Merchant {
-  readonly manager: TokenManager.TokenManager.Service
-  readonly client: HttpClient.HttpClient.With<Auth.ApiClientError>
+class Merchant {
+  private made: HttpClient.HttpClient.With<Auth.ApiClientError> | undefined
+  constructor(
+    readonly manager: TokenManager.TokenManager.Service,
+    private readonly make: Effect.Effect<HttpClient.HttpClient.With<Auth.ApiClientError>>
+  ) {}
+  /** The merchant's REST client, made on first use (most uses of a merchant only want a token). */
+  get client(): Effect.Effect<HttpClient.HttpClient.With<Auth.ApiClientError>> {
+    return this.made === undefined
+      ? Effect.tap(this.make, (client) => void (this.made = client))
+      : Effect.succeed(this.made)
+  }
 }
 
 const identify =
@@ -225,12 +234,13 @@ export const make = (
     const merchant = (key: string, scope: Scope.Scope): Effect.Effect<Merchant> =>
       Effect.gen(function* () {
         const manager = yield* Scope.extend(TokenManager.make({ ...options.manager, key, onEvent: publish }), scope)
-        const client = yield* AuthenticatedClient.make(api).pipe(
+        const client = AuthenticatedClient.make(api).pipe(
           Effect.provideService(TokenManager.TokenManager, manager),
+          Effect.provide(context),
           // Checked when the registry was made: the same options cannot fail here.
           Effect.orDie
         )
-        return { manager, client }
+        return new Merchant(manager, client)
       }).pipe(Effect.provide(context))
 
     const merchants = yield* KeyedCache.make({
@@ -277,13 +287,16 @@ export const make = (
     const client = (key: string): HttpClient.HttpClient.With<Auth.ApiClientError> =>
       HttpClient.makeWith(
         (prepared: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-          Effect.flatMap(prepared, (request) => withEntry(key, ({ client }) => client.execute(request))),
+          Effect.flatMap(prepared, (request) =>
+            withEntry(key, (merchant) => Effect.flatMap(merchant.client, (client) => client.execute(request)))
+          ),
         Effect.succeed
       )
 
     const service: MerchantGrants.Service = {
-      tokens: (key) => withEntry(key, ({ manager }) => manager.tokens),
-      accessToken: (key) => withEntry(key, ({ manager }) => manager.accessToken),
+      // A token read ends at once or waits for a refresh (the manager is then not at rest): no use count needed.
+      tokens: (key) => merchants.touch(key, ({ manager }) => manager.tokens),
+      accessToken: (key) => merchants.touch(key, ({ manager }) => manager.accessToken),
       manager: (key) => Effect.map(merchants.hold(key), ({ manager }) => manager),
       client,
       connect,

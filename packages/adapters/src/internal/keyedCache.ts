@@ -56,6 +56,12 @@ export interface KeyedCacheOptions<V> {
 }
 
 export interface KeyedCache<V> {
+  /**
+   * Runs `use` with the key's value, marked as used but not counted as in use: for uses that end well within the
+   * idle time (a token read). The value is not let go before the sweep after next, and never while it is not at
+   * rest (refreshing).
+   */
+  readonly touch: <A, E, R>(key: string, use: (value: V) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Runs `use` with the key's value, which stays in memory meanwhile. */
   readonly use: <A, E, R>(key: string, use: (value: V) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** The key's value, kept in memory for as long as the scope is open. */
@@ -105,6 +111,16 @@ export const make = <V>(options: KeyedCacheOptions<V>): Effect.Effect<KeyedCache
         return Effect.flatMap(open(key), (entry) => (entry.closed ? use(key, f) : using(entry, f)))
       })
 
+    const touch = <A, E, R>(key: string, f: (value: V) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.suspend(() => {
+        const slot = slots.get(key)
+        if (slot?._tag === "Open" && !slot.entry.closed) {
+          slot.entry.touched = true
+          return f(slot.entry.value)
+        }
+        return use(key, f)
+      })
+
     const using = <A, E, R>(entry: Entry<V>, f: (value: V) => Effect.Effect<A, E, R>) =>
       Effect.ensuring(f(entry.begin().value), entry.done)
 
@@ -144,6 +160,7 @@ export const make = <V>(options: KeyedCacheOptions<V>): Effect.Effect<KeyedCache
     yield* Effect.forkIn(Effect.forever(Effect.zipRight(Effect.sleep(every), sweep)), scope)
 
     return {
+      touch,
       use,
       hold: (key) =>
         Effect.map(
