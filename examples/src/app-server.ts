@@ -15,7 +15,9 @@
  *
  * Settings: APP_HOST (127.0.0.1), APP_PORT (3000; 0 picks a free port), ULTRACART_APP_ORIGIN (the origin the
  * browser sees, default http://APP_HOST:PORT), ULTRACART_CONNECT_SECRET (32+ characters; a random one per run
- * when unset), ULTRACART_TOKEN_DIR (keep grants in files there instead of memory).
+ * when unset), ULTRACART_DATABASE_URL (where grants are kept: a `postgres://…` URL for PostgreSQL, else a SQLite
+ * file — by default `ultracart-oauth.db` here, or a fresh temporary one against the embedded fake, which forgets
+ * its grants when it stops).
  *
  * Run: pnpm app   (or: pnpm tsx examples/src/app-server.ts), then open the URL it prints.
  */
@@ -24,18 +26,20 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { FileTokenStore, TokenStore } from "@ultracart-oauth/adapters"
 import * as MerchantGrants from "@ultracart-oauth/adapters/MerchantGrants"
 import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
 import { OAuthClient } from "@ultracart-oauth/core"
 import { AuthorizeDecision, FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
+import * as TokenDatabase from "@ultracart-oauth/sql/TokenDatabase"
 import { ConnectRoutes } from "@ultracart-oauth/web"
 import { Config, Console, Context, Effect, Layer, Option, Redacted, Stream } from "effect"
 import { randomBytes } from "node:crypto"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Http from "node:http"
 import * as Feed from "./app-server/feed.js"
 import { layout, merchantPage, merchantsPage } from "./app-server/pages.js"
@@ -46,12 +50,14 @@ import { layout, merchantPage, merchantsPage } from "./app-server/pages.js"
  */
 export const REST_CALL = { title: "Who am I — GET /oauth/me", path: "/oauth/me" }
 
-/** Where grants are kept: files in `directory` when given, else memory. (A SQL store plugs in here.) */
-export const tokenStore = (directory: Option.Option<string>) =>
-  Option.match(directory, {
-    onNone: () => TokenStore.layerMemory,
-    onSome: (directory) => FileTokenStore.layer({ directory }).pipe(Layer.provide(NodeFileSystem.layer))
-  })
+/**
+ * Where grants are kept: the SQL store — PostgreSQL for a `postgres://…` `ULTRACART_DATABASE_URL`, else a SQLite
+ * file (`fallback` when the variable is unset). The tables are created (migrated) on start.
+ */
+export const tokenStore = (fallback: string) =>
+  TokenDatabase.layerConfig(
+    Config.map(TokenDatabase.config, (options) => ({ ...options, url: options.url ?? Redacted.make(fallback) }))
+  )
 
 const settings = Config.all({
   host: Config.withDefault(Config.nonEmptyString("APP_HOST"), "127.0.0.1"),
@@ -64,7 +70,6 @@ const settings = Config.all({
   ),
   appOrigin: Config.option(Config.nonEmptyString("ULTRACART_APP_ORIGIN")),
   secret: Config.option(Config.redacted("ULTRACART_CONNECT_SECRET")),
-  tokenDir: Config.option(Config.nonEmptyString("ULTRACART_TOKEN_DIR")),
   baseUrl: Config.option(Config.nonEmptyString("ULTRACART_BASE_URL"))
 })
 
@@ -200,7 +205,13 @@ const program = Effect.gen(function* () {
   )
   const services = yield* Layer.build(
     MerchantGrants.layer({ api: { baseUrl: apiBaseUrl } }).pipe(
-      Layer.provideMerge(tokenStore(config.tokenDir)),
+      Layer.provideMerge(
+        tokenStore(
+          Option.isSome(fake)
+            ? join(mkdtempSync(join(tmpdir(), "ultracart-app-")), "grants.db")
+            : TokenDatabase.DEFAULT_SQLITE_FILE
+        )
+      ),
       Layer.provideMerge(oauth),
       Layer.provideMerge(NodeTransport.layer())
     )

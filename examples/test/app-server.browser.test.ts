@@ -25,12 +25,12 @@ interface App {
   readonly output: () => string
 }
 
-/** Starts the app on a free port with its grants in `tokenDir`, and waits for the line with its URL. */
+/** Starts the app on a free port with its grants in a SQLite file in `tokenDir`, and waits for the line with its URL. */
 const startApp = (tokenDir: string): Promise<App> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/app-server.ts"], {
       cwd: EXAMPLES,
-      env: { ...process.env, APP_PORT: "0", ULTRACART_TOKEN_DIR: tokenDir, NO_COLOR: "1" },
+      env: { ...process.env, APP_PORT: "0", ULTRACART_DATABASE_URL: `${tokenDir}/grants.db`, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""
@@ -207,9 +207,10 @@ describe("the app server in a real browser", () => {
       const query = new URL(url).searchParams
       return [query.get("state"), query.get("code")].filter((v): v is string => v !== null)
     })
+    // The tokens still stored: read straight from the SQLite database's files (plain text, no encryption key).
     const stored = readdirSync(tokenDir)
-      .filter((file) => file.endsWith(".json"))
-      .flatMap((file) => readFileSync(join(tokenDir, file), "utf8").match(/uc_(?:at|rt)_[\w-]+/g) ?? [])
+      .filter((file) => file.startsWith("grants.db"))
+      .flatMap((file) => readFileSync(join(tokenDir, file), "latin1").match(/uc_(?:at|rt)_[\w-]+/g) ?? [])
     const cookies = (await context.cookies()).map((cookie) => cookie.value)
     const secrets = [...new Set([...params, ...stored, ...cookies])].filter((s) => s.length >= 16)
     // A state and a code per connect, tokens of the merchants still stored, and the browser's CSRF cookie.
