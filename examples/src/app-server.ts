@@ -45,10 +45,10 @@ import * as Feed from "./app-server/feed.js"
 import { layout, merchantPage, merchantsPage } from "./app-server/pages.js"
 
 /**
- * The REST call the merchant page makes as the merchant. One line to change: e.g.
- * `{ title: "Recent orders — GET /order/orders", path: "/order/orders?_limit=5" }`.
+ * The REST call the merchant page makes as the merchant (its recent orders; e.g.
+ * `{ title: "Who am I — GET /oauth/me", path: "/oauth/me" }` for the merchant's identity instead).
  */
-export const REST_CALL = { title: "Who am I — GET /oauth/me", path: "/oauth/me" }
+export const REST_CALL = { title: "Recent orders — GET /order/orders", path: "/order/orders?_limit=5" }
 
 /**
  * Where grants are kept: the SQL store — PostgreSQL for a `postgres://…` `ULTRACART_DATABASE_URL`, else a SQLite

@@ -141,7 +141,14 @@ describe("the app server in a real browser", () => {
 
     await page.click('a[href="/merchants/ACME"]')
     expect(await page.textContent("#call-status")).toBe("HTTP 200")
-    expect(JSON.parse((await page.textContent("#call-body")) ?? "{}")).toMatchObject({ merchant_id: "ACME" })
+    // The merchant's own orders, from UltraCart's REST API as that merchant.
+    const body = JSON.parse((await page.textContent("#call-body")) ?? "{}") as {
+      success?: boolean
+      orders?: ReadonlyArray<{ merchant_id?: string }>
+    }
+    expect(body.success).toBe(true)
+    expect(body.orders?.length).toBeGreaterThan(0)
+    expect(body.orders?.every((order) => order.merchant_id === "ACME")).toBe(true)
 
     await page.goto(`${app.url}/`)
     await page.click('tr[data-merchant="ACME"] button:has-text("Disconnect")')
