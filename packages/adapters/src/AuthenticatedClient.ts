@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -133,6 +134,6 @@ export const layer = (
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config<Auth.AuthOptions> = Auth.optionsConfig
+  config: Config.Config.Wrap<Auth.AuthOptions> = Auth.optionsConfig
 ): Layer.Layer<Auth.UltraCartHttpClient, ConfigError.ConfigError, HttpClient.HttpClient | TokenManager> =>
-  layerWith(config)
+  layerWith(ConfigWrap.unwrap(config))

@@ -18,6 +18,7 @@
  *
  * @since 0.1.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { PlatformError } from "@effect/platform/Error"
 import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
@@ -237,6 +238,6 @@ export const config: Config.Config<FileTokenStoreOptions> = Config.all({
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<FileTokenStoreOptions> = config
+  options: Config.Config.Wrap<FileTokenStoreOptions> = config
 ): Layer.Layer<TokenStore, OAuthError.InvalidInput | PlatformError | ConfigError.ConfigError, FileSystem.FileSystem> =>
-  Layer.effect(TokenStore, Effect.flatMap(options, make))
+  Layer.effect(TokenStore, Effect.flatMap(ConfigWrap.unwrap(options), make))

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -203,9 +204,9 @@ export const layer = (
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config<RetryPolicy.RetryPolicy> = RetryPolicy.config
+  config: Config.Config.Wrap<RetryPolicy.RetryPolicy> = RetryPolicy.config
 ): Layer.Layer<OAuthClient.OAuthClient | RetryingOAuthClient, ConfigError.ConfigError, OAuthClient.OAuthClient> =>
-  layerFromPolicy(config)
+  layerFromPolicy(ConfigWrap.unwrap(config))
 
 // -----------------------------------------------------------------------------
 // The HTTP client (the rest of the UltraCart API)
@@ -320,9 +321,11 @@ export const layerHttpClient = (
  * @category layers
  */
 export const layerHttpClientConfig = (
-  config: Config.Config<RetryPolicy.RetryPolicy> = RetryPolicy.config
+  config: Config.Config.Wrap<RetryPolicy.RetryPolicy> = RetryPolicy.config
 ): Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(
     HttpClient.HttpClient,
-    Effect.zipWith(HttpClient.HttpClient, config, (client, policy) => transformClient(policy)(client))
+    Effect.zipWith(HttpClient.HttpClient, ConfigWrap.unwrap(config), (client, policy) =>
+      transformClient(policy)(client)
+    )
   )

@@ -32,6 +32,7 @@
  *
  * @since 0.1.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
 import * as Store from "@ultracart-oauth/adapters/TokenStore"
 import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
@@ -251,6 +252,6 @@ export const config: Config.Config<RedisTokenStoreOptions> = Config.all({
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<RedisTokenStoreOptions> = config
+  options: Config.Config.Wrap<RedisTokenStoreOptions> = config
 ): Layer.Layer<Store.TokenStore, RedisError | OAuthError.InvalidInput | ConfigError.ConfigError> =>
-  Layer.scoped(Store.TokenStore, Effect.flatMap(options, make))
+  Layer.scoped(Store.TokenStore, Effect.flatMap(ConfigWrap.unwrap(options), make))

@@ -23,6 +23,7 @@
  *
  * @since 0.2.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import type * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
@@ -245,9 +246,9 @@ export const config: Config.Config<SqlTokenStoreOptions> = Config.all({
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<SqlTokenStoreOptions> = config
+  options: Config.Config.Wrap<SqlTokenStoreOptions> = config
 ): Layer.Layer<
   Store.TokenStore,
   SqlError.SqlError | Migrator.MigrationError | OAuthError.InvalidInput | ConfigError.ConfigError,
   SqlClient.SqlClient
-> => Layer.effect(Store.TokenStore, Effect.flatMap(options, make))
+> => Layer.effect(Store.TokenStore, Effect.flatMap(ConfigWrap.unwrap(options), make))

@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Migrator from "@effect/sql/Migrator"
 import * as SqlError from "@effect/sql/SqlError"
@@ -177,8 +178,8 @@ export const config: Config.Config<TokenDatabaseOptions> = Config.map(
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<TokenDatabaseOptions> = config
+  options: Config.Config.Wrap<TokenDatabaseOptions> = config
 ): Layer.Layer<
   Store.TokenStore | SqlClient.SqlClient,
   SqlError.SqlError | Migrator.MigrationError | OAuthError.InvalidInput | ConfigError.ConfigError
-> => Layer.unwrapEffect(Effect.map(options, layer))
+> => Layer.unwrapEffect(Effect.map(ConfigWrap.unwrap(options), layer))
