@@ -28,6 +28,7 @@ import {
   type Input,
   MAX_OVERWRITES,
   type ManagerError,
+  type MetricName,
   type Next,
   type Note,
   type RefreshError,
@@ -50,14 +51,7 @@ const log = <L>(
   annotations: Readonly<Record<string, unknown>> = {}
 ): Note<L> => ({ _tag: "Log", level, message, annotations })
 
-const count = <L>(
-  metric: "refreshes" | "refreshFailures" | "recoveries" | "persistFailures",
-  tag?: readonly [string, string]
-): Note<L> => ({
-  _tag: "Count",
-  metric,
-  tag
-})
+const count = <L>(metric: MetricName, tag?: readonly [string, string]): Note<L> => ({ _tag: "Count", metric, tag })
 
 const release = <L>(lease: Option.Option<L>): Array<Note<L>> =>
   Option.match(lease, { onNone: () => [], onSome: (lease) => [{ _tag: "Release", lease }] })
