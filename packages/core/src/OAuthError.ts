@@ -12,6 +12,41 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
 /**
+ * Carried by every error an OAuth call can fail with ({@link OAuthClientError}): what {@link isOAuthClientError}
+ * checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/core/OAuthError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Carried by the OAuth protocol errors ({@link OAuthProtocolError}) besides {@link TypeId}: what
+ * {@link isOAuthProtocolError} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const ProtocolErrorTypeId: unique symbol = Symbol.for("@ultracart-oauth/core/OAuthError/Protocol")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type ProtocolErrorTypeId = typeof ProtocolErrorTypeId
+
+/** Puts the type ids on an error class's prototype (where `instanceof`-free guards find them). */
+const carry = (prototype: object, ...ids: ReadonlyArray<symbol>): void => {
+  for (const id of ids) Object.defineProperty(prototype, id, { value: id })
+}
+
+/**
  * The UltraCart OAuth endpoint a call went to.
  *
  * @since 0.1.0
@@ -87,6 +122,11 @@ const protocolMessage = (e: ProtocolFields & { readonly code: string }): string 
  * @category protocol errors
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "invalid_request"
   override get message(): string {
@@ -101,6 +141,11 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * @category protocol errors
  */
 export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "invalid_client"
   override get message(): string {
@@ -116,6 +161,11 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidC
  * @category protocol errors
  */
 export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "invalid_grant"
   override get message(): string {
@@ -130,6 +180,11 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGra
  * @category protocol errors
  */
 export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()("UnauthorizedClient", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "unauthorized_client"
   override get message(): string {
@@ -147,6 +202,11 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
   "UnsupportedGrantType",
   ProtocolFields
 ) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "unsupported_grant_type"
   override get message(): string {
@@ -161,6 +221,11 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
  * @category protocol errors
  */
 export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "invalid_scope"
   override get message(): string {
@@ -178,6 +243,11 @@ export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenTyp
   "UnsupportedTokenType",
   ProtocolFields
 ) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "unsupported_token_type"
   override get message(): string {
@@ -195,6 +265,11 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
   "AuthorizationPending",
   ProtocolFields
 ) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "authorization_pending"
   override get message(): string {
@@ -209,6 +284,11 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
  * @category protocol errors
  */
 export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "slow_down"
   override get message(): string {
@@ -223,6 +303,11 @@ export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", Protoco
  * @category protocol errors
  */
 export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDenied", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "access_denied"
   override get message(): string {
@@ -237,6 +322,11 @@ export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDeni
  * @category protocol errors
  */
 export class ExpiredToken extends Schema.TaggedError<ExpiredToken>()("ExpiredToken", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /** The OAuth `error` code. */
   readonly code = "expired_token"
   override get message(): string {
@@ -254,6 +344,11 @@ export class UnknownOAuthError extends Schema.TaggedError<UnknownOAuthError>()("
   ...ProtocolFields,
   code: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   override get message(): string {
     return protocolMessage(this)
   }
@@ -333,6 +428,10 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("refused the credentials", this)
   }
@@ -349,6 +448,10 @@ export class AppDisabled extends Schema.TaggedError<AppDisabled>()("AppDisabled"
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("says the application is disabled", this)
   }
@@ -366,6 +469,10 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   retryAfterMillis: Schema.optional(Schema.NonNegative),
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("rate limited the call", this) + retryAfterText(this.retryAfterMillis)
   }
@@ -384,6 +491,10 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
   retryAfterMillis: Schema.optional(Schema.NonNegative),
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("failed with a server error", this) + retryAfterText(this.retryAfterMillis)
   }
@@ -401,24 +512,39 @@ export class UltraCartError extends Schema.TaggedError<UltraCartError>()("UltraC
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("rejected the call", this)
   }
 }
 
 /**
- * A 3xx answer (status 0 when a browser's fetch hides the redirect it was told not to follow). Redirects are
- * never followed on these calls (RFC 9700): a redirected POST could carry a code or token to another host.
+ * A 3xx answer (status 0 when a browser's fetch hides the redirect it was told not to follow) — or, with
+ * `followed: true`, an answer that came from another URL than the one requested, because something below the
+ * client followed a redirect (a dispatcher's redirect interceptor, a `fetch` told to follow); `status` is then the
+ * status of that other answer, which is refused. Redirects are never followed on these calls (RFC 9700): a
+ * redirected POST could carry a code or token to another host.
  *
  * @since 0.1.0
  * @category http errors
  */
 export class UnexpectedRedirect extends Schema.TaggedError<UnexpectedRedirect>()("UnexpectedRedirect", {
   endpoint: Endpoint,
-  status: Schema.Number
+  status: Schema.Number,
+  /** @since 0.2.0 */
+  followed: Schema.optional(Schema.Boolean)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
-    return `UltraCart ${endpointPaths[this.endpoint]} answered with a redirect (HTTP ${this.status}); redirects are not followed`
+    return this.followed === true
+      ? `UltraCart ${endpointPaths[this.endpoint]} was answered from another URL (HTTP ${this.status}): a redirect was followed below the client; the answer is refused`
+      : `UltraCart ${endpointPaths[this.endpoint]} answered with a redirect (HTTP ${this.status}); redirects are not followed`
   }
 }
 
@@ -456,18 +582,23 @@ export const RequestOutcome = Schema.Literal("NotSent", "Unknown")
 export type RequestOutcome = typeof RequestOutcome.Type
 
 /**
- * The request or its response body did not make it across: connection failures, timeouts, a body cut short.
+ * The request or its response body did not make it across: connection failures, timeouts, a body cut short, or
+ * (`BodyTooLarge`, since 0.2.0) a body longer than the client reads (`maxBodyBytes`), whose read was stopped.
  *
  * @since 0.1.0
  * @category transport errors
  */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   endpoint: Endpoint,
-  reason: Schema.Literal("Transport", "Encode", "InvalidUrl", "Timeout", "Body", "BodyTimeout"),
+  reason: Schema.Literal("Transport", "Encode", "InvalidUrl", "Timeout", "Body", "BodyTimeout", "BodyTooLarge"),
   outcome: RequestOutcome,
   code: Schema.optional(Schema.String),
   detail: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     const code = this.code === undefined ? "" : ` ${this.code}`
     return `UltraCart ${endpointPaths[this.endpoint]}: ${this.reason}${code} — ${this.detail} (request ${
@@ -492,6 +623,10 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("
   issues: Schema.Array(Schema.String),
   ucRestError: Schema.optional(Schema.String)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     const issues = this.issues.length === 0 ? "" : `: ${this.issues.join("; ")}`
     return `UltraCart ${endpointPaths[this.endpoint]} sent a response that does not decode (HTTP ${this.status}, ${this.reason})${issues}`
@@ -508,6 +643,10 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   field: Schema.String,
   reason: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return `Invalid ${this.field}: ${this.reason}`
   }
@@ -521,39 +660,51 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
  */
 export type OAuthClientError = OAuthProtocolError | HttpStatusError | TransportError | MalformedResponse | InvalidInput
 
-const protocolTags: ReadonlySet<string> = new Set([
-  ...Object.values(protocolErrorsByCode).map((c) => c._tag),
-  "UnknownOAuthError"
-])
-
-const allTags: ReadonlySet<string> = new Set([
-  ...protocolTags,
-  "Unauthorized",
-  "AppDisabled",
-  "RateLimited",
-  "ServerError",
-  "UltraCartError",
-  "UnexpectedRedirect",
-  "TransportError",
-  "MalformedResponse",
-  "InvalidInput"
-])
-
-const hasTagIn = (tags: ReadonlySet<string>, u: unknown): boolean =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
-
 /**
- * Whether a value is one of this library's errors.
+ * Whether a value is one of this library's OAuth call errors (it carries {@link TypeId}).
  *
  * @since 0.1.0
  * @category guards
  */
-export const isOAuthClientError = (u: unknown): u is OAuthClientError => hasTagIn(allTags, u)
+export const isOAuthClientError = (u: unknown): u is OAuthClientError => Predicate.hasProperty(u, TypeId)
 
 /**
- * Whether an error is an OAuth protocol error (an `error` code from the server).
+ * Whether an error is an OAuth protocol error (an `error` code from the server; it carries
+ * {@link ProtocolErrorTypeId}).
  *
  * @since 0.1.0
  * @category guards
  */
-export const isOAuthProtocolError = (u: unknown): u is OAuthProtocolError => hasTagIn(protocolTags, u)
+export const isOAuthProtocolError = (u: unknown): u is OAuthProtocolError =>
+  Predicate.hasProperty(u, ProtocolErrorTypeId)
+
+/**
+ * Whether the server answered the call with a refusal that sending the same request again will not change: an
+ * OAuth error code other than `authorization_pending` and `slow_down` (which ask for another poll), or any other
+ * 4xx answer except 408 and 429 — `Unauthorized`, `AppDisabled`, and `UltraCartError` (UltraCart's
+ * `ErrorResponse`, whose `error_code` is the HTTP status, when the body names no OAuth code). A token manager
+ * reads such an answer to a refresh as a dead grant; transport failures, 408, 429, 5xx, redirects and undecodable
+ * answers are not refusals.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isRefusal = (error: OAuthClientError): boolean => {
+  switch (error._tag) {
+    case "AuthorizationPending":
+    case "SlowDown":
+    case "RateLimited":
+    case "ServerError":
+    case "UnexpectedRedirect":
+    case "TransportError":
+    case "MalformedResponse":
+    case "InvalidInput":
+      return false
+    case "Unauthorized":
+    case "AppDisabled":
+    case "UltraCartError":
+      return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429
+    default:
+      return true
+  }
+}
