@@ -275,19 +275,33 @@ export const readBody = (
 }
 
 /**
- * Whether a response came from another URL than its request's, as far as it shows: a web `Response` underneath
- * (the platform's Fetch client keeps it as `source`) tells its final URL and whether it was redirected; undici's
- * answer (the platform's undici client) lists the URLs it was redirected from in `context.history`.
+ * Whether a response came from another URL than its request's, as far as it shows. A response may say so itself,
+ * with a boolean `redirected` (the responses of `@ultracart-oauth/adapters`' transports do). Otherwise what it
+ * wraps is asked: the platform's clients keep the runtime's own answer as `source` (behind `original` when the
+ * platform made the response interruptible) — a web `Response` tells its final URL and whether it was redirected,
+ * and undici's answer lists the URLs a redirect interceptor followed in `context.history`. (Those are
+ * `@effect/platform` 0.97's and undici 7's shapes; core's and adapters' tests pin them.)
  *
  * @since 0.2.0
  * @category reading
  */
 export const wasRedirected = (response: HttpClientResponse.HttpClientResponse): boolean => {
-  const source: unknown = Predicate.hasProperty(response, "source") ? response.source : undefined
+  if (Predicate.hasProperty(response, "redirected") && typeof response.redirected === "boolean") {
+    return response.redirected
+  }
+  let wrapper: unknown = response
+  for (let depth = 0; depth < 3 && Predicate.isObject(wrapper); depth++) {
+    if (Predicate.hasProperty(wrapper, "source")) return sourceRedirected(wrapper.source, response.request.url)
+    wrapper = Predicate.hasProperty(wrapper, "original") ? wrapper.original : undefined
+  }
+  return false
+}
+
+const sourceRedirected = (source: unknown, requested: string): boolean => {
   if (!Predicate.isObject(source)) return false
   if (Predicate.hasProperty(source, "redirected") && source.redirected === true) return true
   if (Predicate.hasProperty(source, "url") && typeof source.url === "string" && source.url !== "") {
-    return sameUrl(source.url, response.request.url) === false
+    return sameUrl(source.url, requested) === false
   }
   if (Predicate.hasProperty(source, "context") && Predicate.hasProperty(source.context, "history")) {
     const history = source.context.history

@@ -110,6 +110,58 @@ describe("errors never carry a secret, even when the server echoes them", () => 
   }
 })
 
+/** An answer that came from another URL (a redirect followed below the client), echoing the request. */
+const followedRedirect: MockHttp.Reply = (request) =>
+  Effect.sync(() => {
+    const response = new Response(JSON.stringify(tokenBody), { status: 200 })
+    Object.defineProperty(response, "url", { value: `https://elsewhere.example/?${everythingSent(request)}` })
+    return HttpClientResponse.fromWeb(request, response)
+  })
+
+/** What each kind of error an OAuth call can produce takes to appear (every one also echoes the request). */
+const everyErrorType: ReadonlyArray<readonly [string, MockHttp.Reply, Partial<OAuthClient.OAuthClientOptions>]> = [
+  ...servers.map(([name, reply]) => [name, reply, {}] as const),
+  ["a redirect (307)", MockHttp.status(307, { location: "https://elsewhere.example/" }), {}],
+  ["an answer from another URL", followedRedirect, {}],
+  ["no answer within the deadline", MockHttp.hang, { requestTimeout: 1 }],
+  ["a body that stalls past its deadline", MockHttp.stalledBody(200), { bodyTimeout: 1 }],
+  ["a body past the cap", echo(200, (echoed) => ({ access_token: echoed })), { maxBodyBytes: 16 }],
+  ["a body cut short", MockHttp.brokenBody(200), {}],
+  ["a 2xx body that does not decode", echo(200, (echoed) => [echoed]), {}],
+  ["a 2xx body that is not JSON", (request) => MockHttp.text(200, everythingSent(request))(request), {}]
+]
+
+describe("no rendering of an OAuth call's error carries a secret, a rejected promise included", () => {
+  for (const [name, reply, overrides] of everyErrorType) {
+    it.live(name, () =>
+      Effect.gen(function* () {
+        const tags = new Set<string>()
+        for (const [callName, call] of calls) {
+          const layer = clientLayer({ credentials: simpleKey, ...overrides }, reply)
+          // Outside Effect's logger: as a program that awaits `Effect.runPromise` prints what it rejects with.
+          const rejection = yield* Effect.promise(() =>
+            Effect.runPromise(call.pipe(Effect.provide(layer))).then(
+              () => undefined,
+              (reason: unknown) => reason
+            )
+          )
+          expect(rejection, callName).toBeInstanceOf(Error)
+          expectNoSecretsIn([...renderings(rejection), JSON.stringify({ rejected: rejection })])
+          const error = yield* fail(call.pipe(Effect.provide(layer)))
+          tags.add(error._tag)
+        }
+        // Each kind of answer gave errors of one kind or another, never a success.
+        expect(tags.size).toBeGreaterThan(0)
+      })
+    )
+  }
+
+  it("covers every error type an OAuth call can fail with", () => {
+    // Each tag in the union is produced above (InvalidInput by the tests of input checks, which `fail` checks too).
+    expect(everyErrorType.length).toBeGreaterThanOrEqual(17)
+  })
+})
+
 describe("traces", () => {
   const everyCall = Effect.forEach(calls, ([, call]) => Effect.either(call))
 
