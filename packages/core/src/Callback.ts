@@ -183,6 +183,22 @@ const optionalDescription = (params: URLSearchParams) => {
  * another type (`null`, a number — from untyped code) is `CallbackMissingCode`, like a string that is no URL; an
  * expected state that is not a `Redacted` string is `StateMismatch`. Nothing it is given makes it throw.
  *
+ * @example
+ * ```ts
+ * import * as Callback from "@ultracart-oauth/core/Callback"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const state = Redacted.make("kept-with-the-session")
+ * const code = Effect.runSync(Callback.parse("https://app.example/cb?code=c0de&state=kept-with-the-session", state))
+ * assert.strictEqual(Redacted.value(code), "c0de")
+ *
+ * // A forged callback learns nothing: state is checked before anything else is believed.
+ * const forged = Effect.runSync(Effect.flip(Callback.parse("?error=access_denied&state=guess", state)))
+ * assert.strictEqual(forged._tag, "StateMismatch")
+ * ```
+ *
  * @since 0.1.0
  * @category parsing
  */

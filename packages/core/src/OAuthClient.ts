@@ -82,6 +82,30 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 /**
  * The client's metrics. None carries a secret.
  *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Metric from "effect/Metric"
+ * import * as assert from "node:assert"
+ *
+ * const tokenCalls = Metric.tagged(OAuthClient.metrics.requestDuration, "endpoint", "/oauth/token")
+ *
+ * const program = Effect.gen(function* () {
+ *   const before = yield* Metric.value(tokenCalls)
+ *   const fake = yield* FakeUltraCart.FakeUltraCart
+ *   const issued = yield* fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })
+ *   yield* Effect.flatMap(OAuthClient.OAuthClient, (oauth) => oauth.refresh({ refreshToken: issued.refreshToken }))
+ *   const after = yield* Metric.value(tokenCalls)
+ *   return after.count - before.count
+ * })
+ *
+ * const TestLive = FakeUltraCart.clientLayer().pipe(Layer.provideMerge(FakeUltraCart.layer()))
+ * assert.strictEqual(await Effect.runPromise(Effect.provide(program, TestLive)), 1)
+ * ```
+ *
  * @since 0.2.0
  * @category metrics
  */
@@ -207,6 +231,32 @@ export declare namespace OAuthClient {
 
 /**
  * The UltraCart OAuth client service.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as assert from "node:assert"
+ *
+ * const REDIRECT_URI = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0]!
+ *
+ * // The browser leg against the fake UltraCart: authorize URL, consent, callback, code exchange, `/oauth/me`.
+ * const connect = Effect.gen(function* () {
+ *   const oauth = yield* OAuthClient.OAuthClient
+ *   const { state, url } = yield* oauth.authorizationUrl({ redirectUri: REDIRECT_URI })
+ *   const fake = yield* FakeUltraCart.FakeUltraCart
+ *   const callback = yield* fake.approve(url, { merchantId: "SHOP1" }) // the merchant clicks "Approve"
+ *   const code = yield* oauth.parseCallback(callback, state)
+ *   const tokens = yield* oauth.exchangeCode({ code, redirectUri: REDIRECT_URI })
+ *   return yield* oauth.me({ accessToken: tokens.accessToken })
+ * })
+ *
+ * const TestLive = FakeUltraCart.clientLayer().pipe(Layer.provideMerge(FakeUltraCart.layer()))
+ * const me = await Effect.runPromise(Effect.provide(connect, TestLive))
+ * assert.deepStrictEqual(me.merchantId._tag === "Some" && me.merchantId.value, "SHOP1")
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -358,6 +408,24 @@ const makeService = (settings: Settings, call: Call): OAuthClient.Service => {
  * Makes the client from options. Fails with `InvalidInput` for an empty client id or API version, an unacceptable
  * base URL, or a value no header can carry.
  *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Effect from "effect/Effect"
+ * import * as assert from "node:assert"
+ *
+ * const refused = await Effect.runPromise(
+ *   OAuthClient.make({ clientId: "my-app", baseUrl: "http://ultracart.example" }).pipe(
+ *     Effect.flip,
+ *     Effect.provide(FakeUltraCart.layer())
+ *   )
+ * )
+ * // Plain http is refused except on loopback (or with `allowInsecureHttp`).
+ * assert.strictEqual(refused._tag, "InvalidInput")
+ * assert.strictEqual(refused.field, "baseUrl")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -373,7 +441,39 @@ export const make = (
   )
 
 /**
- * The client as a Layer, from options.
+ * The client as a Layer, from options. It needs an `HttpClient`: `NodeTransport.layer()` or `FetchTransport.layer()`
+ * of `@ultracart-oauth/adapters` in a program, the fake UltraCart in tests.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Duration from "effect/Duration"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Option from "effect/Option"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const OAuthLive = OAuthClient.layer({
+ *   clientId: FakeUltraCart.DEFAULT_CLIENT.clientId,
+ *   baseUrl: FakeUltraCart.DEFAULT_BASE_URL,
+ *   requestTimeout: Duration.seconds(10), // the defaults are 30 s; Duration.infinity turns one off
+ *   bodyTimeout: Duration.seconds(10)
+ * })
+ *
+ * const rotated = Effect.gen(function* () {
+ *   const fake = yield* FakeUltraCart.FakeUltraCart
+ *   const issued = yield* fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })
+ *   const oauth = yield* OAuthClient.OAuthClient
+ *   const next = yield* oauth.refresh({ refreshToken: issued.refreshToken })
+ *   // RFC 6749 §6: a new refresh token replaces the old one; none means "keep the one you have".
+ *   const refreshToken = Option.getOrElse(next.refreshToken, () => issued.refreshToken)
+ *   return Redacted.value(refreshToken) !== Redacted.value(issued.refreshToken)
+ * })
+ *
+ * assert.ok(await Effect.runPromise(Effect.provide(rotated, OAuthLive.pipe(Layer.provideMerge(FakeUltraCart.layer())))))
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -413,6 +513,33 @@ export const config: Config.Config<OAuthClientOptions> = Config.all({
 
 /**
  * The client as a Layer, from configuration ({@link config} unless another is given).
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as assert from "node:assert"
+ *
+ * // What the environment would say (ULTRACART_SIMPLE_KEY is read with Config.redacted).
+ * const environment = ConfigProvider.fromMap(
+ *   new Map([
+ *     ["ULTRACART_CLIENT_ID", FakeUltraCart.DEFAULT_CLIENT.clientId],
+ *     ["ULTRACART_BASE_URL", FakeUltraCart.DEFAULT_BASE_URL]
+ *   ])
+ * )
+ * const OAuthLive = OAuthClient.layerConfig().pipe(Layer.provideMerge(FakeUltraCart.layer()))
+ *
+ * const clientId = await Effect.runPromise(
+ *   Effect.map(OAuthClient.OAuthClient, (oauth) => oauth.clientId).pipe(
+ *     Effect.provide(OAuthLive),
+ *     Effect.withConfigProvider(environment)
+ *   )
+ * )
+ * assert.strictEqual(clientId, FakeUltraCart.DEFAULT_CLIENT.clientId)
+ * ```
  *
  * @since 0.1.0
  * @category layers

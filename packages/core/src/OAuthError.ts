@@ -663,6 +663,16 @@ export type OAuthClientError = OAuthProtocolError | HttpStatusError | TransportE
 /**
  * Whether a value is one of this library's OAuth call errors (it carries {@link TypeId}).
  *
+ * @example
+ * ```ts
+ * import * as OAuthError from "@ultracart-oauth/core/OAuthError"
+ * import * as assert from "node:assert"
+ *
+ * assert.ok(OAuthError.isOAuthClientError(new OAuthError.InvalidGrant({ endpoint: "token", status: 400 })))
+ * // A look-alike is not one: the guard checks the type id, not the tag.
+ * assert.ok(!OAuthError.isOAuthClientError({ _tag: "InvalidGrant" }))
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -685,6 +695,17 @@ export const isOAuthProtocolError = (u: unknown): u is OAuthProtocolError =>
  * `ErrorResponse`, whose `error_code` is the HTTP status, when the body names no OAuth code). A token manager
  * reads such an answer to a refresh as a dead grant; transport failures, 408, 429, 5xx, redirects and undecodable
  * answers are not refusals.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthError from "@ultracart-oauth/core/OAuthError"
+ * import * as assert from "node:assert"
+ *
+ * // UltraCart's ErrorResponse naming no OAuth code: `error_code` is the HTTP status.
+ * const unnamed = new OAuthError.UltraCartError({ endpoint: "token", status: 400, errorCode: "400" })
+ * assert.strictEqual(OAuthError.isRefusal(unnamed), true) // a refresh answered so: the grant is dead
+ * assert.strictEqual(OAuthError.isRefusal(new OAuthError.RateLimited({ endpoint: "token", status: 429 })), false)
+ * ```
  *
  * @since 0.2.0
  * @category guards

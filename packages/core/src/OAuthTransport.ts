@@ -12,6 +12,39 @@
  * The marker lives on the client object: a `transformClient` of the OAuth client's options makes a new client
  * without it, so the program's own middleware is never bypassed.
  *
+ * @example
+ * ```ts
+ * import * as HttpClient from "@effect/platform/HttpClient"
+ * import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const body = JSON.stringify({ access_token: "at", token_type: "bearer" })
+ * const client = HttpClient.make((request) =>
+ *   Effect.succeed(HttpClientResponse.fromWeb(request, new Response(body, { status: 200 })))
+ * )
+ * // A transport of its own sends OAuth calls in one step; here, the generic sender over the same client.
+ * const seen: Array<OAuthTransport.Exchange> = []
+ * const sender = OAuthTransport.sendWith(client)
+ * const transport = OAuthTransport.make(client, (request, exchange) => {
+ *   seen.push(exchange)
+ *   return sender(request, exchange)
+ * })
+ *
+ * const tokens = await Effect.runPromise(
+ *   Effect.flatMap(OAuthClient.OAuthClient, (oauth) => oauth.refresh({ refreshToken: Redacted.make("rt") })).pipe(
+ *     Effect.provide(OAuthClient.layer({ clientId: "my-app" })),
+ *     Effect.provide(Layer.succeed(HttpClient.HttpClient, transport))
+ *   )
+ * )
+ * assert.strictEqual(Redacted.value(tokens.accessToken), "at")
+ * assert.strictEqual(seen[0]?.maxBodyBytes, OAuthClient.DEFAULT_MAX_BODY_BYTES)
+ * ```
+ *
  * @since 0.2.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
