@@ -28,7 +28,7 @@ import type * as Stream from "effect/Stream"
 /**
  * Requests given an abort controller by `HttpClient.withScope`: the platform's client honours it (the exchange
  * lives until the scope closes), so they go there. This is the platform's own registry, read under the name
- * `@effect/platform` 0.97 gives it in `internal/httpClient.ts`; `LeanTransport.test.ts` fails loudly when a
+ * `@effect/platform` 0.97 gives it in `internal/httpClient.ts`; `TransportSafety.test.ts` fails loudly when a
  * platform release renames or drops it.
  */
 export const scopedRequests = globalValue(
