@@ -20,6 +20,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Undici from "@effect/platform-node/Undici"
 import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
+import * as RequestOutcome from "@ultracart-oauth/core/RequestOutcome"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
@@ -164,6 +165,15 @@ const undiciRequest = (
 const requestOptionsOf = (context: Context.Context<never>): Undici.Dispatcher.RequestOptions | undefined =>
   context.unsafeMap.get(NodeHttpClient.UndiciRequestOptions.key)
 
+/**
+ * undici's refusal of a request it was given (an invalid header value, method or body: `InvalidArgumentError`,
+ * raised as the request is built) is an `Encode` error — nothing was sent; anything else is a transport failure.
+ */
+const undiciError = (request: HttpClientRequest.HttpClientRequest, cause: unknown): HttpClientError.RequestError =>
+  RequestOutcome.errorCode(cause) === "UND_ERR_INVALID_ARG"
+    ? new HttpClientError.RequestError({ request, reason: "Encode", cause })
+    : Lean.transportError(request, cause)
+
 /** The lean undici send: one `dispatcher.request`, aborted when the caller is interrupted. */
 const sendUndici =
   (dispatcher: Undici.Dispatcher): Lean.LeanSend =>
@@ -172,8 +182,6 @@ const sendUndici =
     if (body === undefined) return undefined
     const url = Lean.urlOf(request)
     if (!(url instanceof URL)) return Effect.fail(url)
-    const unsendable = Lean.unsendableHeaders(request)
-    if (unsendable !== undefined) return Effect.fail(unsendable)
     const options = requestOptionsOf(fiber.currentContext)
     return Effect.async<Lean.LeanResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new UndiciAbort()
@@ -181,7 +189,7 @@ const sendUndici =
       const sent = undiciRequest(request, url, options, controller, body)
       dispatcher.request(mode.oauth ? Object.assign(sent, noRedirect) : sent).then(
         (response) => ends.response(new UndiciResponse(request, response, controller, true)),
-        (cause) => ends.fail(Lean.transportError(request, cause))
+        (cause) => ends.fail(undiciError(request, cause))
       )
       return ends.interrupt
     })
@@ -207,7 +215,7 @@ const undiciClient = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
           const sent = undiciRequest(request, url, options, signal, payload)
           return dispatcher.request(follows ? sent : Object.assign(sent, noRedirect))
         },
-        catch: (cause) => Lean.transportError(request, cause)
+        catch: (cause) => undiciError(request, cause)
       })
     ).pipe(Effect.map((response) => new UndiciResponse(request, response, unstoppable, false)))
   })
@@ -288,7 +296,7 @@ const sendNodeHttp =
     if (body === undefined) return undefined
     const url = Lean.urlOf(request)
     if (!(url instanceof URL)) return Effect.fail(url)
-    const nodeRequest = Lean.unsendableHeaders(request) ?? nodeRequestOf(request, url, agent)
+    const nodeRequest = nodeRequestOf(request, url, agent)
     if (!(nodeRequest instanceof Http.ClientRequest)) return Effect.fail(nodeRequest)
     return Effect.async<Lean.LeanResponse, HttpClientError.HttpClientError>((resume) => {
       const ends = Lean.exchange(request, mode.whole, resume, () => {

@@ -276,13 +276,15 @@ const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = null
 )
 const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = MerchantIdentity.fromJson
 
-/** A deadline from an option: the default when absent, none when infinite. */
+/** A deadline from an option: the default when absent, none when infinite; `InvalidInput` for no duration. */
 const deadlineOf = (
+  field: "requestTimeout" | "bodyTimeout",
   input: Duration.DurationInput | undefined,
   fallback: Duration.Duration
-): Option.Option<Duration.Duration> => {
-  const deadline = input === undefined ? fallback : Duration.decode(input)
-  return Duration.isFinite(deadline) ? Option.some(deadline) : Option.none()
+): Either.Either<Option.Option<Duration.Duration>, InvalidInput> => {
+  const deadline = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
+  if (Option.isNone(deadline)) return Either.left(new InvalidInput({ field, reason: "is not a duration" }))
+  return Either.right(Duration.isFinite(deadline.value) ? deadline : Option.none())
 }
 
 /** The options, checked and with their defaults. */
@@ -312,17 +314,17 @@ const settingsOf = (options: OAuthClientOptions): Either.Either<Settings, Invali
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
     return Either.left(new InvalidInput({ field: "maxBodyBytes", reason: "is not a whole number of bytes" }))
   }
+  const requestTimeout = deadlineOf("requestTimeout", options.requestTimeout, DEFAULT_REQUEST_TIMEOUT)
+  if (Either.isLeft(requestTimeout)) return Either.left(requestTimeout.left)
+  const bodyTimeout = deadlineOf("bodyTimeout", options.bodyTimeout, DEFAULT_BODY_TIMEOUT)
+  if (Either.isLeft(bodyTimeout)) return Either.left(bodyTimeout.left)
   return Either.right({
     clientId,
     baseUrl: baseUrl.right,
     apiVersion,
     deviceGrantType: options.deviceGrantType ?? DEVICE_CODE_GRANT_TYPE,
     credentials,
-    exchange: {
-      requestTimeout: deadlineOf(options.requestTimeout, DEFAULT_REQUEST_TIMEOUT),
-      bodyTimeout: deadlineOf(options.bodyTimeout, DEFAULT_BODY_TIMEOUT),
-      maxBodyBytes
-    }
+    exchange: { requestTimeout: requestTimeout.right, bodyTimeout: bodyTimeout.right, maxBodyBytes }
   })
 }
 

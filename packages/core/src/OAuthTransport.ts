@@ -249,12 +249,19 @@ export const within = <A, E>(
     ? effect
     : Effect.timeoutFail(effect, { duration: deadline.value, onTimeout: () => new DeadlineExceeded({ phase }) })
 
-/** A declared body length, when there is one the body cannot exceed once decoded. */
-const declaredLength = (headers: Headers.Headers): number | undefined => {
-  const encoding = headers["content-encoding"]
-  if (encoding !== undefined && encoding.toLowerCase() !== "identity") return undefined
-  const length = headers["content-length"]
-  return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined
+/**
+ * The body length a response declares, when the body cannot exceed it once decoded: a `Content-Length` of digits,
+ * with no `Content-Encoding` (a decompressing transport hands over more than the compressed length says).
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const declaredLength = (
+  contentLength: string | undefined,
+  contentEncoding: string | undefined
+): number | undefined => {
+  if (contentEncoding !== undefined && contentEncoding.toLowerCase() !== "identity") return undefined
+  return contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined
 }
 
 const utf8 = new TextDecoder()
@@ -279,7 +286,9 @@ export const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   maxBodyBytes: number
 ): Effect.Effect<string, HttpClientError.ResponseError | BodyTooLarge> => {
-  const declared = declaredLength(response.headers)
+  const declared = declaredLength(response.headers["content-length"], response.headers["content-encoding"])
+  // A body of known length is read as text: through the platform's stream machinery instead, a 200-byte answer costs
+  // about 400 µs of CPU instead of under 3 µs (20,000 reads of an in-memory response, in-process).
   if (declared !== undefined && declared <= maxBodyBytes) return response.text
   if (declared !== undefined) return Effect.fail(new BodyTooLarge({ maxBodyBytes }))
   return Effect.map(

@@ -170,6 +170,13 @@ describe("bounded bodies", () => {
       expect(error).toMatchObject({ _tag: "InvalidInput", field: "maxBodyBytes" })
     }).pipe(Effect.provide(MockHttp.layer()))
   )
+
+  it.effect("a deadline that is no duration (from untyped configuration) is InvalidInput, not a defect", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(OAuthClient.make({ clientId: "app", requestTimeout: "soon" as never }))
+      expect(error).toMatchObject({ _tag: "InvalidInput", field: "requestTimeout", reason: "is not a duration" })
+    }).pipe(Effect.provide(MockHttp.layer()))
+  )
 })
 
 describe("header values", () => {

@@ -34,9 +34,10 @@ const formDifferences = /%20|[!'()~]/g
 const formForms: Record<string, string> = { "%20": "+", "!": "%21", "'": "%27", "(": "%28", ")": "%29", "~": "%7E" }
 
 /**
- * One value as `URLSearchParams` serializes it. Measured (`pnpm bench`, `ours-undici` sequential, against building
- * a `URLSearchParams` per call): see the numbers in `formOf`'s comment. A lone surrogate (which
- * `encodeURIComponent` refuses) goes through `URLSearchParams`, which writes it as U+FFFD.
+ * One value as `URLSearchParams` serializes it, without building one per value. Fast path: `pnpm bench`'s
+ * allocation column shows 1.7 KB less per call on undici (30.5 KB instead of 32.2 KB) than with a `URLSearchParams`
+ * per value; CPU differs less than the noise. A lone surrogate (which `encodeURIComponent` refuses) goes through
+ * `URLSearchParams`, which writes it as U+FFFD.
  */
 const formEncode = (text: string): string => {
   if (formPlain.test(text)) return text
@@ -91,17 +92,12 @@ export const unfitForHeader = (field: string, value: string): InvalidInput | und
     : undefined
 
 /**
- * `validateRedirectUri`, remembering the URIs already accepted: a program sends one or a few, and parsing a URL on
- * every exchange is needless work. Bounded, so that a program sending many cannot grow it without end.
+ * Why a redirect URI cannot be sent, if it cannot. (It was remembered once accepted, to skip parsing it again:
+ * `pnpm bench` shows no difference in CPU or allocation without that, so it went.)
  */
-const acceptedRedirectUris = new Set<string>()
 export const checkRedirectUri = (input: string): InvalidInput | undefined => {
-  if (acceptedRedirectUris.has(input)) return undefined
   const checked = validateRedirectUri(input)
-  if (Either.isLeft(checked)) return checked.left
-  if (acceptedRedirectUris.size >= 64) acceptedRedirectUris.clear()
-  acceptedRedirectUris.add(input)
-  return undefined
+  return Either.isLeft(checked) ? checked.left : undefined
 }
 
 /** What every request of a client shares. */

@@ -110,6 +110,9 @@ export interface Senders {
  * `transformClient` can opt back in with `HttpClient.withTracerPropagation(true)`).
  */
 export const sendersFor = (client: HttpClient.HttpClient): Senders => {
+  // Fast path, "one step through the transport": sent through `execute` and read in a second step instead, the
+  // `pnpm bench` client over NodeTransport.layer() cost 2.2× the CPU (645 instead of 295 µs a call, sequential) and
+  // over FetchTransport 1.35× — that path switched off against on, interleaved in one process, 5 rounds.
   if (OAuthTransport.isOAuthTransport(client)) {
     const send = client[OAuthTransport.TypeId]
     return {
