@@ -78,6 +78,21 @@ export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/core/OAuthTran
 export type TypeId = typeof TypeId
 
 /**
+ * Carried by the errors of a send ({@link DeadlineExceeded}, {@link BodyTooLarge}): what {@link isSendFailure}
+ * checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const SendFailureTypeId: unique symbol = Symbol.for("@ultracart-oauth/core/OAuthTransport/SendFailure")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type SendFailureTypeId = typeof SendFailureTypeId
+
+/**
  * The two deadlines of an exchange; `None` for no deadline.
  *
  * @since 0.2.0
@@ -136,9 +151,9 @@ export interface Answer {
 export class DeadlineExceeded extends Data.TaggedError("OAuthTransportDeadlineExceeded")<{
   readonly phase: Phase
 }> {
-  declare readonly [TypeId]: TypeId
+  declare readonly [SendFailureTypeId]: SendFailureTypeId
   static {
-    Object.defineProperty(this.prototype, TypeId, { value: TypeId })
+    Object.defineProperty(this.prototype, SendFailureTypeId, { value: SendFailureTypeId })
   }
 }
 
@@ -151,20 +166,21 @@ export class DeadlineExceeded extends Data.TaggedError("OAuthTransportDeadlineEx
 export class BodyTooLarge extends Data.TaggedError("OAuthTransportBodyTooLarge")<{
   readonly maxBodyBytes: number
 }> {
-  declare readonly [TypeId]: TypeId
+  declare readonly [SendFailureTypeId]: SendFailureTypeId
   static {
-    Object.defineProperty(this.prototype, TypeId, { value: TypeId })
+    Object.defineProperty(this.prototype, SendFailureTypeId, { value: SendFailureTypeId })
   }
 }
 
 /**
- * Whether a value is one of this module's errors ({@link DeadlineExceeded}, {@link BodyTooLarge}).
+ * Whether a value is one of this module's errors ({@link DeadlineExceeded}, {@link BodyTooLarge}): it carries
+ * {@link SendFailureTypeId} (also when it comes from another copy of this module).
  *
  * @since 0.2.0
  * @category guards
  */
 export const isSendFailure = (u: unknown): u is DeadlineExceeded | BodyTooLarge =>
-  Predicate.hasProperty(u, TypeId) && (u instanceof DeadlineExceeded || u instanceof BodyTooLarge)
+  Predicate.hasProperty(u, SendFailureTypeId)
 
 /**
  * Everything a send can fail with: the HTTP client's own errors (the request did not make it, or the body was cut

@@ -405,7 +405,7 @@ export const exchange = (
         },
         (cause) => {
           settle()
-          if (cause instanceof OAuthTransport.BodyTooLarge) response.stop()
+          if (OAuthTransport.isSendFailure(cause)) response.stop()
           resume(Effect.fail(response.error(cause)))
         }
       )
