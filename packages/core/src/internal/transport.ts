@@ -70,7 +70,10 @@ const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient 
 /** The phase a deadline bounds, as `TransportError` names it. */
 const timeoutReasons = { requestTimeout: "Timeout", bodyTimeout: "BodyTimeout" } as const
 
-/** A failed send as the call's `TransportError`: every way a send fails may have reached the server but two. */
+/**
+ * A failed send as the call's `TransportError`: the HTTP client's errors by what they say of the request, a
+ * deadline or the body cap as `Unknown` (the request was sent; its answer, or all of it, was not read).
+ */
 export const fromSendError = (
   endpoint: Endpoint,
   error: OAuthTransport.SendError,
