@@ -36,6 +36,22 @@ import { redactClient, redactError } from "./internal/redact.js"
 import * as Timeouts from "./Timeouts.js"
 
 /**
+ * Carried by {@link CredentialUnavailable}: what {@link isCredentialUnavailable} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const CredentialUnavailableTypeId: unique symbol = Symbol.for(
+  "@ultracart-oauth/adapters/Auth/CredentialUnavailable"
+)
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type CredentialUnavailableTypeId = typeof CredentialUnavailableTypeId
+
+/**
  * The credential effect of {@link layerBearerFrom} failed, so no request was sent. `cause` is that effect's
  * error, for the caller to inspect; the message names only its tag.
  *
@@ -45,11 +61,24 @@ import * as Timeouts from "./Timeouts.js"
 export class CredentialUnavailable extends Schema.TaggedError<CredentialUnavailable>()("CredentialUnavailable", {
   cause: Schema.Unknown
 }) {
+  declare readonly [CredentialUnavailableTypeId]: CredentialUnavailableTypeId
+  static {
+    Object.defineProperty(this.prototype, CredentialUnavailableTypeId, { value: CredentialUnavailableTypeId })
+  }
   override get message(): string {
     const tag = Predicate.hasProperty(this.cause, "_tag") ? ` (${String(this.cause._tag)})` : ""
     return `No credential for the UltraCart API: the credential effect failed${tag}; no request was sent`
   }
 }
+
+/**
+ * Whether a value is a {@link CredentialUnavailable} (it carries {@link CredentialUnavailableTypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isCredentialUnavailable = (u: unknown): u is CredentialUnavailable =>
+  Predicate.hasProperty(u, CredentialUnavailableTypeId)
 
 /**
  * A request was refused before its credential was attached, and nothing was sent: its URL is not on the base

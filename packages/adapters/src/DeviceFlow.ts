@@ -19,6 +19,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
@@ -32,6 +33,25 @@ import * as Stream from "effect/Stream"
 // -----------------------------------------------------------------------------
 
 /**
+ * Carried by the device flow's own errors ({@link DeviceAuthorizationDenied}, {@link DeviceAuthorizationExpired}):
+ * what {@link isDeviceAuthorizationError} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/DeviceFlow/DeviceAuthorizationError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+const carryTypeId = (prototype: object): void => {
+  Object.defineProperty(prototype, TypeId, { value: TypeId })
+}
+
+/**
  * The merchant declined the device authorization (`access_denied`).
  *
  * @since 0.1.0
@@ -41,6 +61,10 @@ export class DeviceAuthorizationDenied extends Schema.TaggedError<DeviceAuthoriz
   "DeviceAuthorizationDenied",
   { description: Schema.optional(Schema.String) }
 ) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     return `The merchant declined the device authorization${this.description ? `: ${this.description}` : ""}`
   }
@@ -60,11 +84,24 @@ export class DeviceAuthorizationExpired extends Schema.TaggedError<DeviceAuthori
     description: Schema.optional(Schema.String)
   }
 ) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     const why = this.reason === "ExpiredToken" ? "UltraCart reported expired_token" : "its lifetime passed"
     return `The device code expired before it was approved (${why})${this.description ? `: ${this.description}` : ""}`
   }
 }
+
+/**
+ * Whether a value is one of the device flow's own errors (it carries {@link TypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isDeviceAuthorizationError = (u: unknown): u is DeviceAuthorizationDenied | DeviceAuthorizationExpired =>
+  Predicate.hasProperty(u, TypeId)
 
 /**
  * What ends a poll loop with a failure other than denial or expiry: `invalid_grant`, `invalid_client`, an

@@ -20,8 +20,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Lean from "./internal/lean.js"
 
 /**
@@ -47,6 +51,30 @@ export interface FetchTransportOptions {
   readonly requestInit?: FetchRequestInit | undefined
 }
 
+/** Reads a web stream's bytes as UTF-8, at most `maxBodyBytes`; past them the stream is cancelled. */
+const readUpTo = async (
+  body: ReadableStream<Uint8Array> | null,
+  maxBodyBytes: number,
+  stop: () => void
+): Promise<string> => {
+  if (body === null) return ""
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    bytes += value.length
+    if (bytes > maxBodyBytes) {
+      reader.cancel().catch(() => {})
+      stop()
+      throw new OAuthTransport.BodyTooLarge({ maxBodyBytes })
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
 class FetchResponse extends Lean.LeanResponse {
   constructor(
     request: HttpClientRequest.HttpClientRequest,
@@ -57,6 +85,16 @@ class FetchResponse extends Lean.LeanResponse {
   }
   protected readHeaders() {
     return Headers.fromInput(this.source.headers)
+  }
+  protected rawHeader(name: string) {
+    return this.source.headers.get(name) ?? undefined
+  }
+  protected readTextUpTo(maxBodyBytes: number) {
+    return readUpTo(this.source.body, maxBodyBytes, () => this.stop())
+  }
+  get redirected(): boolean {
+    const { redirected, url } = this.source
+    return redirected || (url !== "" && OAuthTransport.sameUrl(url, this.request.url) === false)
   }
   protected readSetCookies() {
     return this.source.headers.getSetCookie()
@@ -78,10 +116,21 @@ class FetchResponse extends Lean.LeanResponse {
 
 const absolute = /^https?:\/\//i
 
+const manual: globalThis.RequestInit = { redirect: "manual" }
+
+/** Runs a send of the platform's Fetch client with `redirect: "manual"` over the caller's `RequestInit`. */
+const fetchNoRedirects: Lean.NoRedirects = (effect) =>
+  Effect.locallyWith(effect, FiberRef.currentContext, (context) =>
+    Context.add(context, FetchHttpClient.RequestInit, {
+      ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
+      ...manual
+    })
+  )
+
 /** The lean send: one `fetch` call, aborted when the caller is interrupted. */
 const sendWith =
   (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit): Lean.LeanSend =>
-  (request, fiber, buffered) => {
+  (request, fiber, mode) => {
     const body = request.body
     let payload: BodyInit | null = null
     switch (body._tag) {
@@ -109,25 +158,28 @@ const sendWith =
       request.headers["content-length"] === undefined
         ? request.headers
         : Headers.remove(request.headers, "content-length")
-    // A `RequestInit` in the caller's context (the OAuth client puts `redirect: "manual"` there) wins over defaults.
+    const unsendable = Lean.unsendableHeaders(request)
+    if (unsendable !== undefined) return Effect.fail(unsendable)
+    // A `RequestInit` in the caller's context wins over the defaults; an OAuth call follows no redirect whatever.
     const callerInit: globalThis.RequestInit | undefined = fiber.currentContext.unsafeMap.get(
       FetchHttpClient.RequestInit.key
     )
-    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+    return Effect.async<Lean.LeanResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new AbortController()
-      const exchange = Lean.exchange(request, buffered, resume, () => controller.abort())
+      const ends = Lean.exchange(request, mode.whole, resume, () => controller.abort())
       fetch(url, {
         ...defaults,
         ...callerInit,
+        ...(mode.oauth ? manual : undefined),
         method: request.method,
         headers,
         body: payload,
         signal: controller.signal
       }).then(
-        (response) => exchange.response(new FetchResponse(request, response, controller)),
-        (cause) => exchange.fail(Lean.transportError(request, cause))
+        (response) => ends.response(new FetchResponse(request, response, controller)),
+        (cause) => ends.fail(Lean.transportError(request, cause))
       )
-      return exchange.interrupt
+      return ends.interrupt
     })
   }
 
@@ -154,6 +206,6 @@ export const layer = (options: FetchTransportOptions = {}): Layer.Layer<HttpClie
         HttpClient.HttpClient,
         Layer.provide(FetchHttpClient.layer, Layer.succeed(FetchHttpClient.Fetch, fetch))
       )
-      return Lean.make(fallback, sendWith(base, defaults), defaults.redirect !== "follow")
+      return Lean.make(fallback, sendWith(base, defaults), fetchNoRedirects)
     })
   )

@@ -3,7 +3,22 @@
  *
  * @since 0.1.0
  */
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+
+/**
+ * Carried by {@link OutcomeUnknown}: what {@link isOutcomeUnknown} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/OutcomeUnknown")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
 
 /**
  * An authorization-code or refresh-token exchange failed in a way that leaves its outcome unknown (a timeout, a
@@ -22,6 +37,10 @@ export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("Outcom
   /** A short, secret-free description of the failure. */
   detail: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    Object.defineProperty(this.prototype, TypeId, { value: TypeId })
+  }
   override get message(): string {
     return (
       `The ${this.grantType} exchange may or may not have reached UltraCart (${this.reason}: ${this.detail}); ` +
@@ -29,3 +48,11 @@ export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("Outcom
     )
   }
 }
+
+/**
+ * Whether a value is an {@link OutcomeUnknown} (it carries {@link TypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isOutcomeUnknown = (u: unknown): u is OutcomeUnknown => Predicate.hasProperty(u, TypeId)

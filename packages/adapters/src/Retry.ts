@@ -20,10 +20,10 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as Timeouts from "./Timeouts.js"
 
 // -----------------------------------------------------------------------------
 // The OAuth client
@@ -242,7 +242,7 @@ export const httpFailure = (error: unknown, nowMillis: number): RetryPolicy.Fail
   if (error.reason === "StatusCode") {
     return RetryPolicy.statusFailure(error.response.status, error.response.headers["retry-after"], nowMillis)
   }
-  return Predicate.isTagged(error.cause, "DeadlineExceeded") ? { _tag: "Transport", outcome: "Unknown" } : permanent
+  return Timeouts.isDeadlineExceeded(error.cause) ? { _tag: "Transport", outcome: "Unknown" } : permanent
 }
 
 /** Frees the connection of a response that is about to be retried (bounded: a stalled body must not block). */

@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
 /**
@@ -130,6 +131,20 @@ export const oauthClientConfig: Config.Config<OAuthClient.OAuthClientOptions> = 
 )
 
 /**
+ * Carried by {@link DeadlineExceeded}: what {@link isDeadlineExceeded} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/Timeouts/DeadlineExceeded")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
  * The cause inside the `HttpClientError` an API call fails with when a deadline passes: `Response` for the
  * response head, `Body` for the body.
  *
@@ -140,12 +155,25 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
   phase: Schema.Literal("Response", "Body"),
   timeoutMillis: Schema.Number
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    Object.defineProperty(this.prototype, TypeId, { value: TypeId })
+  }
   override get message(): string {
     return `no ${this.phase === "Response" ? "response" : "complete body"} within ${Duration.format(
       Duration.millis(this.timeoutMillis)
     )}`
   }
 }
+
+/**
+ * Whether a value is a {@link DeadlineExceeded} (it carries {@link TypeId}): e.g. the `cause` of an API call's
+ * `HttpClientError`.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isDeadlineExceeded = (u: unknown): u is DeadlineExceeded => Predicate.hasProperty(u, TypeId)
 
 /** Statuses whose responses have no body, which `Response` refuses to be given one. */
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])

@@ -61,4 +61,30 @@ describe("DeviceFlow against the fake UltraCart", () => {
       expect(yield* tokenPollTimes).toEqual([5, 15, 25, 45])
     }).pipe(Effect.provide(fakeLayer({ deviceInterval: "5 seconds" })))
   )
+
+  it.effect(
+    "UltraCart's ErrorResponse naming the code: polling goes on through pending, and ends with the tokens",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* FakeUltraCart.FakeUltraCart
+        const flow = yield* DeviceFlow.start({ scope: "crm" })
+        const fiber = yield* Effect.fork(DeviceFlow.poll(flow))
+        yield* TestClock.adjust("12 seconds") // polls at 5 and 10 → authorization_pending, in UltraCart's shape
+        yield* fake.approveDevice(flow.userCode)
+        yield* TestClock.adjust("3 seconds") // poll at 15 → tokens
+        yield* Fiber.join(fiber)
+        expect(yield* tokenPollTimes).toEqual([5, 10, 15])
+      }).pipe(Effect.provide(fakeLayer({ deviceInterval: "5 seconds", tokenErrorFormat: "ultracart" })))
+  )
+
+  it.effect("an ErrorResponse 400 naming no code ends the poll with a typed error (no loop)", () =>
+    Effect.gen(function* () {
+      const flow = yield* DeviceFlow.start({ scope: "crm" })
+      const fiber = yield* Effect.fork(DeviceFlow.poll(flow))
+      yield* TestClock.adjust("60 seconds")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error).toMatchObject({ _tag: "UltraCartError", status: 400, errorCode: "400" })
+      expect(yield* tokenPollTimes).toEqual([5])
+    }).pipe(Effect.provide(fakeLayer({ deviceInterval: "5 seconds", tokenErrorFormat: "ultracart-unnamed" })))
+  )
 })

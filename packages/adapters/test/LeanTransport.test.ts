@@ -4,12 +4,11 @@
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { OAuthClient } from "@ultracart-oauth/core"
-import { Chunk, Deferred, Effect, Fiber, Layer, Redacted, Stream, Tracer } from "effect"
+import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
+import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, Tracer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as FetchTransport from "../src/FetchTransport.js"
@@ -237,43 +236,46 @@ describe("FetchTransport redirects", () => {
   )
 })
 
-/** The buffered `execute` a lean client offers core (see core's `internal/transport.ts`). */
-const bufferedExecute = (client: HttpClient.HttpClient, headMillis?: number, bodyMillis?: number) => {
-  const execute: unknown = Reflect.get(client, Symbol.for("@ultracart-oauth/HttpClient/LeanBuffered"))
-  if (typeof execute !== "function") throw new Error("the client has no buffered execute")
-  const buffered = execute as (
-    request: HttpClientRequest.HttpClientRequest,
-    headMillis: number | undefined,
-    bodyMillis: number | undefined
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
-  return (request: HttpClientRequest.HttpClientRequest) => buffered(request, headMillis, bodyMillis)
+/** The `OAuthTransport` sender a lean client offers core (see core's `OAuthTransport`). */
+const senderOf = (client: HttpClient.HttpClient): OAuthTransport.Sender => {
+  if (!OAuthTransport.isOAuthTransport(client)) throw new Error("the client is no OAuthTransport")
+  return client[OAuthTransport.TypeId]
 }
 
+const millis = (value: number | undefined) => Option.map(Option.fromNullable(value), Duration.millis)
+
+/** An exchange with these deadlines (milliseconds, none where `undefined`) and a 1 MiB cap. */
+const exchangeOf = (requestTimeout?: number, bodyTimeout?: number): OAuthTransport.Exchange => ({
+  requestTimeout: millis(requestTimeout),
+  bodyTimeout: millis(bodyTimeout),
+  maxBodyBytes: 1024 * 1024
+})
+
 /**
- * Deadlines kept by the transport's own timers: these run on the live clock (under a `TestClock` the OAuth client
- * keeps its deadlines with `Effect.timeout`, tested in core), so the tests give them a few milliseconds against a
- * server that never finishes: only the kind of failure is asserted, never a time.
+ * Deadlines kept by the transport's own timers: these run on the live clock (under a `TestClock` they go through
+ * `Effect.timeout`), so the tests give them a few milliseconds against a server that never finishes: only the kind
+ * of failure is asserted, never a time.
  */
 const deadlineCases = [
-  { phase: "head", path: "/hang", headMillis: 20, bodyMillis: undefined, reason: "Timeout" },
-  { phase: "body", path: "/hang-body", headMillis: undefined, bodyMillis: 20, reason: "BodyTimeout" }
+  { phase: "requestTimeout", path: "/hang", headMillis: 20, bodyMillis: undefined, reason: "Timeout" },
+  { phase: "bodyTimeout", path: "/hang-body", headMillis: undefined, bodyMillis: 20, reason: "BodyTimeout" }
 ] as const
 
 for (const [name, transport] of transports) {
-  describe(`${name}, buffered (how the OAuth client sends)`, () => {
-    it.scopedLive("answers with the body already read: reading it needs no further wait", () =>
+  describe(`${name}, as an OAuthTransport (how the OAuth client sends)`, () => {
+    it.scopedLive("answers with the body already read, in one step", () =>
       Effect.gen(function* () {
         const { url } = yield* server
-        const response = yield* bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/echo`))
-        expect(response.status).toBe(200)
-        // `runSync` throws on anything asynchronous: the text is there.
-        expect(JSON.parse(Effect.runSync(response.text))).toEqual({ method: "GET", body: "" })
-        expect(response.headers["content-type"]).toBe("application/json")
+        const answer = yield* senderOf(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/echo`), exchangeOf())
+        expect(answer.status).toBe(200)
+        expect(JSON.parse(answer.body)).toEqual({ method: "GET", body: "" })
+        expect(answer.headers["content-type"]).toBe("application/json")
+        expect(answer.redirected).toBe(false)
       }).pipe(Effect.provide(transport()))
     )
 
     it.scopedLive("an interrupted call aborts the exchange while it waits for the body", () =>
-      abortsWhenInterrupted("/hang-body", (client, request) => bufferedExecute(client)(request)).pipe(
+      abortsWhenInterrupted("/hang-body", (client, request) => senderOf(client)(request, exchangeOf())).pipe(
         Effect.provide(transport())
       )
     )
@@ -282,39 +284,41 @@ for (const [name, transport] of transports) {
       Effect.gen(function* () {
         const { url } = yield* server
         const error = yield* Effect.flip(
-          bufferedExecute(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/cut`))
+          senderOf(yield* HttpClient.HttpClient)(HttpClientRequest.get(`${url}/cut`), exchangeOf())
         )
         expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode", response: { status: 200 } })
       }).pipe(Effect.provide(transport()))
     )
 
     for (const { bodyMillis, headMillis, path, phase, reason } of deadlineCases) {
-      it.scopedLive(`a ${phase} deadline aborts the exchange and fails with the deadline as its cause`, () =>
+      it.scopedLive(`its ${phase} passing aborts the exchange and fails with DeadlineExceeded`, () =>
         Effect.gen(function* () {
           const { aborted, url } = yield* server
           const client = yield* HttpClient.HttpClient
           const error = yield* Effect.flip(
-            bufferedExecute(client, headMillis, bodyMillis)(HttpClientRequest.get(`${url}${path}`))
+            senderOf(client)(HttpClientRequest.get(`${url}${path}`), exchangeOf(headMillis, bodyMillis))
           )
-          expect(error).toMatchObject({ _tag: "RequestError", cause: { _tag: "LeanDeadlineExceeded", phase } })
+          expect(error).toBeInstanceOf(OAuthTransport.DeadlineExceeded)
+          expect(error).toMatchObject({ phase })
           yield* Deferred.await(aborted)
         }).pipe(Effect.provide(transport()))
       )
 
-      it.scopedLive(`under a tracer (through the platform's client), the ${phase} deadline still holds`, () => {
+      it.scopedLive(`under a tracer (through the platform's client), its ${phase} still holds`, () => {
         const tracer = recording()
         return Effect.gen(function* () {
           const { url } = yield* server
           const client = yield* HttpClient.HttpClient
           const error = yield* Effect.flip(
-            bufferedExecute(client, headMillis, bodyMillis)(HttpClientRequest.get(`${url}${path}`))
+            senderOf(client)(HttpClientRequest.get(`${url}${path}`), exchangeOf(headMillis, bodyMillis))
           )
-          expect(error).toMatchObject({ _tag: "RequestError", cause: { _tag: "LeanDeadlineExceeded", phase } })
+          expect(error).toBeInstanceOf(OAuthTransport.DeadlineExceeded)
+          expect(error).toMatchObject({ phase })
           expect(tracer.names.length).toBeGreaterThan(0)
         }).pipe(Effect.provide(Layer.merge(transport(), tracer.layer)))
       })
 
-      it.scopedLive(`the OAuth client's ${phase} deadline, kept by the transport, is TransportError ${reason}`, () =>
+      it.scopedLive(`the OAuth client's ${phase}, kept by the transport, is TransportError ${reason}`, () =>
         Effect.gen(function* () {
           const { aborted, url } = yield* server
           const client = yield* OAuthClient.make({
@@ -333,7 +337,7 @@ for (const [name, transport] of transports) {
     }
 
     for (const timeouts of [{}, { requestTimeout: "5 seconds", bodyTimeout: "5 seconds" }] as const) {
-      const deadlines = Object.keys(timeouts).length === 0 ? "no deadlines" : "with deadlines"
+      const deadlines = Object.keys(timeouts).length === 0 ? "default deadlines" : "deadlines of its own"
       it.scopedLive(`the OAuth client (${deadlines}) reports a body cut short as TransportError Body`, () =>
         Effect.gen(function* () {
           const { url } = yield* server

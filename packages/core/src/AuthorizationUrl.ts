@@ -52,6 +52,26 @@ export interface AuthorizationUrl {
  * Builds `<baseUrl>/oauth/authorize?response_type=code&client_id=…&redirect_uri=…&state=…`.
  * UltraCart takes no `scope` here: permissions are set on the registered app.
  *
+ * @example
+ * ```ts
+ * import * as AuthorizationUrl from "@ultracart-oauth/core/AuthorizationUrl"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const { state, url } = Effect.runSync(
+ *   AuthorizationUrl.make({
+ *     baseUrl: "https://secure.ultracart.com/rest/v2",
+ *     clientId: "my-app",
+ *     redirectUri: "https://app.example/oauth/callback"
+ *   })
+ * )
+ * // Keep `state` with the user agent; send the browser to `url` (which carries it: do not log it).
+ * const query = new URL(url).searchParams
+ * assert.strictEqual(query.get("response_type"), "code")
+ * assert.strictEqual(query.get("state"), Redacted.value(state))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

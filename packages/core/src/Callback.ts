@@ -5,8 +5,27 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+
+/**
+ * Carried by every callback error ({@link CallbackError}): what {@link isCallbackError} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/core/Callback/CallbackError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+const carryTypeId = (prototype: object): void => {
+  Object.defineProperty(prototype, TypeId, { value: TypeId })
+}
 
 /**
  * The merchant declined (`error=access_denied`).
@@ -17,6 +36,10 @@ import * as Schema from "effect/Schema"
 export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>()("AuthorizationDenied", {
   description: Schema.optional(Schema.String)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     return `The merchant declined the authorization${this.description ? `: ${this.description}` : ""}`
   }
@@ -31,6 +54,10 @@ export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>
 export class AuthorizationExpired extends Schema.TaggedError<AuthorizationExpired>()("AuthorizationExpired", {
   description: Schema.optional(Schema.String)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     return `The authorization request expired or was invalid${this.description ? `: ${this.description}` : ""}`
   }
@@ -46,6 +73,10 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
   code: Schema.String,
   description: Schema.optional(Schema.String)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     return `The authorization failed with ${this.code}${this.description ? `: ${this.description}` : ""}`
   }
@@ -60,6 +91,10 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
 export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>()("CallbackMissingCode", {
   reason: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     return `The authorization callback is unusable: ${this.reason}`
   }
@@ -75,6 +110,10 @@ export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>
 export class StateMismatch extends Schema.TaggedError<StateMismatch>()("StateMismatch", {
   reason: Schema.Literal("Missing", "Different")
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carryTypeId(this.prototype)
+  }
   override get message(): string {
     return this.reason === "Missing"
       ? "The authorization callback carries no state"
@@ -96,6 +135,14 @@ export type CallbackError =
   | StateMismatch
 
 /**
+ * Whether a value is one of the callback errors (it carries {@link TypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isCallbackError = (u: unknown): u is CallbackError => Predicate.hasProperty(u, TypeId)
+
+/**
  * Compares two secrets in time that depends only on their lengths. It compares UTF-16 code units, not UTF-8 bytes:
  * an encoder turns every lone surrogate into the same U+FFFD, which would make different strings equal.
  *
@@ -112,9 +159,11 @@ export const constantTimeEquals = (a: Redacted.Redacted<string>, b: Redacted.Red
   return diff === 0
 }
 
-const searchParamsOf = (callback: string | URL | URLSearchParams): URLSearchParams | undefined => {
+/** The callback's parameters; `undefined` for what is no URL or query string (also what a type does not allow). */
+const searchParamsOf = (callback: unknown): URLSearchParams | undefined => {
   if (callback instanceof URLSearchParams) return callback
   if (callback instanceof URL) return callback.searchParams
+  if (typeof callback !== "string") return undefined
   try {
     return new URL(callback).searchParams
   } catch {
@@ -130,7 +179,25 @@ const optionalDescription = (params: URLSearchParams) => {
 
 /**
  * Reads the redirect (a full URL, a query string, or its parameters): checks `state` first (a forged redirect
- * learns nothing, not even whether it carried an error), then returns the authorization code as a secret.
+ * learns nothing, not even whether it carried an error), then returns the authorization code as a secret. Input of
+ * another type (`null`, a number — from untyped code) is `CallbackMissingCode`, like a string that is no URL; an
+ * expected state that is not a `Redacted` string is `StateMismatch`. Nothing it is given makes it throw.
+ *
+ * @example
+ * ```ts
+ * import * as Callback from "@ultracart-oauth/core/Callback"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const state = Redacted.make("kept-with-the-session")
+ * const code = Effect.runSync(Callback.parse("https://app.example/cb?code=c0de&state=kept-with-the-session", state))
+ * assert.strictEqual(Redacted.value(code), "c0de")
+ *
+ * // A forged callback learns nothing: state is checked before anything else is believed.
+ * const forged = Effect.runSync(Effect.flip(Callback.parse("?error=access_denied&state=guess", state)))
+ * assert.strictEqual(forged._tag, "StateMismatch")
+ * ```
  *
  * @since 0.1.0
  * @category parsing
@@ -142,6 +209,9 @@ export const parse = (
   Effect.suspend((): Effect.Effect<Redacted.Redacted<string>, CallbackError> => {
     const params = searchParamsOf(callback)
     if (params === undefined) return Effect.fail(new CallbackMissingCode({ reason: "not a URL or query string" }))
+    if (!Redacted.isRedacted(expectedState) || typeof Redacted.value(expectedState) !== "string") {
+      return Effect.fail(new StateMismatch({ reason: "Different" }))
+    }
     const states = params.getAll("state")
     const [state] = states
     if (state === undefined || state === "") return Effect.fail(new StateMismatch({ reason: "Missing" }))

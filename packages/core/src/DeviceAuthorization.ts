@@ -6,6 +6,7 @@
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import { isLoopback } from "./internal/url.js"
 import type { OauthDeviceAuthorizationResponse } from "./Models.js"
 
 /**
@@ -34,7 +35,25 @@ export interface DeviceAuthorization {
 }
 
 /**
- * Checks a decoded device authorization body for the members a device flow cannot do without.
+ * Whether a verification URI may be shown to the merchant (and opened for them): an absolute `https` URL, or `http`
+ * on loopback (a local fake); a `javascript:`, `file:` or plain-http address from a server is not.
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const isSafeVerificationUri = (uri: string): boolean => {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    return false
+  }
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url))
+}
+
+/**
+ * Checks a decoded device authorization body for the members a device flow cannot do without, and that its
+ * verification URIs are safe to show ({@link isSafeVerificationUri}); the problems by member name otherwise.
  *
  * @since 0.1.0
  * @category decoding
@@ -50,6 +69,11 @@ export const fromWire = (
         .map((k) => `${k}: is missing`)
     )
   }
+  const unsafe = (["verification_uri", "verification_uri_complete"] as const).filter((k) => {
+    const uri = wire[k]
+    return uri !== undefined && !isSafeVerificationUri(uri)
+  })
+  if (unsafe.length > 0) return Either.left(unsafe.map((k) => `${k}: is not an https URL (or http on loopback)`))
   return Either.right({
     deviceCode: device_code,
     userCode: user_code,

@@ -5,8 +5,6 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -14,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import type * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AuthorizationUrl from "./AuthorizationUrl.js"
@@ -21,20 +20,14 @@ import * as Callback from "./Callback.js"
 import * as ConfigWrap from "./ConfigWrap.js"
 import * as Credentials from "./Credentials.js"
 import * as DeviceAuthorization from "./DeviceAuthorization.js"
-import { withRedactedHeaderNames } from "./internal/redact.js"
-import { type BodyDecoder, nullableStructDecoder, read } from "./internal/response.js"
-import { isTracing } from "./internal/tracing.js"
-import {
-  type BufferedExecute,
-  deadlinePhase,
-  type Execute,
-  forUltraCart,
-  fromHttpClientError
-} from "./internal/transport.js"
-import { validateBaseUrl, validateRedirectUri } from "./internal/url.js"
+import { type Call, makeCall, requestDuration } from "./internal/call.js"
+import { checkRedirectUri, makeBuilder, missing, unfitForHeader } from "./internal/request.js"
+import { type BodyDecoder, nullableStructDecoder } from "./internal/response.js"
+import { validateBaseUrl } from "./internal/url.js"
 import * as MerchantIdentity from "./MerchantIdentity.js"
 import { OauthDeviceAuthorizationResponse, OauthRevokeSuccessResponse, OauthTokenResponse } from "./Models.js"
-import { type Endpoint, InvalidInput, type OAuthClientError, TransportError } from "./OAuthError.js"
+import { InvalidInput, type OAuthClientError } from "./OAuthError.js"
+import type * as OAuthTransport from "./OAuthTransport.js"
 import * as Revocation from "./Revocation.js"
 import * as TokenResponse from "./TokenResponse.js"
 
@@ -63,6 +56,69 @@ export const DEFAULT_API_VERSION = "2017-03-01"
 export const DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 
 /**
+ * How long a call waits for the response head unless `requestTimeout` says otherwise: 30 seconds.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_REQUEST_TIMEOUT: Duration.Duration = Duration.seconds(30)
+
+/**
+ * How long a call waits for the rest of the body unless `bodyTimeout` says otherwise: 30 seconds.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_BODY_TIMEOUT: Duration.Duration = Duration.seconds(30)
+
+/**
+ * The longest answer body a call reads unless `maxBodyBytes` says otherwise: 1 MiB (UltraCart's OAuth answers are
+ * a few hundred bytes).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * The client's metrics. None carries a secret.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Metric from "effect/Metric"
+ * import * as assert from "node:assert"
+ *
+ * const tokenCalls = Metric.tagged(OAuthClient.metrics.requestDuration, "endpoint", "/oauth/token")
+ *
+ * const program = Effect.gen(function* () {
+ *   const before = yield* Metric.value(tokenCalls)
+ *   const fake = yield* FakeUltraCart.FakeUltraCart
+ *   const issued = yield* fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })
+ *   yield* Effect.flatMap(OAuthClient.OAuthClient, (oauth) => oauth.refresh({ refreshToken: issued.refreshToken }))
+ *   const after = yield* Metric.value(tokenCalls)
+ *   return after.count - before.count
+ * })
+ *
+ * const TestLive = FakeUltraCart.clientLayer().pipe(Layer.provideMerge(FakeUltraCart.layer()))
+ * assert.strictEqual(await Effect.runPromise(Effect.provide(program, TestLive)), 1)
+ * ```
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const metrics: {
+  /**
+   * How long calls take, from sending the request to the answer read whole (or the send failing), in seconds:
+   * `ultracart_oauth_request_duration_seconds`, tagged `endpoint` with the endpoint's path (`/oauth/token`…).
+   */
+  readonly requestDuration: Metric.Metric.Histogram<number>
+} = { requestDuration }
+
+/**
  * How to reach UltraCart and who is calling.
  *
  * @since 0.1.0
@@ -79,10 +135,21 @@ export interface OAuthClientOptions {
   readonly deviceGrantType?: string | undefined
   /** A simple or browser key sent to the token, revoke and device endpoints (optional there). */
   readonly credentials?: Credentials.ApiKey | undefined
-  /** A deadline for the server's response head; a `TransportError` with reason `Timeout` after it. */
+  /**
+   * The deadline for the server's response head: a `TransportError` with reason `Timeout` after it. Defaults to
+   * {@link DEFAULT_REQUEST_TIMEOUT} (30 s); `Duration.infinity` turns it off.
+   */
   readonly requestTimeout?: Duration.DurationInput | undefined
-  /** A separate deadline for reading the body; a `TransportError` with reason `BodyTimeout` after it. */
+  /**
+   * A separate deadline for reading the body: a `TransportError` with reason `BodyTimeout` after it. Defaults to
+   * {@link DEFAULT_BODY_TIMEOUT} (30 s); `Duration.infinity` turns it off.
+   */
   readonly bodyTimeout?: Duration.DurationInput | undefined
+  /**
+   * The longest answer body read, in bytes: past it the read stops, the connection is dropped, and the call fails
+   * with a `TransportError` of reason `BodyTooLarge`. Defaults to {@link DEFAULT_MAX_BODY_BYTES} (1 MiB).
+   */
+  readonly maxBodyBytes?: number | undefined
   /** Allow plain http to a non-loopback host. Off by default (RFC 6819 §5.1.1). */
   readonly allowInsecureHttp?: boolean | undefined
   /**
@@ -166,6 +233,32 @@ export declare namespace OAuthClient {
 /**
  * The UltraCart OAuth client service.
  *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as assert from "node:assert"
+ *
+ * const REDIRECT_URI = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0]!
+ *
+ * // The browser leg against the fake UltraCart: authorize URL, consent, callback, code exchange, `/oauth/me`.
+ * const connect = Effect.gen(function* () {
+ *   const oauth = yield* OAuthClient.OAuthClient
+ *   const { state, url } = yield* oauth.authorizationUrl({ redirectUri: REDIRECT_URI })
+ *   const fake = yield* FakeUltraCart.FakeUltraCart
+ *   const callback = yield* fake.approve(url, { merchantId: "SHOP1" }) // the merchant clicks "Approve"
+ *   const code = yield* oauth.parseCallback(callback, state)
+ *   const tokens = yield* oauth.exchangeCode({ code, redirectUri: REDIRECT_URI })
+ *   return yield* oauth.me({ accessToken: tokens.accessToken })
+ * })
+ *
+ * const TestLive = FakeUltraCart.clientLayer().pipe(Layer.provideMerge(FakeUltraCart.layer()))
+ * const me = await Effect.runPromise(Effect.provide(connect, TestLive))
+ * assert.deepStrictEqual(me.merchantId._tag === "Some" && me.merchantId.value, "SHOP1")
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -184,119 +277,157 @@ const deviceDecoder: BodyDecoder<DeviceAuthorization.DeviceAuthorization> = null
 )
 const meDecoder: BodyDecoder<MerchantIdentity.MerchantIdentity> = MerchantIdentity.fromJson
 
-/**
- * Header values kept out of the HTTP client's spans: the secret headers, and `UC-REST-ERROR`, UltraCart's error
- * text, which may echo a secret (the error carries a scrubbed copy).
- */
-const withRedactedHeaders = withRedactedHeaderNames([...Credentials.SECRET_HEADERS, "uc-rest-error"])
-
-/** Sends the request of one call and reads its answer into the call's result or error. */
-type Send = <A>(
-  endpoint: Endpoint,
-  request: HttpClientRequest.HttpClientRequest,
-  decoder: BodyDecoder<A>,
-  secrets: ReadonlyArray<Redacted.Redacted<string>>
-) => Effect.Effect<A, OAuthClientError>
-
-/** The clock a program has until it provides another (a `TestClock`, say): it sleeps with real timers. */
-const liveClock = Effect.runSync(Effect.clock)
-
-/** The longest a timer can wait (setTimeout's limit). */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1
-
-/** A deadline as a timer's milliseconds: `undefined` for none, `null` for one no timer can keep. */
-const timerMillis = (deadline: Option.Option<Duration.Duration>): number | undefined | null => {
-  if (deadline._tag === "None") return undefined
-  const millis = Duration.toMillis(deadline.value)
-  return Number.isFinite(millis) && millis <= MAX_TIMER_MILLIS ? Math.max(0, Math.ceil(millis)) : null
+/** A deadline from an option: the default when absent, none when infinite; `InvalidInput` for no duration. */
+const deadlineOf = (
+  field: "requestTimeout" | "bodyTimeout",
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration
+): Either.Either<Option.Option<Duration.Duration>, InvalidInput> => {
+  const deadline = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
+  if (Option.isNone(deadline)) return Either.left(new InvalidInput({ field, reason: "is not a duration" }))
+  return Either.right(Duration.isFinite(deadline.value) ? deadline : Option.none())
 }
 
-const paths: Record<Endpoint, string> = {
-  token: "/oauth/token",
-  revoke: "/oauth/revoke",
-  device_authorize: "/oauth/device/authorize",
-  me: "/oauth/me"
+/** The options, checked and with their defaults. */
+interface Settings {
+  readonly clientId: string
+  readonly baseUrl: string
+  readonly apiVersion: string
+  readonly deviceGrantType: string
+  readonly credentials: Credentials.ApiKey | undefined
+  readonly exchange: OAuthTransport.Exchange
 }
 
-type FormValue = string | Redacted.Redacted<string> | undefined
-
-/** A form body, and the secrets it carries (to scrub from whatever the server says back). */
-interface Form {
-  readonly body: string
-  readonly secrets: Array<Redacted.Redacted<string>>
-}
-
-/** Text the form serializer (WHATWG URL §5.2) leaves as it is. */
-const formPlain = /^[\w*.-]*$/
-/** What `encodeURIComponent` writes differently from the form serializer. */
-const formDifferences = /%20|[!'()~]/g
-const formForms: Record<string, string> = { "%20": "+", "!": "%21", "'": "%27", "(": "%28", ")": "%29", "~": "%7E" }
-
-/**
- * One value as `URLSearchParams` serializes it, without building one per call: `encodeURIComponent`, then the
- * characters the form serializer treats otherwise. A lone surrogate (which `encodeURIComponent` refuses) goes
- * through `URLSearchParams`, which writes it as U+FFFD.
- */
-const formEncode = (text: string): string => {
-  if (formPlain.test(text)) return text
-  let encoded: string
-  try {
-    encoded = encodeURIComponent(text)
-  } catch {
-    return new URLSearchParams([["", text]]).toString().slice(1)
+/** Checks the options and fills in their defaults. */
+const settingsOf = (options: OAuthClientOptions): Either.Either<Settings, InvalidInput> => {
+  const clientId = options.clientId.trim()
+  if (clientId === "") return Either.left(new InvalidInput({ field: "clientId", reason: "is empty" }))
+  const baseUrl = validateBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, options.allowInsecureHttp === true)
+  if (Either.isLeft(baseUrl)) return Either.left(baseUrl.left)
+  const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION
+  if (apiVersion.trim() === "") return Either.left(new InvalidInput({ field: "apiVersion", reason: "is empty" }))
+  const credentials = options.credentials
+  const unfit =
+    unfitForHeader("apiVersion", apiVersion) ??
+    (credentials === undefined ? undefined : unfitForHeader("credentials", Redacted.value(credentials.key)))
+  if (unfit !== undefined) return Either.left(unfit)
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
+    return Either.left(new InvalidInput({ field: "maxBodyBytes", reason: "is not a whole number of bytes" }))
   }
-  formDifferences.lastIndex = 0
-  return formDifferences.test(encoded) ? encoded.replace(formDifferences, (match) => formForms[match]!) : encoded
+  const requestTimeout = deadlineOf("requestTimeout", options.requestTimeout, DEFAULT_REQUEST_TIMEOUT)
+  if (Either.isLeft(requestTimeout)) return Either.left(requestTimeout.left)
+  const bodyTimeout = deadlineOf("bodyTimeout", options.bodyTimeout, DEFAULT_BODY_TIMEOUT)
+  if (Either.isLeft(bodyTimeout)) return Either.left(bodyTimeout.left)
+  return Either.right({
+    clientId,
+    baseUrl: baseUrl.right,
+    apiVersion,
+    deviceGrantType: options.deviceGrantType ?? DEVICE_CODE_GRANT_TYPE,
+    credentials,
+    exchange: { requestTimeout: requestTimeout.right, bodyTimeout: bodyTimeout.right, maxBodyBytes }
+  })
 }
 
-/** A form body: absent and empty values are omitted (RFC 6749 App. B); secrets are unwrapped only here. */
-const formOf = (
-  fields: Record<string, FormValue>,
-  credentialSecrets: ReadonlyArray<Redacted.Redacted<string>>
-): Form => {
-  let body = ""
-  const secrets = credentialSecrets.slice()
-  for (const key in fields) {
-    const value = fields[key]
-    let text: string | undefined
-    if (Redacted.isRedacted(value)) {
-      secrets.push(value)
-      text = Redacted.value(value)
-    } else {
-      text = value
-    }
-    if (text !== undefined && text !== "") body += `${body === "" ? "" : "&"}${key}=${formEncode(text)}`
+/** Checks inputs when the effect runs (not when it is built), like every other step of a call. */
+const checked = <A>(
+  invalid: () => InvalidInput | undefined,
+  call: () => Effect.Effect<A, OAuthClientError>
+): Effect.Effect<A, OAuthClientError> =>
+  Effect.suspend(() => {
+    const error = invalid()
+    return error === undefined ? call() : Effect.fail(error)
+  })
+
+/** The service over checked settings and the calls of one client. */
+const makeService = (settings: Settings, call: Call): OAuthClient.Service => {
+  const { baseUrl, clientId } = settings
+  const build = makeBuilder(settings)
+  const token = (request: TokenRequest): Effect.Effect<TokenResponse.TokenResponse, OAuthClientError> => {
+    const clientIdField = request.clientId ?? clientId
+    const invalid = missing("grantType", request.grantType) ?? missing("clientId", clientIdField)
+    if (invalid !== undefined) return Effect.fail(invalid)
+    const built = build.post("token", {
+      client_id: clientIdField,
+      grant_type: request.grantType,
+      code: request.code,
+      redirect_uri: request.redirectUri,
+      refresh_token: request.refreshToken,
+      device_code: request.deviceCode,
+      code_verifier: request.codeVerifier
+    })
+    return call(built, tokenDecoder, { "oauth.grant_type": request.grantType })
   }
-  return { body, secrets }
+  return {
+    clientId,
+    baseUrl,
+    authorizationUrl: (input) => AuthorizationUrl.make({ ...input, baseUrl, clientId }),
+    parseCallback: Callback.parse,
+    exchangeCode: (input) =>
+      checked(
+        () => missing("code", input.code) ?? checkRedirectUri(input.redirectUri),
+        () =>
+          token({
+            grantType: "authorization_code",
+            code: input.code,
+            redirectUri: input.redirectUri,
+            codeVerifier: input.codeVerifier
+          })
+      ),
+    refresh: (input) =>
+      checked(
+        () => missing("refreshToken", input.refreshToken),
+        () => token({ grantType: "refresh_token", refreshToken: input.refreshToken })
+      ),
+    exchangeDeviceCode: (input) =>
+      checked(
+        () => missing("deviceCode", input.deviceCode),
+        () => token({ grantType: settings.deviceGrantType, deviceCode: input.deviceCode })
+      ),
+    token: (request) => Effect.suspend(() => token(request)),
+    revoke: (input) =>
+      checked(
+        () => missing("token", input.token),
+        () => call(build.post("revoke", { client_id: clientId, token: input.token }), revokeDecoder)
+      ),
+    authorizeDevice: (input) =>
+      checked(
+        () => missing("scope", input.scope),
+        () =>
+          call(build.post("device_authorize", { client_id: clientId, scope: input.scope }), deviceDecoder, {
+            "oauth.scope": input.scope
+          })
+      ),
+    me: (input) =>
+      checked(
+        () =>
+          missing("accessToken", input.accessToken) ?? unfitForHeader("accessToken", Redacted.value(input.accessToken)),
+        () => call(build.me(input.accessToken), meDecoder)
+      )
+  }
 }
-
-/** Why a required value cannot be sent, if it cannot. */
-const missing = (field: string, value: FormValue): InvalidInput | undefined => {
-  const text = Redacted.isRedacted(value) ? Redacted.value(value) : value
-  return text === undefined || text.trim() === ""
-    ? new InvalidInput({ field, reason: text === undefined ? "is missing" : "is empty" })
-    : undefined
-}
-
-const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
-  Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 
 /**
- * `validateRedirectUri` with a memory of the URIs already accepted: a program sends one or a few, and parsing a
- * URL on every exchange is needless work. Bounded, so that a program sending many cannot grow it without end.
- */
-const acceptedRedirectUris = new Set<string>()
-const checkRedirectUri = (input: string): InvalidInput | undefined => {
-  if (acceptedRedirectUris.has(input)) return undefined
-  const checked = validateRedirectUri(input)
-  if (checked._tag === "Left") return checked.left
-  if (acceptedRedirectUris.size >= 64) acceptedRedirectUris.clear()
-  acceptedRedirectUris.add(input)
-  return undefined
-}
-
-/**
- * Makes the client from options. Fails with `InvalidInput` for an empty client id or an unacceptable base URL.
+ * Makes the client from options. Fails with `InvalidInput` for an empty client id or API version, an unacceptable
+ * base URL, or a value no header can carry.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Effect from "effect/Effect"
+ * import * as assert from "node:assert"
+ *
+ * const refused = await Effect.runPromise(
+ *   OAuthClient.make({ clientId: "my-app", baseUrl: "http://ultracart.example" }).pipe(
+ *     Effect.flip,
+ *     Effect.provide(FakeUltraCart.layer())
+ *   )
+ * )
+ * // Plain http is refused except on loopback (or with `allowInsecureHttp`).
+ * assert.strictEqual(refused._tag, "InvalidInput")
+ * assert.strictEqual(refused.field, "baseUrl")
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -304,238 +435,48 @@ const checkRedirectUri = (input: string): InvalidInput | undefined => {
 export const make = (
   options: OAuthClientOptions
 ): Effect.Effect<OAuthClient.Service, InvalidInput, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    const clientId = options.clientId.trim()
-    if (clientId === "") return yield* new InvalidInput({ field: "clientId", reason: "is empty" })
-    const baseUrl = yield* fromEither(
-      validateBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, options.allowInsecureHttp === true)
-    )
-    const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION
-    if (apiVersion.trim() === "") return yield* new InvalidInput({ field: "apiVersion", reason: "is empty" })
-    const deviceGrantType = options.deviceGrantType ?? DEVICE_CODE_GRANT_TYPE
-    const credentials = options.credentials
-    // Scrubbed from server texts along with each call's own secrets: a server may echo the key it was sent.
-    const credentialSecrets = credentials === undefined ? [] : [credentials.key]
-    const requestTimeout = Option.map(Option.fromNullable(options.requestTimeout), Duration.decode)
-    const bodyTimeout = Option.map(Option.fromNullable(options.bodyTimeout), Duration.decode)
-    const base = yield* HttpClient.HttpClient
-    const clients = forUltraCart(options.transformClient ? options.transformClient(base) : base)
-    // Every call reads its body whole: a lean transport can read head and body in one step and keep both deadlines
-    // with timers, where a timer can wait that long.
-    const headMillis = timerMillis(requestTimeout)
-    const bodyMillis = timerMillis(bodyTimeout)
-    const timed = headMillis !== undefined || bodyMillis !== undefined
-
-    // Each endpoint's request without its body, built once (requests are immutable values).
-    const headers = { accept: "application/json", "x-ultracart-api-version": apiVersion }
-    const postTo = (endpoint: Endpoint) => HttpClientRequest.post(baseUrl + paths[endpoint], { headers })
-    const requests: Record<Endpoint, HttpClientRequest.HttpClientRequest> = {
-      token: postTo("token"),
-      revoke: postTo("revoke"),
-      device_authorize: postTo("device_authorize"),
-      me: HttpClientRequest.get(baseUrl + paths.me, { headers })
-    }
-
-    const timeoutError = (endpoint: Endpoint, reason: "Timeout" | "BodyTimeout", after: Duration.Duration) =>
-      new TransportError({
-        endpoint,
-        reason,
-        outcome: "Unknown",
-        detail: `no ${reason === "Timeout" ? "response" : "complete body"} within ${Duration.format(after)}`
-      })
-
-    const withDeadline = <A, E>(
-      effect: Effect.Effect<A, E>,
-      endpoint: Endpoint,
-      reason: "Timeout" | "BodyTimeout",
-      deadline: Option.Option<Duration.Duration>
-    ): Effect.Effect<A, E | TransportError> =>
-      deadline._tag === "None"
-        ? effect
-        : Effect.timeoutFail(effect, {
-            duration: deadline.value,
-            onTimeout: () => timeoutError(endpoint, reason, deadline.value)
-          })
-
-    /** Sends one request with `sendRequest` and reads its answer (redirects are never followed). */
-    const send =
-      (sendRequest: Execute): Send =>
-      (endpoint, request, decoder, secrets) =>
-        // One `matchEffect` rather than `mapError` + `flatMap`: fewer steps on every call.
-        Effect.matchEffect(withDeadline(sendRequest(request), endpoint, "Timeout", requestTimeout), {
-          onFailure: (error) =>
-            Effect.fail(error._tag === "TransportError" ? error : fromHttpClientError(endpoint, error, secrets)),
-          onSuccess: (response: HttpClientResponse.HttpClientResponse) =>
-            withDeadline(read(endpoint, response, decoder, secrets), endpoint, "BodyTimeout", bodyTimeout)
-        })
-
-    /**
-     * Sends one request through the transport's buffered `execute` (head and body in one step, deadlines kept by
-     * the transport) and reads its answer.
-     */
-    const sendBuffered =
-      (execute: BufferedExecute, head: number | undefined, body: number | undefined): Send =>
-      (endpoint, request, decoder, secrets) =>
-        Effect.matchEffect(execute(request, head, body), {
-          onFailure: (error) => {
-            const phase = deadlinePhase(error)
-            if (phase === undefined) return Effect.fail(fromHttpClientError(endpoint, error, secrets))
-            const [reason, after] =
-              phase === "head" ? (["Timeout", requestTimeout] as const) : (["BodyTimeout", bodyTimeout] as const)
-            return Effect.fail(
-              timeoutError(
-                endpoint,
-                reason,
-                Option.getOrElse(after, () => Duration.zero)
-              )
-            )
-          },
-          onSuccess: (response: HttpClientResponse.HttpClientResponse) => read(endpoint, response, decoder, secrets)
-        })
-
-    const sendTraced = send(clients.traced.execute)
-    const sendTwoSteps = send(clients.untraced.execute)
-    const sendOneStep =
-      clients.buffered === undefined || headMillis === null || bodyMillis === null
-        ? undefined
-        : sendBuffered(clients.buffered, headMillis, bodyMillis)
-    /**
-     * A call without a tracer: through the transport's buffered `execute` where it has one, and, with deadlines,
-     * where they are kept by the live clock (timers wait in real time; under a `TestClock` they go through
-     * `Effect.timeout` like any other client's).
-     */
-    const sendUntraced: Send =
-      sendOneStep === undefined
-        ? sendTwoSteps
-        : !timed
-          ? sendOneStep
-          : (endpoint, request, decoder, secrets) =>
-              Effect.clockWith((clock) =>
-                (clock === liveClock ? sendOneStep : sendTwoSteps)(endpoint, request, decoder, secrets)
-              )
-
-    /**
-     * One call. Under an installed tracer it has its span, and the secret headers are redacted in the HTTP span;
-     * without one, neither (no span is made that could show a header).
-     */
-    const execute = <A>(
-      endpoint: Endpoint,
-      request: HttpClientRequest.HttpClientRequest,
-      decoder: BodyDecoder<A>,
-      secrets: ReadonlyArray<Redacted.Redacted<string>>,
-      attributes?: Record<string, string>
-    ): Effect.Effect<A, OAuthClientError> =>
-      Effect.withFiberRuntime((fiber) =>
-        isTracing(fiber)
-          ? sendTraced(endpoint, request, decoder, secrets).pipe(
-              withRedactedHeaders,
-              Effect.withSpan(`UltraCartOAuth ${paths[endpoint]}`, {
-                kind: "client",
-                attributes: { "ultracart.client_id": clientId, "ultracart.endpoint": paths[endpoint], ...attributes }
-              })
-            )
-          : sendUntraced(endpoint, request, decoder, secrets)
-      )
-
-    const post = <A>(
-      endpoint: Endpoint,
-      fields: Record<string, FormValue>,
-      decoder: BodyDecoder<A>,
-      attributes?: Record<string, string>
-    ): Effect.Effect<A, OAuthClientError> => {
-      const form = formOf(fields, credentialSecrets)
-      let request = HttpClientRequest.bodyText(requests[endpoint], form.body, "application/x-www-form-urlencoded")
-      if (credentials !== undefined) request = Credentials.apply(request, credentials)
-      return execute(endpoint, request, decoder, form.secrets, attributes)
-    }
-
-    const token = (request: TokenRequest): Effect.Effect<TokenResponse.TokenResponse, OAuthClientError> => {
-      const clientIdField = request.clientId ?? clientId
-      const invalid = missing("grantType", request.grantType) ?? missing("clientId", clientIdField)
-      if (invalid !== undefined) return Effect.fail(invalid)
-      return post(
-        "token",
-        {
-          client_id: clientIdField,
-          grant_type: request.grantType,
-          code: request.code,
-          redirect_uri: request.redirectUri,
-          refresh_token: request.refreshToken,
-          device_code: request.deviceCode,
-          code_verifier: request.codeVerifier
-        },
-        tokenDecoder,
-        { "oauth.grant_type": request.grantType }
-      )
-    }
-
-    /** Checks inputs when the effect runs (not when it is built), like every other step of a call. */
-    const checked = <A>(
-      invalid: () => InvalidInput | undefined,
-      call: () => Effect.Effect<A, OAuthClientError>
-    ): Effect.Effect<A, OAuthClientError> =>
-      Effect.suspend(() => {
-        const error = invalid()
-        return error === undefined ? call() : Effect.fail(error)
-      })
-
-    const service: OAuthClient.Service = {
-      clientId,
-      baseUrl,
-      authorizationUrl: (input) => AuthorizationUrl.make({ ...input, baseUrl, clientId }),
-      parseCallback: Callback.parse,
-      exchangeCode: (input) =>
-        checked(
-          () => missing("code", input.code) ?? checkRedirectUri(input.redirectUri),
-          () =>
-            token({
-              grantType: "authorization_code",
-              code: input.code,
-              redirectUri: input.redirectUri,
-              codeVerifier: input.codeVerifier
-            })
-        ),
-      refresh: (input) =>
-        checked(
-          () => missing("refreshToken", input.refreshToken),
-          () => token({ grantType: "refresh_token", refreshToken: input.refreshToken })
-        ),
-      exchangeDeviceCode: (input) =>
-        checked(
-          () => missing("deviceCode", input.deviceCode),
-          () => token({ grantType: deviceGrantType, deviceCode: input.deviceCode })
-        ),
-      token: (request) => Effect.suspend(() => token(request)),
-      revoke: (input) =>
-        checked(
-          () => missing("token", input.token),
-          () => post("revoke", { client_id: clientId, token: input.token }, revokeDecoder)
-        ),
-      authorizeDevice: (input) =>
-        checked(
-          () => missing("scope", input.scope),
-          () =>
-            post("device_authorize", { client_id: clientId, scope: input.scope }, deviceDecoder, {
-              "oauth.scope": input.scope
-            })
-        ),
-      me: (input) =>
-        checked(
-          () =>
-            Redacted.value(input.accessToken).trim() === ""
-              ? new InvalidInput({ field: "accessToken", reason: "is empty" })
-              : undefined,
-          () =>
-            execute("me", Credentials.apply(requests.me, Credentials.bearer(input.accessToken)), meDecoder, [
-              input.accessToken
-            ])
-        )
-    }
-    return service
-  })
+  Effect.flatMap(settingsOf(options), (settings) =>
+    Effect.map(HttpClient.HttpClient, (base) => {
+      const client = options.transformClient ? options.transformClient(base) : base
+      const call = makeCall(client, settings.exchange, { "ultracart.client_id": settings.clientId })
+      return makeService(settings, call)
+    })
+  )
 
 /**
- * The client as a Layer, from options.
+ * The client as a Layer, from options. It needs an `HttpClient`: `NodeTransport.layer()` or `FetchTransport.layer()`
+ * of `@ultracart-oauth/adapters` in a program, the fake UltraCart in tests.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as Duration from "effect/Duration"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Option from "effect/Option"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const OAuthLive = OAuthClient.layer({
+ *   clientId: FakeUltraCart.DEFAULT_CLIENT.clientId,
+ *   baseUrl: FakeUltraCart.DEFAULT_BASE_URL,
+ *   requestTimeout: Duration.seconds(10), // the defaults are 30 s; Duration.infinity turns one off
+ *   bodyTimeout: Duration.seconds(10)
+ * })
+ *
+ * const rotated = Effect.gen(function* () {
+ *   const fake = yield* FakeUltraCart.FakeUltraCart
+ *   const issued = yield* fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })
+ *   const oauth = yield* OAuthClient.OAuthClient
+ *   const next = yield* oauth.refresh({ refreshToken: issued.refreshToken })
+ *   // RFC 6749 §6: a new refresh token replaces the old one; none means "keep the one you have".
+ *   const refreshToken = Option.getOrElse(next.refreshToken, () => issued.refreshToken)
+ *   return Redacted.value(refreshToken) !== Redacted.value(issued.refreshToken)
+ * })
+ *
+ * assert.ok(await Effect.runPromise(Effect.provide(rotated, OAuthLive.pipe(Layer.provideMerge(FakeUltraCart.layer())))))
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -577,6 +518,33 @@ export const config: Config.Config<OAuthClientOptions> = Config.all({
  * The client as a Layer, from configuration: {@link config} (`ULTRACART_*`) unless another is given — one
  * `Config` per option (`layerConfig({ clientId: Config.string("MY_CLIENT_ID") })`, a `Config.Wrap` as in
  * first-party Effect packages) or one `Config` of the whole options.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+ * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as assert from "node:assert"
+ *
+ * // What the environment would say (ULTRACART_SIMPLE_KEY is read with Config.redacted).
+ * const environment = ConfigProvider.fromMap(
+ *   new Map([
+ *     ["ULTRACART_CLIENT_ID", FakeUltraCart.DEFAULT_CLIENT.clientId],
+ *     ["ULTRACART_BASE_URL", FakeUltraCart.DEFAULT_BASE_URL]
+ *   ])
+ * )
+ * const OAuthLive = OAuthClient.layerConfig().pipe(Layer.provideMerge(FakeUltraCart.layer()))
+ *
+ * const clientId = await Effect.runPromise(
+ *   Effect.map(OAuthClient.OAuthClient, (oauth) => oauth.clientId).pipe(
+ *     Effect.provide(OAuthLive),
+ *     Effect.withConfigProvider(environment)
+ *   )
+ * )
+ * assert.strictEqual(clientId, FakeUltraCart.DEFAULT_CLIENT.clientId)
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -12,6 +12,41 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
 /**
+ * Carried by every error an OAuth call can fail with ({@link OAuthClientError}): what {@link isOAuthClientError}
+ * checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/core/OAuthError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Carried by the OAuth protocol errors ({@link OAuthProtocolError}) besides {@link TypeId}: what
+ * {@link isOAuthProtocolError} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const ProtocolErrorTypeId: unique symbol = Symbol.for("@ultracart-oauth/core/OAuthError/Protocol")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type ProtocolErrorTypeId = typeof ProtocolErrorTypeId
+
+/** Puts the type ids on an error class's prototype (where `instanceof`-free guards find them). */
+const carry = (prototype: object, ...ids: ReadonlyArray<symbol>): void => {
+  for (const id of ids) Object.defineProperty(prototype, id, { value: id })
+}
+
+/**
  * The UltraCart OAuth endpoint a call went to.
  *
  * @since 0.1.0
@@ -87,6 +122,11 @@ const protocolMessage = (e: ProtocolFields & { readonly code: string }): string 
  * @category protocol errors
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -105,6 +145,11 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * @category protocol errors
  */
 export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -124,6 +169,11 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidC
  * @category protocol errors
  */
 export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -142,6 +192,11 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGra
  * @category protocol errors
  */
 export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()("UnauthorizedClient", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -163,6 +218,11 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
   "UnsupportedGrantType",
   ProtocolFields
 ) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -181,6 +241,11 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
  * @category protocol errors
  */
 export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -202,6 +267,11 @@ export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenTyp
   "UnsupportedTokenType",
   ProtocolFields
 ) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -223,6 +293,11 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
   "AuthorizationPending",
   ProtocolFields
 ) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -241,6 +316,11 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
  * @category protocol errors
  */
 export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -259,6 +339,11 @@ export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", Protoco
  * @category protocol errors
  */
 export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDenied", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -277,6 +362,11 @@ export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDeni
  * @category protocol errors
  */
 export class ExpiredToken extends Schema.TaggedError<ExpiredToken>()("ExpiredToken", ProtocolFields) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   /**
    * The OAuth `error` code.
    *
@@ -298,6 +388,11 @@ export class UnknownOAuthError extends Schema.TaggedError<UnknownOAuthError>()("
   ...ProtocolFields,
   code: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
+  static {
+    carry(this.prototype, TypeId, ProtocolErrorTypeId)
+  }
   override get message(): string {
     return protocolMessage(this)
   }
@@ -377,6 +472,10 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("refused the credentials", this)
   }
@@ -393,6 +492,10 @@ export class AppDisabled extends Schema.TaggedError<AppDisabled>()("AppDisabled"
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("says the application is disabled", this)
   }
@@ -410,6 +513,10 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   retryAfterMillis: Schema.optional(Schema.NonNegative),
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("rate limited the call", this) + retryAfterText(this.retryAfterMillis)
   }
@@ -428,6 +535,10 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
   retryAfterMillis: Schema.optional(Schema.NonNegative),
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("failed with a server error", this) + retryAfterText(this.retryAfterMillis)
   }
@@ -445,24 +556,39 @@ export class UltraCartError extends Schema.TaggedError<UltraCartError>()("UltraC
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return statusMessage("rejected the call", this)
   }
 }
 
 /**
- * A 3xx answer (status 0 when a browser's fetch hides the redirect it was told not to follow). Redirects are
- * never followed on these calls (RFC 9700): a redirected POST could carry a code or token to another host.
+ * A 3xx answer (status 0 when a browser's fetch hides the redirect it was told not to follow) — or, with
+ * `followed: true`, an answer that came from another URL than the one requested, because something below the
+ * client followed a redirect (a dispatcher's redirect interceptor, a `fetch` told to follow); `status` is then the
+ * status of that other answer, which is refused. Redirects are never followed on these calls (RFC 9700): a
+ * redirected POST could carry a code or token to another host.
  *
  * @since 0.1.0
  * @category http errors
  */
 export class UnexpectedRedirect extends Schema.TaggedError<UnexpectedRedirect>()("UnexpectedRedirect", {
   endpoint: Endpoint,
-  status: Schema.Number
+  status: Schema.Number,
+  /** @since 0.2.0 */
+  followed: Schema.optional(Schema.Boolean)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
-    return `UltraCart ${endpointPaths[this.endpoint]} answered with a redirect (HTTP ${this.status}); redirects are not followed`
+    return this.followed === true
+      ? `UltraCart ${endpointPaths[this.endpoint]} was answered from another URL (HTTP ${this.status}): a redirect was followed below the client; the answer is refused`
+      : `UltraCart ${endpointPaths[this.endpoint]} answered with a redirect (HTTP ${this.status}); redirects are not followed`
   }
 }
 
@@ -500,18 +626,23 @@ export const RequestOutcome = Schema.Literal("NotSent", "Unknown")
 export type RequestOutcome = typeof RequestOutcome.Type
 
 /**
- * The request or its response body did not make it across: connection failures, timeouts, a body cut short.
+ * The request or its response body did not make it across: connection failures, timeouts, a body cut short, or
+ * (`BodyTooLarge`, since 0.2.0) a body longer than the client reads (`maxBodyBytes`), whose read was stopped.
  *
  * @since 0.1.0
  * @category transport errors
  */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   endpoint: Endpoint,
-  reason: Schema.Literal("Transport", "Encode", "InvalidUrl", "Timeout", "Body", "BodyTimeout"),
+  reason: Schema.Literal("Transport", "Encode", "InvalidUrl", "Timeout", "Body", "BodyTimeout", "BodyTooLarge"),
   outcome: RequestOutcome,
   code: Schema.optional(Schema.String),
   detail: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     const code = this.code === undefined ? "" : ` ${this.code}`
     return `UltraCart ${endpointPaths[this.endpoint]}: ${this.reason}${code} — ${this.detail} (request ${
@@ -536,6 +667,10 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("
   issues: Schema.Array(Schema.String),
   ucRestError: Schema.optional(Schema.String)
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     const issues = this.issues.length === 0 ? "" : `: ${this.issues.join("; ")}`
     return `UltraCart ${endpointPaths[this.endpoint]} sent a response that does not decode (HTTP ${this.status}, ${this.reason})${issues}`
@@ -552,6 +687,10 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   field: Schema.String,
   reason: Schema.String
 }) {
+  declare readonly [TypeId]: TypeId
+  static {
+    carry(this.prototype, TypeId)
+  }
   override get message(): string {
     return `Invalid ${this.field}: ${this.reason}`
   }
@@ -565,39 +704,72 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
  */
 export type OAuthClientError = OAuthProtocolError | HttpStatusError | TransportError | MalformedResponse | InvalidInput
 
-const protocolTags: ReadonlySet<string> = new Set([
-  ...Object.values(protocolErrorsByCode).map((c) => c._tag),
-  "UnknownOAuthError"
-])
-
-const allTags: ReadonlySet<string> = new Set([
-  ...protocolTags,
-  "Unauthorized",
-  "AppDisabled",
-  "RateLimited",
-  "ServerError",
-  "UltraCartError",
-  "UnexpectedRedirect",
-  "TransportError",
-  "MalformedResponse",
-  "InvalidInput"
-])
-
-const hasTagIn = (tags: ReadonlySet<string>, u: unknown): boolean =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
-
 /**
- * Whether a value is one of this library's errors.
+ * Whether a value is one of this library's OAuth call errors (it carries {@link TypeId}).
+ *
+ * @example
+ * ```ts
+ * import * as OAuthError from "@ultracart-oauth/core/OAuthError"
+ * import * as assert from "node:assert"
+ *
+ * assert.ok(OAuthError.isOAuthClientError(new OAuthError.InvalidGrant({ endpoint: "token", status: 400 })))
+ * // A look-alike is not one: the guard checks the type id, not the tag.
+ * assert.ok(!OAuthError.isOAuthClientError({ _tag: "InvalidGrant" }))
+ * ```
  *
  * @since 0.1.0
  * @category guards
  */
-export const isOAuthClientError = (u: unknown): u is OAuthClientError => hasTagIn(allTags, u)
+export const isOAuthClientError = (u: unknown): u is OAuthClientError => Predicate.hasProperty(u, TypeId)
 
 /**
- * Whether an error is an OAuth protocol error (an `error` code from the server).
+ * Whether an error is an OAuth protocol error (an `error` code from the server; it carries
+ * {@link ProtocolErrorTypeId}).
  *
  * @since 0.1.0
  * @category guards
  */
-export const isOAuthProtocolError = (u: unknown): u is OAuthProtocolError => hasTagIn(protocolTags, u)
+export const isOAuthProtocolError = (u: unknown): u is OAuthProtocolError =>
+  Predicate.hasProperty(u, ProtocolErrorTypeId)
+
+/**
+ * Whether the server answered the call with a refusal that sending the same request again will not change: an
+ * OAuth error code other than `authorization_pending` and `slow_down` (which ask for another poll), or any other
+ * 4xx answer except 408 and 429 — `Unauthorized`, `AppDisabled`, and `UltraCartError` (UltraCart's
+ * `ErrorResponse`, whose `error_code` is the HTTP status, when the body names no OAuth code). A token manager
+ * reads such an answer to a refresh as a dead grant; transport failures, 408, 429, 5xx, redirects and undecodable
+ * answers are not refusals.
+ *
+ * @example
+ * ```ts
+ * import * as OAuthError from "@ultracart-oauth/core/OAuthError"
+ * import * as assert from "node:assert"
+ *
+ * // UltraCart's ErrorResponse naming no OAuth code: `error_code` is the HTTP status.
+ * const unnamed = new OAuthError.UltraCartError({ endpoint: "token", status: 400, errorCode: "400" })
+ * assert.strictEqual(OAuthError.isRefusal(unnamed), true) // a refresh answered so: the grant is dead
+ * assert.strictEqual(OAuthError.isRefusal(new OAuthError.RateLimited({ endpoint: "token", status: 429 })), false)
+ * ```
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isRefusal = (error: OAuthClientError): boolean => {
+  switch (error._tag) {
+    case "AuthorizationPending":
+    case "SlowDown":
+    case "RateLimited":
+    case "ServerError":
+    case "UnexpectedRedirect":
+    case "TransportError":
+    case "MalformedResponse":
+    case "InvalidInput":
+      return false
+    case "Unauthorized":
+    case "AppDisabled":
+    case "UltraCartError":
+      return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429
+    default:
+      return true
+  }
+}

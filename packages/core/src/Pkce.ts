@@ -33,6 +33,20 @@ export const challengeOf = (verifier: Redacted.Redacted<string>): Effect.Effect<
 /**
  * A fresh verifier of 32 CSPRNG bytes (43 characters) and its challenge. There is no `plain` method.
  *
+ * @example
+ * ```ts
+ * import * as Pkce from "@ultracart-oauth/core/Pkce"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ * import * as assert from "node:assert"
+ *
+ * const pkce = await Effect.runPromise(Pkce.make)
+ * // The challenge goes on the authorize URL; the verifier, a secret, with the code exchange.
+ * assert.strictEqual(pkce.method, "S256")
+ * assert.strictEqual(await Effect.runPromise(Pkce.challengeOf(pkce.verifier)), pkce.challenge)
+ * assert.strictEqual(Redacted.value(pkce.verifier).length, 43)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -28,6 +28,19 @@ const parseHttpDate = (value: string): number => {
  * Parses a `Retry-After` value against the current time (epoch milliseconds). A date in the past gives zero;
  * anything unparseable gives `None`. Never throws.
  *
+ * @example
+ * ```ts
+ * import * as RetryAfter from "@ultracart-oauth/core/RetryAfter"
+ * import * as Duration from "effect/Duration"
+ * import * as Option from "effect/Option"
+ * import * as assert from "node:assert"
+ *
+ * const now = Date.parse("Sun, 06 Nov 1994 08:49:00 GMT")
+ * assert.deepStrictEqual(RetryAfter.parse("120", now), Option.some(Duration.seconds(120)))
+ * assert.deepStrictEqual(RetryAfter.parse("Sun, 06 Nov 1994 08:49:37 GMT", now), Option.some(Duration.seconds(37)))
+ * assert.deepStrictEqual(RetryAfter.parse("soon", now), Option.none())
+ * ```
+ *
  * @since 0.1.0
  * @category parsing
  */

@@ -3,7 +3,7 @@
  */
 import { HttpClientError, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect, Fiber, Option, TestClock } from "effect"
 import { type OAuthClient, OAuthError } from "../src/index.js"
 import { assertTag, client, clientLayer, fail, REDIRECT_URI, secrets, secretValues } from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
@@ -394,13 +394,15 @@ describe("timeouts (TestClock)", () => {
     )
   )
 
-  it.effect("without deadlines, a slow server is waited for", () =>
+  it.effect("with the deadlines turned off (Duration.infinity), a slow server is waited for", () =>
     Effect.gen(function* () {
       const fiber = yield* Effect.fork(refresh)
       yield* TestClock.adjust("1 hour")
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
       yield* Fiber.interrupt(fiber)
-    }).pipe(Effect.provide(clientLayer({}, MockHttp.hang)))
+    }).pipe(
+      Effect.provide(clientLayer({ requestTimeout: Duration.infinity, bodyTimeout: Duration.infinity }, MockHttp.hang))
+    )
   )
 })
 

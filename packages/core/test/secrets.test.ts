@@ -5,7 +5,7 @@
 import { HttpClientError, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { OAuthClient, type OAuthError } from "../src/index.js"
+import { OAuthClient, OAuthError } from "../src/index.js"
 import {
   browserKey,
   client,
@@ -15,6 +15,7 @@ import {
   REDIRECT_URI,
   renderings,
   secrets,
+  secretValues,
   simpleKey,
   tokenBody
 } from "./utils/fixtures.js"
@@ -108,6 +109,97 @@ describe("errors never carry a secret, even when the server echoes them", () => 
       }).pipe(Effect.provide(clientLayer({ credentials: simpleKey }, reply)))
     )
   }
+})
+
+/** An answer that came from another URL (a redirect followed below the client), echoing the request. */
+const followedRedirect: MockHttp.Reply = (request) =>
+  Effect.sync(() => {
+    const response = new Response(JSON.stringify(tokenBody), { status: 200 })
+    Object.defineProperty(response, "url", { value: `https://elsewhere.example/?${everythingSent(request)}` })
+    return HttpClientResponse.fromWeb(request, response)
+  })
+
+/** What each kind of error an OAuth call can produce takes to appear (every one also echoes the request). */
+const everyErrorType: ReadonlyArray<readonly [string, MockHttp.Reply, Partial<OAuthClient.OAuthClientOptions>]> = [
+  ...servers.map(([name, reply]) => [name, reply, {}] as const),
+  ...OAuthError.knownOAuthCodes.map(
+    (code) =>
+      [
+        `the OAuth code ${code}, in UltraCart's ErrorResponse`,
+        echo(400, (echoed) => ({ error: { error_code: "400", developer_message: `${code}: ${echoed}` } })),
+        {}
+      ] as const
+  ),
+  ["a redirect (307)", MockHttp.status(307, { location: "https://elsewhere.example/" }), {}],
+  ["an answer from another URL", followedRedirect, {}],
+  ["no answer within the deadline", MockHttp.hang, { requestTimeout: 1 }],
+  ["a body that stalls past its deadline", MockHttp.stalledBody(200), { bodyTimeout: 1 }],
+  ["a body past the cap", echo(200, (echoed) => ({ access_token: echoed })), { maxBodyBytes: 16 }],
+  ["a body cut short", MockHttp.brokenBody(200), {}],
+  ["a 2xx body that does not decode", echo(200, (echoed) => [echoed]), {}],
+  ["a 2xx body that is not JSON", (request) => MockHttp.text(200, everythingSent(request))(request), {}]
+]
+
+/** Every tag an OAuth call's error can have. */
+const everyTag = [
+  ...OAuthError.knownOAuthCodes.map((code) => OAuthError.fromOAuthCode(code, { endpoint: "token", status: 400 })._tag),
+  "UnknownOAuthError",
+  "Unauthorized",
+  "AppDisabled",
+  "RateLimited",
+  "ServerError",
+  "UltraCartError",
+  "UnexpectedRedirect",
+  "TransportError",
+  "MalformedResponse",
+  "InvalidInput"
+]
+
+/** Rendered a rejected `Effect.runPromise` of `call` as a program outside Effect's logger would, and checked it. */
+const rejectionRenderings = (call: Effect.Effect<unknown, unknown>) =>
+  Effect.promise(() =>
+    Effect.runPromise(call).then(
+      () => undefined,
+      (reason: unknown) => reason
+    )
+  ).pipe(
+    Effect.tap((rejection) => {
+      expect(rejection).toBeInstanceOf(Error)
+      expectNoSecretsIn([...renderings(rejection), JSON.stringify({ rejected: rejection })])
+    })
+  )
+
+describe("no rendering of an OAuth call's error carries a secret, a rejected promise included", () => {
+  const tags = new Set<string>()
+  for (const [name, reply, overrides] of everyErrorType) {
+    it.live(name, () =>
+      Effect.gen(function* () {
+        for (const [callName, call] of calls) {
+          const layer = clientLayer({ credentials: simpleKey, ...overrides }, reply)
+          // Outside Effect's logger: as a program that awaits `Effect.runPromise` prints what it rejects with.
+          yield* rejectionRenderings(call.pipe(Effect.provide(layer)))
+          const error = yield* fail(call.pipe(Effect.provide(layer)))
+          expect(callName.length).toBeGreaterThan(0)
+          tags.add(error._tag)
+        }
+      })
+    )
+  }
+
+  it.live("input refused before sending", () =>
+    Effect.gen(function* () {
+      const call = Effect.flatMap(client, (o) =>
+        o.exchangeCode({ code: secrets.code, redirectUri: `${secretValues.code} not a URL` })
+      )
+      const layer = clientLayer({ credentials: simpleKey })
+      yield* rejectionRenderings(call.pipe(Effect.provide(layer)))
+      tags.add((yield* fail(call.pipe(Effect.provide(layer))))._tag)
+    })
+  )
+
+  it("covers every error type an OAuth call can fail with", () => {
+    expect([...tags].sort()).toEqual([...new Set(everyTag)].sort())
+  })
 })
 
 describe("traces", () => {

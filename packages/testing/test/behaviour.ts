@@ -633,6 +633,31 @@ export const behaviourSuite = (name: string, fakeEnv: FakeEnv): void => {
         { tokenErrorFormat: "error-response" }
       )
     )
+
+    for (const [format, named] of [
+      ["ultracart", true],
+      ["ultracart-unnamed", false]
+    ] as const) {
+      it.effect(`token errors as UltraCart documents them (${format}): error_code is the status`, () =>
+        run(
+          Effect.gen(function* () {
+            const answer = yield* raw("POST", "/oauth/token", {
+              headers: versionHeader,
+              form: `client_id=${CLIENT_ID}&grant_type=refresh_token&refresh_token=nope`
+            })
+            expect(answer.status).toBe(400)
+            const body = JSON.parse(answer.text)
+            expect(body).toMatchObject({ success: false, error: { error_code: "400" } })
+            expect(String(body.error.developer_message).includes("invalid_grant")).toBe(named)
+            // The client reads either: the code where it is named, a refusal where it is not.
+            const failure = yield* Effect.flip((yield* oauth).refresh({ refreshToken: Redacted.make("nope") }))
+            expect(failure._tag).toBe(named ? "InvalidGrant" : "UltraCartError")
+            expect(failure).toMatchObject({ status: 400 })
+          }),
+          { tokenErrorFormat: format }
+        )
+      )
+    }
   })
 
   describe(`${name}: faults`, () => {

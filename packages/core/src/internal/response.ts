@@ -1,4 +1,3 @@
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -12,43 +11,26 @@ import {
   AppDisabled,
   type Endpoint,
   fromOAuthCode,
-  knownOAuthCodes,
   type HttpStatusError,
   MalformedResponse,
   type OAuthProtocolError,
   RateLimited,
   ServerError,
-  type TransportError,
   Unauthorized,
   type UltraCartDetails,
   UltraCartError,
   UnexpectedRedirect
 } from "../OAuthError.js"
+import type * as OAuthTransport from "../OAuthTransport.js"
 import * as RetryAfter from "../RetryAfter.js"
+import { isErrorResponse, type OAuthErrorBody, oauthErrorOf } from "./errorShape.js"
 import { scrub, scrubOptional } from "./scrub.js"
-import { fromHttpClientError } from "./transport.js"
 
 /** Turns a JSON body into the endpoint's result, or the list of problems found (paths and kinds, never values). */
 export type BodyDecoder<A> = (json: unknown) => Either.Either<A, ReadonlyArray<string>>
 
-/** Everything reading a response can fail with. */
-export type ResponseFailure = OAuthProtocolError | HttpStatusError | TransportError | MalformedResponse
-
-/**
- * A decoder from a wire schema plus an optional check of the decoded value. Schema issues are reduced to path
- * and kind: ParseResult's own messages quote the offending value, which may be a token.
- */
-export const schemaDecoder = <W, I, A>(
-  schema: Schema.Schema<W, I>,
-  build: (wire: W, json: unknown) => Either.Either<A, ReadonlyArray<string>>
-): BodyDecoder<A> => {
-  const decode = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "ignore" })
-  return (json) =>
-    Either.match(decode(json), {
-      onLeft: (error) => Either.left(describeIssues(error)),
-      onRight: (wire) => build(wire, json)
-    })
-}
+/** Everything reading an answer can fail with. */
+export type ResponseFailure = OAuthProtocolError | HttpStatusError | MalformedResponse
 
 /** The members of a struct whose members are all `optional` (absent, or `null` read as absent). */
 type NullableMembers = Record<string, Schema.optionalWith<Schema.Schema.AnyNoContext, { nullable: true }>>
@@ -70,9 +52,13 @@ const withoutNulls = (json: unknown): unknown => {
 }
 
 /**
- * `schemaDecoder` for a struct of nullable optional members, with the same results at a fraction of the cost:
- * `null` members are removed first, and the rest is decoded with plain optional members. (Effect decodes a nullable
+ * A decoder from a wire schema (a struct of nullable optional members) plus a check of the decoded value, with the
+ * results of decoding with the schema itself at a fraction of the cost: `null` members are removed first, and the
+ * rest is decoded with plain optional members. Schema issues are reduced to path and kind: ParseResult's own
+ * messages quote the offending value, which may be a token. (Effect decodes a nullable
  * member with a transformation that deletes and re-adds its property: most of a token call's decoding time.)
+ * Fast path: `pnpm bench`'s allocation column shows 6 KB less per call on undici (30.5 KB instead of 36.6 KB) than
+ * decoding with the nullable schema itself; CPU differs by less than the noise.
  */
 export const nullableStructDecoder = <F extends NullableMembers, A>(
   schema: Schema.Struct<F>,
@@ -117,40 +103,7 @@ const parseJson = (text: string): Json => {
   }
 }
 
-/**
- * The OAuth error a body carries: RFC 6749's shape (`error` a string), or UltraCart's `ErrorResponse` whose
- * `error.error_code` is one of the OAuth codes this library knows (so a dead grant is `InvalidGrant` in either
- * shape; other UltraCart error codes stay `UltraCartError`).
- */
-interface OAuthErrorBody {
-  readonly code: string
-  readonly description: string | undefined
-  readonly uri: string | undefined
-}
-
-const knownCodes: ReadonlySet<string> = new Set(knownOAuthCodes)
-
-const oauthErrorOf = (json: Json): OAuthErrorBody | undefined => {
-  if (json._tag !== "Json" || !Predicate.hasProperty(json.value, "error")) return undefined
-  const error = json.value.error
-  if (typeof error === "string") {
-    return { code: error, description: stringMember(json, "error_description"), uri: stringMember(json, "error_uri") }
-  }
-  if (Predicate.isRecord(error) && typeof error["error_code"] === "string" && knownCodes.has(error["error_code"])) {
-    const description = error["developer_message"] ?? error["user_message"]
-    const uri = error["more_info"]
-    return {
-      code: error["error_code"],
-      description: typeof description === "string" ? description : undefined,
-      uri: typeof uri === "string" ? uri : undefined
-    }
-  }
-  return undefined
-}
-
-/** UltraCart's `ErrorResponse`: an `error` member that is an object (an OAuth error's is a string). */
-const isErrorResponse = (json: Json): boolean =>
-  json._tag === "Json" && Predicate.hasProperty(json.value, "error") && Predicate.isRecord(json.value.error)
+const valueOf = (json: Json): unknown => (json._tag === "Json" ? json.value : undefined)
 
 const stringMember = (json: Json, key: string): string | undefined =>
   json._tag === "Json" && Predicate.hasProperty(json.value, key) && typeof json.value[key] === "string"
@@ -169,7 +122,7 @@ const detailsOf = (
   const candidates = {
     developerMessage: error?.developer_message ?? stringMember(json, "error_description"),
     userMessage: error?.user_message,
-    errorCode: error?.error_code ?? oauthErrorOf(json)?.code,
+    errorCode: error?.error_code ?? oauthErrorOf(valueOf(json))?.code,
     moreInfo: error?.more_info ?? stringMember(json, "error_uri"),
     objectId: error?.object_id,
     ucRestError
@@ -202,92 +155,86 @@ const protocolError = (
 }
 
 /**
- * Reads an endpoint's response into its result or a typed error.
+ * Reads an endpoint's answer into its result or a typed error.
  *
- * - 3xx: `UnexpectedRedirect` (never followed); so is status 0, which is how a browser's fetch reports a redirect
- *   it was told not to follow (an "opaque redirect").
- * - A body with an OAuth `error` code is a protocol error whatever the status (some servers send them with 200),
- *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them). The code may come
- *   in RFC 6749's shape or as a known OAuth code in UltraCart's `ErrorResponse.error.error_code`.
+ * - An answer from another URL than the one requested (a redirect followed below the client), a 3xx, or status 0
+ *   (how a browser's fetch reports a redirect it was told not to follow): `UnexpectedRedirect`, never followed.
+ * - A body with an OAuth error code is a protocol error whatever the status (some servers send them with 200),
+ *   except on 410, 429 and 5xx, which keep their status meaning (so a retry policy sees them). The code may come in
+ *   any shape `oauthErrorOf` reads.
  * - A 2xx body in UltraCart's `ErrorResponse` shape (an `error` object) is `UltraCartError`: read leniently, it would
  *   pass for a successful revocation.
  * - 401 / 410 / 429 / 5xx / other 4xx: the status errors, with UltraCart's `ErrorResponse` details.
  * - A 2xx body that is not JSON, or does not decode: `MalformedResponse`.
  */
-export const read = <A>(
+export const fromAnswer = <A>(
   endpoint: Endpoint,
-  response: HttpClientResponse.HttpClientResponse,
+  answer: OAuthTransport.Answer,
   decode: BodyDecoder<A>,
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ): Effect.Effect<A, ResponseFailure> => {
-  const status = response.status
+  const status = answer.status
+  if (answer.redirected) return Effect.fail(new UnexpectedRedirect({ endpoint, status, followed: true }))
   if (status === 0 || (status >= 300 && status < 400)) return Effect.fail(new UnexpectedRedirect({ endpoint, status }))
-  return Effect.matchEffect(response.text, {
-    onFailure: (error) => Effect.fail(fromHttpClientError(endpoint, error, secrets)),
-    onSuccess: (text) => classify(endpoint, response, decode, secrets, status, text)
-  })
-}
-
-const classify = <A>(
-  endpoint: Endpoint,
-  response: HttpClientResponse.HttpClientResponse,
-  decode: BodyDecoder<A>,
-  secrets: ReadonlyArray<Redacted.Redacted<string>>,
-  status: number,
-  text: string
-): Effect.Effect<A, ResponseFailure> => {
-  const json = parseJson(text)
-  const oauthError = oauthErrorOf(json)
+  const json = parseJson(answer.body)
+  const oauthError = oauthErrorOf(valueOf(json))
   const ok = status >= 200 && status < 300
-  if (ok && oauthError === undefined && json._tag !== "NotJson" && !isErrorResponse(json)) {
+  if (ok && oauthError === undefined && json._tag !== "NotJson" && !isErrorResponse(valueOf(json))) {
     // The success path reads no header: the headers below only describe failures.
     const decoded = decode(json._tag === "Json" ? json.value : {})
     return decoded._tag === "Right"
       ? Effect.succeed(decoded.right)
-      : Effect.fail(malformed(endpoint, response, secrets, status, "Schema", decoded.left))
+      : Effect.fail(malformed(endpoint, answer, secrets, "Schema", decoded.left))
   }
-  const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
+  const ucRestError = scrubOptional(answer.headers["uc-rest-error"], secrets)
   if (oauthError !== undefined && status !== 410 && status !== 429 && status < 500) {
     return Effect.fail(protocolError(endpoint, status, oauthError, ucRestError, secrets))
   }
-  if (ok) {
-    if (json._tag === "NotJson") {
-      return Effect.fail(malformed(endpoint, response, secrets, status, "NotJson", ["body: is not JSON"]))
-    }
-    return Effect.fail(new UltraCartError({ endpoint, status, ...detailsOf(json, ucRestError, secrets) }))
+  if (ok && json._tag === "NotJson") {
+    return Effect.fail(malformed(endpoint, answer, secrets, "NotJson", ["body: is not JSON"]))
   }
-  const fields = { endpoint, status, ...detailsOf(json, ucRestError, secrets) }
+  return statusError(answer, secrets, { endpoint, status, ...detailsOf(json, ucRestError, secrets) })
+}
+
+/** The error an answer's status stands for, with UltraCart's details. */
+const statusError = (
+  answer: OAuthTransport.Answer,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>,
+  fields: { readonly endpoint: Endpoint; readonly status: number } & UltraCartDetails
+): Effect.Effect<never, HttpStatusError | MalformedResponse> => {
+  const status = fields.status
   switch (true) {
+    case status >= 200 && status < 300:
+      return Effect.fail(new UltraCartError(fields))
     case status === 401:
       return Effect.fail(new Unauthorized(fields))
     case status === 410:
       return Effect.fail(new AppDisabled(fields))
     case status === 429 || status >= 500:
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const retryAfterMillis = RetryAfter.parseMillis(response.headers["retry-after"], now)
+        const retryAfterMillis = RetryAfter.parseMillis(answer.headers["retry-after"], now)
         const withRetry = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
         return Effect.fail(status === 429 ? new RateLimited(withRetry) : new ServerError(withRetry))
       })
     case status >= 400:
       return Effect.fail(new UltraCartError(fields))
     default:
-      return Effect.fail(malformed(endpoint, response, secrets, status, "UnexpectedStatus", []))
+      return Effect.fail(malformed(fields.endpoint, answer, secrets, "UnexpectedStatus", []))
   }
 }
 
 const malformed = (
   endpoint: Endpoint,
-  response: HttpClientResponse.HttpClientResponse,
+  answer: OAuthTransport.Answer,
   secrets: ReadonlyArray<Redacted.Redacted<string>>,
-  status: number,
   reason: MalformedResponse["reason"],
   issues: ReadonlyArray<string>
 ): MalformedResponse => {
-  const contentType = scrubOptional(response.headers["content-type"], secrets)
-  const ucRestError = scrubOptional(response.headers["uc-rest-error"], secrets)
+  const contentType = scrubOptional(answer.headers["content-type"], secrets)
+  const ucRestError = scrubOptional(answer.headers["uc-rest-error"], secrets)
   return new MalformedResponse({
     endpoint,
-    status,
+    status: answer.status,
     reason,
     issues,
     ...(contentType !== undefined ? { contentType } : {}),

@@ -5,6 +5,7 @@
  */
 import { expect } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted } from "effect"
+import { inspect } from "node:util"
 import { Credentials, OAuthClient } from "../../src/index.js"
 import * as MockHttp from "./MockHttp.js"
 
@@ -37,11 +38,12 @@ export const secrets = {
   awkwardToken: Redacted.make(secretValues.awkwardToken)
 }
 
-/** Every way a value could be printed: `String`, `.message`, JSON, and a pretty cause (as loggers do). */
+/** Every way a value could be printed: `String`, `.message`, JSON, `util.inspect`, and a pretty cause (as loggers do). */
 export const renderings = (error: unknown): ReadonlyArray<string> => [
   String(error),
   error instanceof Error ? error.message : "",
   JSON.stringify(error),
+  inspect(error, { depth: 10 }),
   Cause.pretty(Cause.fail(error))
 ]
 

@@ -35,7 +35,11 @@ export class InMemoryResponse extends Inspectable.Class implements HttpClientRes
   ) {
     super()
     this.status = answer.status
-    this.headers = Headers.fromInput(answer.headers)
+    // A server states the length of the JSON it sends (and the OAuth client reads a body of known length at once).
+    this.headers = Headers.fromInput({
+      "content-length": String(encoder.encode(answer.body).length),
+      ...answer.headers
+    })
     this.text = truncated ? Effect.fail(this.decodeError(connectionReset())) : Effect.succeed(answer.body)
   }
 

@@ -62,8 +62,14 @@ export interface FakeUltraCartSettings {
   readonly omitRefreshTokenOnRefresh?: boolean | undefined
   /** Whether revoking an access token revokes its whole grant (true: UltraCart's "revoke this application"). */
   readonly revokeAccessTokenRevokesGrant?: boolean | undefined
-  /** Token, revoke and device errors as RFC 6749 JSON (`"oauth"`, the default) or UltraCart `ErrorResponse`s. */
-  readonly tokenErrorFormat?: "oauth" | "error-response" | undefined
+  /**
+   * The shape of token, revoke and device errors: RFC 6749 JSON (`"oauth"`, the default); UltraCart's
+   * `ErrorResponse` with the OAuth code as its `error_code` (`"error-response"`); or UltraCart's `ErrorResponse` as
+   * documented, `error_code` the HTTP status, with the OAuth code named in `developer_message` and `user_message`
+   * (`"ultracart"`, e.g. `invalid_grant: The refresh token has expired`) or not named at all
+   * (`"ultracart-unnamed"`: only the description).
+   */
+  readonly tokenErrorFormat?: "oauth" | "error-response" | "ultracart" | "ultracart-unnamed" | undefined
   /** The device grant's `grant_type` (core's default). */
   readonly deviceGrantType?: string | undefined
   /** Device code lifetime (15 minutes). */

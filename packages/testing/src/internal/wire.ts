@@ -45,18 +45,30 @@ export const errorResponse = (
 }
 
 /** Which shape token-endpoint errors take. */
-export type TokenErrorFormat = "oauth" | "error-response"
+export type TokenErrorFormat = "oauth" | "error-response" | "ultracart" | "ultracart-unnamed"
 
-/** An OAuth error (RFC 6749 §5.2), as RFC JSON or — when the fake is set up so — in UltraCart's ErrorResponse. */
+/**
+ * An OAuth error (RFC 6749 §5.2), as RFC JSON or — when the fake is set up so — in UltraCart's ErrorResponse: with
+ * the OAuth code as `error_code`, or (as UltraCart documents it) with the HTTP status there and the code named in
+ * the messages or not at all.
+ */
 export const oauthError = (
   format: TokenErrorFormat,
   status: number,
   error: string,
   description: string
-): FakeHttpResponse =>
-  format === "oauth"
-    ? json(status, { error, error_description: description }, { ...noStore, "uc-rest-error": description })
-    : errorResponse(status, error, description, noStore)
+): FakeHttpResponse => {
+  switch (format) {
+    case "oauth":
+      return json(status, { error, error_description: description }, { ...noStore, "uc-rest-error": description })
+    case "error-response":
+      return errorResponse(status, error, description, noStore)
+    case "ultracart":
+      return errorResponse(status, String(status), `${error}: ${description}`, noStore)
+    case "ultracart-unnamed":
+      return errorResponse(status, String(status), description, noStore)
+  }
+}
 
 export const redirect = (location: string): FakeHttpResponse => ({
   status: 302,
