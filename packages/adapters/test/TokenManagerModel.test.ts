@@ -309,6 +309,6 @@ describe("TokenManager, model-based", () => {
         Effect.scoped,
         Logger.withMinimumLogLevel(LogLevel.None)
       ),
-    { timeout: 900_000, fastCheck: { numRuns: 100 } }
+    { timeout: 900_000, fastCheck: { numRuns: 600 } }
   )
 })

@@ -25,6 +25,7 @@ import * as TokenManager from "../src/TokenManager.js"
 import { TokenStore } from "../src/TokenStore.js"
 import * as TokenStoreModule from "../src/TokenStore.js"
 import { ScriptedServer, type ScriptedServerOptions } from "./TokenFixtures.js"
+import { FakeUltraCart } from "@ultracart-oauth/testing"
 
 const KEY = "merchant-SAFE"
 const value = Redacted.value
@@ -380,4 +381,50 @@ describe("TokenManager: configuration", () => {
       expect(Exit.isFailure(wrong)).toBe(true)
     })
   )
+})
+
+describe("TokenManager against the fake's UltraCart-shaped errors", () => {
+  for (const format of ["ultracart", "ultracart-unnamed"] as const) {
+    it.effect(
+      `a revoked grant answered in UltraCart's ErrorResponse (${format}): one typed end, no back-off loop`,
+      () =>
+        Effect.gen(function* () {
+          const fake = yield* FakeUltraCart.FakeUltraCart
+          const manager = yield* TokenManager.TokenManager
+          const issued = yield* fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })
+          yield* manager.save({
+            accessToken: issued.accessToken,
+            tokenType: "bearer",
+            expiresIn: Option.some(issued.expiresIn),
+            refreshToken: Option.some(issued.refreshToken),
+            scope: Option.none()
+          })
+          yield* fake.revoke(issued.refreshToken)
+          yield* TestClock.adjust("2 hours")
+          const reasons: Array<string> = []
+          for (let i = 0; i < 6; i++) {
+            reasons.push(reason(yield* Effect.exit(manager.tokens)))
+            yield* TestClock.adjust("2 minutes")
+          }
+          // Named in the text: invalid_grant at once. Unnamed: a refusal, confirmed once.
+          expect(reasons).toEqual(
+            format === "ultracart"
+              ? Array(6).fill("Reauthorization:InvalidGrant")
+              : ["UltraCartError", ...Array(5).fill("Reauthorization:Refused")]
+          )
+          expect(yield* fake.requestCount({ endpoint: "token", grantType: "refresh_token" })).toBe(
+            format === "ultracart" ? 1 : 2
+          )
+        }).pipe(
+          Effect.provide(
+            TokenManager.layer({ key: KEY }).pipe(
+              Layer.provideMerge(TokenStoreModule.layerMemory),
+              Layer.provideMerge(FakeUltraCart.clientLayer()),
+              Layer.provideMerge(FakeUltraCart.layer({ tokenErrorFormat: format })),
+              Layer.orDie
+            )
+          )
+        )
+    )
+  }
 })

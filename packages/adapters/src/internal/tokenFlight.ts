@@ -8,6 +8,7 @@
  *
  * @internal
  */
+import * as OAuthError from "@ultracart-oauth/core/OAuthError"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -469,14 +470,12 @@ const reread = <L, W>(
   return serveOrFail(flight, doubt, base, error, now)
 }
 
-/** A 4xx other than 429 that is not `invalid_grant`: UltraCart refused the refresh for good, as far as can be told. */
+/**
+ * UltraCart refused the refresh for good, as far as can be told, but not with `invalid_grant` (handled first): an
+ * OAuth code, or a 4xx other than 408 and 429 that names none (core's `OAuthError.isRefusal`).
+ */
 const isPermanent = (error: RefreshError): boolean =>
-  error._tag !== "InvalidGrant" &&
-  error._tag !== "RateLimited" &&
-  "status" in error &&
-  error.status >= 400 &&
-  error.status < 500 &&
-  error.status !== 429
+  error._tag !== "OutcomeUnknown" && error._tag !== "InvalidGrant" && OAuthError.isRefusal(error)
 
 const isPermanentError = (error: ManagerError): boolean =>
   error._tag !== "ReauthorizationRequired" && error._tag !== "TokenStoreError" && isPermanent(error)
