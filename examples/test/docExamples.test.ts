@@ -2,8 +2,9 @@
  * Every `@example` of the libraries' JSDoc, compiled and run: the fenced TypeScript under an `@example` tag in any
  * module of `packages/*\/src` is extracted into a module of its own (under `examples/build/doc-examples`, where the
  * workspace's packages resolve as they do for a user), type-checked with the workspace's strict settings, and
- * imported. An example passes when it compiles and runs to its end; one that asserts (`node:assert`) checks what it
- * shows. Nothing needs registering: an `@example` written in any module is picked up.
+ * imported. An example passes when it compiles and runs to its end; one that asserts (`assert`, Node's `node:assert`,
+ * in scope without an import as in the API reference's check) checks what it shows. Nothing needs registering: an
+ * `@example` written in any module is picked up.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs"
@@ -51,6 +52,8 @@ const sourceFiles = (dir: string): ReadonlyArray<string> =>
     return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [path] : []
   })
 
+const assertImport = 'import * as assert from "node:assert"\n'
+
 /** Every example of every package, written out as a module of its own. */
 const collect = (): ReadonlyArray<DocExample> => {
   Fs.rmSync(outDir, { recursive: true, force: true })
@@ -63,8 +66,9 @@ const collect = (): ReadonlyArray<DocExample> => {
         const module = Path.relative(src, source).replace(/\.ts$/, "")
         const file = Path.join(outDir, pkg, `${module.replaceAll("/", "__")}.example${index + 1}.ts`)
         Fs.mkdirSync(Path.dirname(file), { recursive: true })
-        // An example is a module: its top-level `await`s run in order, and its names stay its own.
-        Fs.writeFileSync(file, `${code}\n\nexport {}\n`)
+        // An example is a module: its top-level `await`s run in order, and its names stay its own. `assert` is in
+        // scope without an import, as the API reference's own check of the examples has it.
+        Fs.writeFileSync(file, `${assertImport}${code}\n\nexport {}\n`)
         return { name: `${pkg}/${module}#${index + 1}`, file, code }
       })
     )

@@ -61,6 +61,7 @@ export type CredentialUnavailableTypeId = typeof CredentialUnavailableTypeId
 export class CredentialUnavailable extends Schema.TaggedError<CredentialUnavailable>()("CredentialUnavailable", {
   cause: Schema.Unknown
 }) {
+  /** @since 0.2.0 */
   declare readonly [CredentialUnavailableTypeId]: CredentialUnavailableTypeId
   static {
     Object.defineProperty(this.prototype, CredentialUnavailableTypeId, { value: CredentialUnavailableTypeId })

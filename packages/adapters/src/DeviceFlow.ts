@@ -61,6 +61,7 @@ export class DeviceAuthorizationDenied extends Schema.TaggedError<DeviceAuthoriz
   "DeviceAuthorizationDenied",
   { description: Schema.optional(Schema.String) }
 ) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)
@@ -84,6 +85,7 @@ export class DeviceAuthorizationExpired extends Schema.TaggedError<DeviceAuthori
     description: Schema.optional(Schema.String)
   }
 ) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)

@@ -37,6 +37,7 @@ export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("Outcom
   /** A short, secret-free description of the failure. */
   detail: Schema.String
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     Object.defineProperty(this.prototype, TypeId, { value: TypeId })

@@ -155,6 +155,7 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
   phase: Schema.Literal("Response", "Body"),
   timeoutMillis: Schema.Number
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     Object.defineProperty(this.prototype, TypeId, { value: TypeId })

@@ -48,13 +48,15 @@ export interface Session {
   readonly fake: Option.Option<FakeUltraCart.FakeUltraCart.Service>
 }
 
-/**
- * `--fake` could not start its server (see `FakeServer`).
- *
- * @since 0.1.0
- * @category errors
- */
-export { FakeServerError } from "./FakeServer.js"
+export {
+  /**
+   * `--fake` could not start its server (see `FakeServer`).
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  FakeServerError
+} from "./FakeServer.js"
 
 /**
  * Everything building a session can fail with.

@@ -57,7 +57,6 @@ export interface AuthorizationUrl {
  * import * as AuthorizationUrl from "@ultracart-oauth/core/AuthorizationUrl"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
- * import * as assert from "node:assert"
  *
  * const { state, url } = Effect.runSync(
  *   AuthorizationUrl.make({

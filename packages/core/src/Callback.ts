@@ -36,6 +36,7 @@ const carryTypeId = (prototype: object): void => {
 export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>()("AuthorizationDenied", {
   description: Schema.optional(Schema.String)
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)
@@ -54,6 +55,7 @@ export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>
 export class AuthorizationExpired extends Schema.TaggedError<AuthorizationExpired>()("AuthorizationExpired", {
   description: Schema.optional(Schema.String)
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)
@@ -73,6 +75,7 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
   code: Schema.String,
   description: Schema.optional(Schema.String)
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)
@@ -91,6 +94,7 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
 export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>()("CallbackMissingCode", {
   reason: Schema.String
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)
@@ -110,6 +114,7 @@ export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>
 export class StateMismatch extends Schema.TaggedError<StateMismatch>()("StateMismatch", {
   reason: Schema.Literal("Missing", "Different")
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carryTypeId(this.prototype)
@@ -188,7 +193,6 @@ const optionalDescription = (params: URLSearchParams) => {
  * import * as Callback from "@ultracart-oauth/core/Callback"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
- * import * as assert from "node:assert"
  *
  * const state = Redacted.make("kept-with-the-session")
  * const code = Effect.runSync(Callback.parse("https://app.example/cb?code=c0de&state=kept-with-the-session", state))

@@ -90,7 +90,6 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
  * import * as Metric from "effect/Metric"
- * import * as assert from "node:assert"
  *
  * const tokenCalls = Metric.tagged(OAuthClient.metrics.requestDuration, "endpoint", "/oauth/token")
  *
@@ -239,7 +238,6 @@ export declare namespace OAuthClient {
  * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
- * import * as assert from "node:assert"
  *
  * const REDIRECT_URI = FakeUltraCart.DEFAULT_CLIENT.redirectUris[0]!
  *
@@ -416,7 +414,6 @@ const makeService = (settings: Settings, call: Call): OAuthClient.Service => {
  * import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
  * import * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
  * import * as Effect from "effect/Effect"
- * import * as assert from "node:assert"
  *
  * const refused = await Effect.runPromise(
  *   OAuthClient.make({ clientId: "my-app", baseUrl: "http://ultracart.example" }).pipe(
@@ -456,7 +453,6 @@ export const make = (
  * import * as Layer from "effect/Layer"
  * import * as Option from "effect/Option"
  * import * as Redacted from "effect/Redacted"
- * import * as assert from "node:assert"
  *
  * const OAuthLive = OAuthClient.layer({
  *   clientId: FakeUltraCart.DEFAULT_CLIENT.clientId,
@@ -526,7 +522,6 @@ export const config: Config.Config<OAuthClientOptions> = Config.all({
  * import * as ConfigProvider from "effect/ConfigProvider"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
- * import * as assert from "node:assert"
  *
  * // What the environment would say (ULTRACART_SIMPLE_KEY is read with Config.redacted).
  * const environment = ConfigProvider.fromMap(

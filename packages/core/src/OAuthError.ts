@@ -122,7 +122,9 @@ const protocolMessage = (e: ProtocolFields & { readonly code: string }): string 
  * @category protocol errors
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -145,7 +147,9 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * @category protocol errors
  */
 export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -169,7 +173,9 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidC
  * @category protocol errors
  */
 export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -192,7 +198,9 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGra
  * @category protocol errors
  */
 export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()("UnauthorizedClient", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -218,7 +226,9 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
   "UnsupportedGrantType",
   ProtocolFields
 ) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -241,7 +251,9 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
  * @category protocol errors
  */
 export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -267,7 +279,9 @@ export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenTyp
   "UnsupportedTokenType",
   ProtocolFields
 ) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -293,7 +307,9 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
   "AuthorizationPending",
   ProtocolFields
 ) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -316,7 +332,9 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
  * @category protocol errors
  */
 export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -339,7 +357,9 @@ export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", Protoco
  * @category protocol errors
  */
 export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDenied", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -362,7 +382,9 @@ export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDeni
  * @category protocol errors
  */
 export class ExpiredToken extends Schema.TaggedError<ExpiredToken>()("ExpiredToken", ProtocolFields) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -388,7 +410,9 @@ export class UnknownOAuthError extends Schema.TaggedError<UnknownOAuthError>()("
   ...ProtocolFields,
   code: Schema.String
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
+  /** @since 0.2.0 */
   declare readonly [ProtocolErrorTypeId]: ProtocolErrorTypeId
   static {
     carry(this.prototype, TypeId, ProtocolErrorTypeId)
@@ -472,6 +496,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -492,6 +517,7 @@ export class AppDisabled extends Schema.TaggedError<AppDisabled>()("AppDisabled"
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -513,6 +539,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   retryAfterMillis: Schema.optional(Schema.NonNegative),
   ...UltraCartDetails
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -535,6 +562,7 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
   retryAfterMillis: Schema.optional(Schema.NonNegative),
   ...UltraCartDetails
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -556,6 +584,7 @@ export class UltraCartError extends Schema.TaggedError<UltraCartError>()("UltraC
   status: Schema.Number,
   ...UltraCartDetails
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -581,6 +610,7 @@ export class UnexpectedRedirect extends Schema.TaggedError<UnexpectedRedirect>()
   /** @since 0.2.0 */
   followed: Schema.optional(Schema.Boolean)
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -639,6 +669,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   code: Schema.optional(Schema.String),
   detail: Schema.String
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -667,6 +698,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("
   issues: Schema.Array(Schema.String),
   ucRestError: Schema.optional(Schema.String)
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -687,6 +719,7 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   field: Schema.String,
   reason: Schema.String
 }) {
+  /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   static {
     carry(this.prototype, TypeId)
@@ -710,7 +743,6 @@ export type OAuthClientError = OAuthProtocolError | HttpStatusError | TransportE
  * @example
  * ```ts
  * import * as OAuthError from "@ultracart-oauth/core/OAuthError"
- * import * as assert from "node:assert"
  *
  * assert.ok(OAuthError.isOAuthClientError(new OAuthError.InvalidGrant({ endpoint: "token", status: 400 })))
  * // A look-alike is not one: the guard checks the type id, not the tag.
@@ -743,7 +775,6 @@ export const isOAuthProtocolError = (u: unknown): u is OAuthProtocolError =>
  * @example
  * ```ts
  * import * as OAuthError from "@ultracart-oauth/core/OAuthError"
- * import * as assert from "node:assert"
  *
  * // UltraCart's ErrorResponse naming no OAuth code: `error_code` is the HTTP status.
  * const unnamed = new OAuthError.UltraCartError({ endpoint: "token", status: 400, errorCode: "400" })

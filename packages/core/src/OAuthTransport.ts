@@ -21,7 +21,6 @@
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
  * import * as Redacted from "effect/Redacted"
- * import * as assert from "node:assert"
  *
  * const body = JSON.stringify({ access_token: "at", token_type: "bearer" })
  * const client = HttpClient.make((request) =>
@@ -151,6 +150,7 @@ export interface Answer {
 export class DeadlineExceeded extends Data.TaggedError("OAuthTransportDeadlineExceeded")<{
   readonly phase: Phase
 }> {
+  /** @since 0.2.0 */
   declare readonly [SendFailureTypeId]: SendFailureTypeId
   static {
     Object.defineProperty(this.prototype, SendFailureTypeId, { value: SendFailureTypeId })
@@ -166,6 +166,7 @@ export class DeadlineExceeded extends Data.TaggedError("OAuthTransportDeadlineEx
 export class BodyTooLarge extends Data.TaggedError("OAuthTransportBodyTooLarge")<{
   readonly maxBodyBytes: number
 }> {
+  /** @since 0.2.0 */
   declare readonly [SendFailureTypeId]: SendFailureTypeId
   static {
     Object.defineProperty(this.prototype, SendFailureTypeId, { value: SendFailureTypeId })
@@ -368,7 +369,12 @@ const sourceRedirected = (source: unknown, requested: string): boolean => {
   return false
 }
 
-/** Whether two absolute URLs are the same (fragments aside); `undefined` when one does not parse. */
+/**
+ * Whether two absolute URLs are the same (fragments aside); `undefined` when one does not parse.
+ *
+ * @since 0.2.0
+ * @category redirects
+ */
 export const sameUrl = (a: string, b: string): boolean | undefined => {
   if (a === b) return true
   try {

@@ -38,7 +38,6 @@ export const challengeOf = (verifier: Redacted.Redacted<string>): Effect.Effect<
  * import * as Pkce from "@ultracart-oauth/core/Pkce"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
- * import * as assert from "node:assert"
  *
  * const pkce = await Effect.runPromise(Pkce.make)
  * // The challenge goes on the authorize URL; the verifier, a secret, with the code exchange.

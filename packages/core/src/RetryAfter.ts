@@ -33,7 +33,6 @@ const parseHttpDate = (value: string): number => {
  * import * as RetryAfter from "@ultracart-oauth/core/RetryAfter"
  * import * as Duration from "effect/Duration"
  * import * as Option from "effect/Option"
- * import * as assert from "node:assert"
  *
  * const now = Date.parse("Sun, 06 Nov 1994 08:49:00 GMT")
  * assert.deepStrictEqual(RetryAfter.parse("120", now), Option.some(Duration.seconds(120)))
