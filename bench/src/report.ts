@@ -36,8 +36,8 @@ export interface Results {
   readonly targets: ReadonlyArray<Target>
   readonly throughput: { readonly sequential: ReadonlyArray<Row>; readonly concurrent: ReadonlyArray<Row> }
   readonly coldStart: ReadonlyArray<ColdResult>
-  readonly bundleSize: Record<string, BundleSize>
-  readonly tokenManager: TokenManagerResult
+  readonly bundleSize: Record<string, BundleSize> | undefined
+  readonly tokenManager: TokenManagerResult | undefined
   readonly registry: ReadonlyArray<RegistryResult>
 }
 
@@ -194,21 +194,23 @@ export const report = (r: Results): string => {
     "",
     table(apiRows(r.throughput.concurrent), references.api, "÷ bare call"),
     "",
-    "### Token manager",
-    "",
-    ...tokenManagerLines(r.tokenManager),
-    "",
-    "### Many merchants",
-    "",
-    registryTable(r.registry),
-    "",
-    `### Cold start: import to first token in a fresh process (median of ${c.coldRuns} runs, ms)`,
-    "",
-    coldTable(r.coldStart),
-    "",
-    "### Bundle size: a program that only exchanges a code (esbuild, browser, minified; bytes by package)",
-    "",
-    bundleTable(r.bundleSize)
+    ...(r.tokenManager === undefined ? [] : ["### Token manager", "", ...tokenManagerLines(r.tokenManager), ""]),
+    ...(r.registry.length === 0 ? [] : ["### Many merchants", "", registryTable(r.registry), ""]),
+    ...(r.coldStart.length === 0
+      ? []
+      : [
+          `### Cold start: import to first token in a fresh process (median of ${c.coldRuns} runs, ms)`,
+          "",
+          coldTable(r.coldStart),
+          ""
+        ]),
+    ...(r.bundleSize === undefined
+      ? []
+      : [
+          "### Bundle size: a program that only exchanges a code (esbuild, browser, minified; bytes by package)",
+          "",
+          bundleTable(r.bundleSize)
+        ])
   ].join("\n")
 }
 

@@ -6,7 +6,8 @@
  *
  * - `pnpm bench --smoke`: every part once, at a tiny scale, in well under 30 s; writes nothing, asserts nothing
  *   about speed — it fails only when a client or a program fails (CI runs it so the harness cannot rot).
- * - `--only=id,id`: only these clients (see `catalog.ts`); writes nothing.
+ * - `--only=id,id`: only these clients (see `catalog.ts`); `--rounds=N`: N rounds instead of 7. Either writes
+ *   nothing.
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -25,12 +26,10 @@ import { catalog } from "./catalog.js"
 
 const args = process.argv.slice(2)
 const smoke = args.includes("--smoke")
-const only = args
-  .find((arg) => arg.startsWith("--only="))
-  ?.slice("--only=".length)
-  .split(",")
 
-const ROUNDS = smoke ? 1 : 7
+const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+const only = option("only")?.split(",")
+const ROUNDS = smoke ? 1 : Number(option("rounds") ?? 7)
 const CALLS = smoke ? 16 : 2000
 const WARM = smoke ? 2 : 2000
 const IN_FLIGHT = 64
@@ -68,6 +67,26 @@ const buildAll = async () => {
   await buildWhole(programs)
 }
 
+const measureTokenManager = (baseUrl: string) => {
+  log("token manager: concurrent callers on an expired token, cached reads, heap")
+  return runNode<TokenManagerResult>([
+    "--expose-gc",
+    Path.join(distDir, "tokenManager.js"),
+    baseUrl,
+    JSON.stringify(TOKEN_MANAGER)
+  ])
+}
+
+const measureRegistry = (baseUrl: string) => {
+  log("many merchants: known and active grants, warm and cold lookups")
+  return runNode<ReadonlyArray<RegistryResult>>([
+    "--expose-gc",
+    Path.join(distDir, "registry.js"),
+    baseUrl,
+    JSON.stringify(REGISTRY)
+  ])
+}
+
 const main = async () => {
   const started = Date.now()
   const loadAtStart = loadAverage()
@@ -84,22 +103,12 @@ const main = async () => {
       oneProcess: smoke,
       pids: [child.pid ?? 0]
     })
-    const coldStart = await measureColdStart(baseUrl, COLD_RUNS, smoke)
-    const bundleSize = await measureBundleSize()
-    log("token manager: concurrent callers on an expired token, cached reads, heap")
-    const tokenManager = await runNode<TokenManagerResult>([
-      "--expose-gc",
-      Path.join(distDir, "tokenManager.js"),
-      baseUrl,
-      JSON.stringify(TOKEN_MANAGER)
-    ])
-    log("many merchants: known and active grants, warm and cold lookups")
-    const registry = await runNode<ReadonlyArray<RegistryResult>>([
-      "--expose-gc",
-      Path.join(distDir, "registry.js"),
-      baseUrl,
-      JSON.stringify(REGISTRY)
-    ])
+    // `--only` measures the named clients and nothing else.
+    const rest = only === undefined
+    const coldStart = rest ? await measureColdStart(baseUrl, COLD_RUNS, smoke) : []
+    const bundleSize = rest ? await measureBundleSize() : undefined
+    const tokenManager = rest ? await measureTokenManager(baseUrl) : undefined
+    const registry = rest ? await measureRegistry(baseUrl) : []
     const results: Results & { readonly durationSeconds: number } = {
       date: new Date().toISOString().slice(0, 10),
       command: `pnpm bench${args.length > 0 ? ` ${args.join(" ")}` : ""}`,
@@ -108,7 +117,7 @@ const main = async () => {
       load: rounds.load,
       targets: [
         ...throughputTargets(rounds, IN_FLIGHT),
-        tokenReadTarget(tokenManager.cachedRead.tokensMicros),
+        ...(tokenManager === undefined ? [] : [tokenReadTarget(tokenManager.cachedRead.tokensMicros)]),
         ...coldTargets(coldStart)
       ],
       throughput: rowsOf(rounds),
@@ -120,7 +129,7 @@ const main = async () => {
     }
     const section = report(results)
     process.stdout.write(`${section}\n`)
-    if (!smoke && only === undefined) {
+    if (!smoke && only === undefined && option("rounds") === undefined) {
       Fs.writeFileSync(Path.join(benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`)
       writeReadme(section)
       log(`done in ${results.durationSeconds} s: bench/results.json, bench/README.md`)
