@@ -36,6 +36,7 @@ const sizePrograms = ["oauth4webapi", "effect-schema", "ours-fetch"] as const
 interface ColdRun {
   readonly importMs: number
   readonly firstTokenMs: number
+  readonly firstTokenCpuMs: number
   readonly sinceProcessStartMs: number
 }
 
@@ -44,9 +45,10 @@ export interface ColdResult {
   readonly variant: "installed" | "bundled"
   readonly importMs: Spread
   readonly firstTokenMs: Spread
+  readonly firstTokenCpuMs: Spread
   readonly sinceProcessStartMs: Spread
-  /** import → first token ÷ the Effect floor's, run by run (ours only). */
-  readonly ratioToFloor?: { readonly floor: string; readonly ratio: Spread } | undefined
+  /** import → first token ÷ the Effect floor's, run by run (ours only), in wall time and in CPU. */
+  readonly ratioToFloor?: { readonly floor: string; readonly ratio: Spread; readonly cpuRatio: Spread } | undefined
 }
 
 const variants = [
@@ -83,6 +85,7 @@ export const measureColdStart = async (
       variant: variant.name,
       importMs: spread(samples[j]!.map((r) => r.importMs)),
       firstTokenMs: spread(samples[j]!.map((r) => r.firstTokenMs)),
+      firstTokenCpuMs: spread(samples[j]!.map((r) => r.firstTokenCpuMs)),
       sinceProcessStartMs: spread(samples[j]!.map((r) => r.sinceProcessStartMs)),
       ratioToFloor:
         floor === undefined || floorRuns === undefined
@@ -92,6 +95,10 @@ export const measureColdStart = async (
               ratio: ratioSpread(
                 samples[j]!.map((r) => r.firstTokenMs),
                 floorRuns.map((r) => r.firstTokenMs)
+              ),
+              cpuRatio: ratioSpread(
+                samples[j]!.map((r) => r.firstTokenCpuMs),
+                floorRuns.map((r) => r.firstTokenCpuMs)
               )
             }
     }

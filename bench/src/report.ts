@@ -113,14 +113,22 @@ const targetsTable = (targets: ReadonlyArray<Target>): string =>
 
 const coldTable = (cold: ReadonlyArray<ColdResult>): string =>
   [
-    "| program | packages | import | import → first token | ÷ Effect floor (per run) | process start → first token |",
-    "|---|---|---:|---:|---:|---:|",
-    ...cold.map(
-      (c) =>
-        `| ${c.program} | ${c.variant} | ${fixed(c.importMs.median, 1)} | ${fixed(c.firstTokenMs.median, 1)} | ${
-          c.ratioToFloor === undefined ? "" : `${range(c.ratioToFloor.ratio)}× ${c.ratioToFloor.floor}`
-        } | ${fixed(c.sinceProcessStartMs.median, 1)} |`
-    )
+    "| program | packages | import | import → first token | ÷ Effect floor | CPU to first token | ÷ Effect floor | process start → first token |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+    ...cold.map((c) => {
+      const floor = c.ratioToFloor
+      const cells = [
+        c.program,
+        c.variant,
+        fixed(c.importMs.median, 1),
+        fixed(c.firstTokenMs.median, 1),
+        floor === undefined ? "" : `${range(floor.ratio)}× (${floor.floor})`,
+        fixed(c.firstTokenCpuMs.median, 1),
+        floor === undefined ? "" : `${range(floor.cpuRatio)}×`,
+        fixed(c.sinceProcessStartMs.median, 1)
+      ]
+      return `| ${cells.join(" | ")} |`
+    })
   ].join("\n")
 
 const bundleTable = (sizes: Record<string, BundleSize>): string => {
@@ -199,7 +207,7 @@ export const report = (r: Results): string => {
     ...(r.coldStart.length === 0
       ? []
       : [
-          `### Cold start: import to first token in a fresh process (median of ${c.coldRuns} runs, ms)`,
+          `### Cold start: import to first token in a fresh process (ms, median of ${c.coldRuns} runs; ratios min–**median**–max run by run)`,
           "",
           coldTable(r.coldStart),
           ""
