@@ -46,7 +46,9 @@ export const catalog: ReadonlyArray<Entry> = [
     production: true
   },
   { id: "api-authenticated", label: "AuthenticatedClient, warm TokenManager, over NodeTransport", group: "api" },
-  { id: "api-bearer", label: "Auth.layerBearer (a fixed token) over NodeTransport", group: "api" }
+  { id: "api-bearer", label: "Auth.layerBearer (a fixed token) over NodeTransport", group: "api" },
+  { id: "api-bare-retry", label: "the bare call through Retry.transformClient alone", group: "api" },
+  { id: "api-bare-timeouts", label: "the bare call through Timeouts.transformClient alone", group: "api" }
 ]
 
 /** The reference each group's ratios are taken to, besides the `node:http` floor. */

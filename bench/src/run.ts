@@ -6,6 +6,8 @@
  *
  * - `pnpm bench --smoke`: every part once, at a tiny scale, in well under 30 s; writes nothing, asserts nothing
  *   about speed — it fails only when a client or a program fails (CI runs it so the harness cannot rot).
+ * - `pnpm bench --report`: prints the results section from `bench/results.json` again and writes it into the README
+ *   (after a change to the report's form; nothing is measured).
  * - `--only=id,id`: only these clients (see `catalog.ts`); `--rounds=N`: N rounds instead of 7. Either writes
  *   nothing.
  */
@@ -139,7 +141,15 @@ const main = async () => {
   }
 }
 
-main().catch((error: unknown) => {
+const reportAgain = () => {
+  const results = JSON.parse(Fs.readFileSync(Path.join(benchDir, "results.json"), "utf8")) as Results
+  const section = report(results)
+  process.stdout.write(`${section}\n`)
+  writeReadme(section)
+}
+
+const run = args.includes("--report") ? Promise.resolve().then(reportAgain) : main()
+run.catch((error: unknown) => {
   log(error instanceof Error ? (error.stack ?? error.message) : String(error))
   process.exit(1)
 })
