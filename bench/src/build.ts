@@ -7,7 +7,7 @@
  * - `buildInstalled`: the cold-start programs with our TypeScript packages bundled (as a published build would be)
  *   and third-party packages left to Node's resolution from `node_modules`, as they load in an application.
  * - `buildWhole`: the cold-start programs bundled whole, as a serverless deployment ships them
- *   (`bench/dist/bundled`).
+ *   (`bench/dist/bundled`), and the same minified (`bench/dist/minified`).
  */
 import * as esbuild from "esbuild"
 import * as Path from "node:path"
@@ -19,7 +19,12 @@ export const distDir = Path.join(benchDir, "dist")
 /** Third-party packages: left to Node's resolution, as they would be in an application. */
 export const thirdParty = ["effect", "@effect/*", "undici", "oauth4webapi", "simple-oauth2"]
 
-const bundle = (entries: ReadonlyArray<string>, outdir: string, external: ReadonlyArray<string>, splitting = false) =>
+const bundle = (
+  entries: ReadonlyArray<string>,
+  outdir: string,
+  external: ReadonlyArray<string>,
+  options: { readonly splitting?: boolean; readonly minify?: boolean } = {}
+) =>
   esbuild.build({
     entryPoints: entries.map((entry) => Path.join(benchDir, "src", entry)),
     outdir,
@@ -29,7 +34,8 @@ const bundle = (entries: ReadonlyArray<string>, outdir: string, external: Readon
     format: "esm",
     target: "node20",
     external: [...external],
-    splitting,
+    splitting: options.splitting === true,
+    minify: options.minify === true,
     chunkNames: "chunks/[name]-[hash]",
     // CommonJS packages (undici, simple-oauth2) call `require`, which an ES module must be given.
     banner:
@@ -43,7 +49,7 @@ const bundle = (entries: ReadonlyArray<string>, outdir: string, external: Readon
 
 export const build = async (entries: ReadonlyArray<string>): Promise<void> => {
   // Modules shared by several entries go to chunks: written once, loaded only by the entries that use them.
-  await bundle(entries, distDir, [], true)
+  await bundle(entries, distDir, [], { splitting: true })
 }
 
 export const buildInstalled = async (entries: ReadonlyArray<string>): Promise<void> => {
@@ -52,4 +58,5 @@ export const buildInstalled = async (entries: ReadonlyArray<string>): Promise<vo
 
 export const buildWhole = async (entries: ReadonlyArray<string>): Promise<void> => {
   await bundle(entries, Path.join(distDir, "bundled"), [])
+  await bundle(entries, Path.join(distDir, "minified"), [], { minify: true })
 }

@@ -2,9 +2,10 @@
  * Cold start and bundle size.
  *
  * - Cold start: a fresh `node` process per run imports a program dynamically (nothing of it loads before the clock
- *   starts) and exchanges one code — import → first token — with the packages as installed (`node_modules`) and
- *   bundled whole into one file (as a serverless deployment ships). The programs and variants alternate run by
- *   run; each of ours is compared with the Effect floor over the same HTTP stack in the same run.
+ *   starts) and exchanges one code — import → first token — with the packages as installed (`node_modules`),
+ *   bundled whole into one file (as a serverless deployment ships), and bundled whole and minified. The programs
+ *   and variants alternate run by run; each of ours is compared with the Effect floor over the same HTTP stack in
+ *   the same run.
  * - Bundle size: the minimal code-exchange programs bundled whole for the browser (the Fetch path), minified, then
  *   gzipped; and, for ours and the Effect floor, which packages the bytes come from (esbuild's metafile).
  */
@@ -42,7 +43,7 @@ interface ColdRun {
 
 export interface ColdResult {
   readonly program: string
-  readonly variant: "installed" | "bundled"
+  readonly variant: "installed" | "bundled" | "minified"
   readonly importMs: Spread
   readonly firstTokenMs: Spread
   readonly firstTokenCpuMs: Spread
@@ -53,10 +54,11 @@ export interface ColdResult {
 
 const variants = [
   { name: "installed", dir: distDir },
-  { name: "bundled", dir: Path.join(distDir, "bundled") }
+  { name: "bundled", dir: Path.join(distDir, "bundled") },
+  { name: "minified", dir: Path.join(distDir, "minified") }
 ] as const
 
-/** `bundledOnly`: skip the installed variant (a smoke run: importing installed Effect costs seconds of CPU). */
+/** `bundledOnly`: only the bundled variant (a smoke run: importing installed Effect costs seconds of CPU). */
 export const measureColdStart = async (
   baseUrl: string,
   runs: number,
