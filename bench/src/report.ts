@@ -166,11 +166,33 @@ const registryTable = (registry: ReadonlyArray<RegistryResult>): string =>
     "| `MerchantGrants` | — | not measured yet: add it to `registries` in `bench/src/registry.ts` | | | |"
   ].join("\n")
 
+/** The two tables (sequential, in flight) of a group of clients; nothing when none of them was measured. */
+const groupSection = (
+  r: Results,
+  group: Row["group"],
+  title: string,
+  sequentialTitle: string,
+  wallOf: string
+): ReadonlyArray<string> => {
+  const of = (rows: ReadonlyArray<Row>) => rows.filter((row) => row.group === group)
+  if (of(r.throughput.sequential).length === 0) return []
+  return [
+    title,
+    "",
+    `**${sequentialTitle}**`,
+    "",
+    table(of(r.throughput.sequential), references[group], wallOf),
+    "",
+    `**${r.config.inFlight} in flight**`,
+    "",
+    table(of(r.throughput.concurrent), references[group], wallOf),
+    ""
+  ]
+}
+
 export const report = (r: Results): string => {
   const m = r.machine
   const c = r.config
-  const tokenRows = (rows: ReadonlyArray<Row>) => rows.filter((row) => row.group === "token")
-  const apiRows = (rows: ReadonlyArray<Row>) => rows.filter((row) => row.group === "api")
   return [
     `Measured ${r.date} with \`${r.command}\` on ${m.cpu} (${m.cores} cores), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}.`,
     loadLine(r),
@@ -182,26 +204,20 @@ export const report = (r: Results): string => {
     "",
     targetsTable(r.targets),
     "",
-    "### Token exchange: CPU, wall time and allocations per call",
-    "",
-    "**Sequential (one call at a time)**",
-    "",
-    table(tokenRows(r.throughput.sequential), references.token, "÷ node:http floor"),
-    "",
-    `**${c.inFlight} in flight**`,
-    "",
-    table(tokenRows(r.throughput.concurrent), references.token, "÷ node:http floor"),
-    "",
-    "### The API call path: `GET` of one order with a bearer token",
-    "",
-    "**Sequential**",
-    "",
-    table(apiRows(r.throughput.sequential), references.api, "÷ bare call"),
-    "",
-    `**${c.inFlight} in flight**`,
-    "",
-    table(apiRows(r.throughput.concurrent), references.api, "÷ bare call"),
-    "",
+    ...groupSection(
+      r,
+      "token",
+      "### Token exchange: CPU, wall time and allocations per call",
+      "Sequential (one call at a time)",
+      "÷ node:http floor"
+    ),
+    ...groupSection(
+      r,
+      "api",
+      "### The API call path: `GET` of one order with a bearer token",
+      "Sequential",
+      "÷ bare call"
+    ),
     ...(r.tokenManager === undefined ? [] : ["### Token manager", "", ...tokenManagerLines(r.tokenManager), ""]),
     ...(r.registry.length === 0 ? [] : ["### Many merchants", "", registryTable(r.registry), ""]),
     ...(r.coldStart.length === 0

@@ -8,7 +8,7 @@
  *   about speed — it fails only when a client or a program fails (CI runs it so the harness cannot rot).
  * - `pnpm bench --report`: prints the results section from `bench/results.json` again and writes it into the README
  *   (after a change to the report's form; nothing is measured).
- * - `--only=id,id`: only these clients (see `catalog.ts`); `--rounds=N`: N rounds instead of 7. Either writes
+ * - `--only=id,id`: only these clients (see `catalog.ts`); `--rounds=N`: N rounds instead of 9. Either writes
  *   nothing.
  */
 import * as Fs from "node:fs"
@@ -31,7 +31,7 @@ const smoke = args.includes("--smoke")
 
 const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 const only = option("only")?.split(",")
-const ROUNDS = smoke ? 1 : Number(option("rounds") ?? 7)
+const ROUNDS = smoke ? 1 : Number(option("rounds") ?? 9)
 const CALLS = smoke ? 16 : 2000
 const WARM = smoke ? 2 : 2000
 const IN_FLIGHT = 64
