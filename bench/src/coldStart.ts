@@ -36,6 +36,7 @@ const sizePrograms = ["oauth4webapi", "effect-schema", "ours-fetch"] as const
 
 interface ColdRun {
   readonly importMs: number
+  readonly importCpuMs: number
   readonly firstTokenMs: number
   readonly firstTokenCpuMs: number
   readonly sinceProcessStartMs: number
@@ -45,6 +46,7 @@ export interface ColdResult {
   readonly program: string
   readonly variant: "installed" | "bundled" | "minified"
   readonly importMs: Spread
+  readonly importCpuMs: Spread
   readonly firstTokenMs: Spread
   readonly firstTokenCpuMs: Spread
   readonly sinceProcessStartMs: Spread
@@ -86,6 +88,7 @@ export const measureColdStart = async (
       program,
       variant: variant.name,
       importMs: spread(samples[j]!.map((r) => r.importMs)),
+      importCpuMs: spread(samples[j]!.map((r) => r.importCpuMs)),
       firstTokenMs: spread(samples[j]!.map((r) => r.firstTokenMs)),
       firstTokenCpuMs: spread(samples[j]!.map((r) => r.firstTokenCpuMs)),
       sinceProcessStartMs: spread(samples[j]!.map((r) => r.sinceProcessStartMs)),

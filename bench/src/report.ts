@@ -113,8 +113,8 @@ const targetsTable = (targets: ReadonlyArray<Target>): string =>
 
 const coldTable = (cold: ReadonlyArray<ColdResult>): string =>
   [
-    "| program | packages | import | import → first token | ÷ Effect floor | CPU to first token | ÷ Effect floor | process start → first token |",
-    "|---|---|---:|---:|---:|---:|---:|---:|",
+    "| program | packages | import | import → first token | ÷ Effect floor | CPU: import | CPU: import → first token | ÷ Effect floor | process start → first token |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ...cold.map((c) => {
       const floor = c.ratioToFloor
       const cells = [
@@ -123,6 +123,7 @@ const coldTable = (cold: ReadonlyArray<ColdResult>): string =>
         fixed(c.importMs.median, 1),
         fixed(c.firstTokenMs.median, 1),
         floor === undefined ? "" : `${range(floor.ratio)}× (${floor.floor})`,
+        fixed(c.importCpuMs.median, 1),
         fixed(c.firstTokenCpuMs.median, 1),
         floor === undefined ? "" : `${range(floor.cpuRatio)}×`,
         fixed(c.sinceProcessStartMs.median, 1)
