@@ -15,6 +15,7 @@ import * as TokenManager from "@ultracart-oauth/adapters/TokenManager"
 import * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -54,7 +55,7 @@ const fill = (count: number) =>
 
 const oauth = OAuthClient.layer({ clientId: "bench-app", baseUrl: BASE_URL }).pipe(Layer.provide(FetchHttpClient.layer))
 const base = Layer.mergeAll(oauth, Layer.succeed(TokenStore.TokenStore, store), FetchHttpClient.layer)
-const registry = (idleTimeToLive: string) =>
+const registry = (idleTimeToLive: Duration.DurationInput) =>
   MerchantGrants.layer({ api: { baseUrl: BASE_URL }, idleTimeToLive }).pipe(Layer.provideMerge(base))
 
 /** CPU microseconds per run of `effect`, over CALLS runs after a warm-up. */

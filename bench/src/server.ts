@@ -1,28 +1,33 @@
 /**
- * The loopback token endpoint the benchmarks call: a hand-written HTTP/1.1 server on `node:net` that answers every
- * request with one fixed token body. It parses only what it must (the end of the head, `content-length` or a chunked
- * body's end), so its own cost stays far below the client's. It runs in its own process; it prints its port.
+ * The loopback server the benchmarks call: a hand-written HTTP/1.1 server on `node:net` that answers every `GET`
+ * under `/rest/v2/` with one fixed order (the REST API) and every other request with one fixed token body (the
+ * token endpoint). It parses only what it must (the request line's start, the end of the head, `content-length` or
+ * a chunked body's end), so its own cost stays far below the client's. It runs in its own process, started once
+ * for a whole run; it prints its port.
  */
 import * as Net from "node:net"
-import { TOKEN_BODY } from "./fixtures.js"
+import { API_BODY, TOKEN_BODY } from "./fixtures.js"
 
-const response = Buffer.from(
-  "HTTP/1.1 200 OK\r\n" +
-    "Content-Type: application/json\r\n" +
-    `Content-Length: ${Buffer.byteLength(TOKEN_BODY)}\r\n` +
-    "Connection: keep-alive\r\n" +
-    "Keep-Alive: timeout=600\r\n" +
-    "\r\n" +
-    TOKEN_BODY,
-  "latin1"
-)
+const answer = (body: string) =>
+  Buffer.from(
+    "HTTP/1.1 200 OK\r\n" +
+      "Content-Type: application/json\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      "Connection: keep-alive\r\n" +
+      "Keep-Alive: timeout=600\r\n" +
+      "\r\n" +
+      body,
+    "latin1"
+  )
+const tokenResponse = answer(TOKEN_BODY)
+const apiResponse = answer(API_BODY)
 
 const contentLength = /\r\ncontent-length:[ \t]*(\d+)/i
 const chunked = /\r\ntransfer-encoding:[ \t]*chunked/i
 
-/** How many complete requests `buffer` holds, and what is left of it after them. */
-const takeRequests = (buffer: string): readonly [number, string] => {
-  let count = 0
+/** The answers to the complete requests `buffer` holds, and what is left of it after them. */
+const takeRequests = (buffer: string): readonly [Array<Buffer>, string] => {
+  const answers: Array<Buffer> = []
   let rest = buffer
   for (;;) {
     const headEnd = rest.indexOf("\r\n\r\n")
@@ -37,20 +42,20 @@ const takeRequests = (buffer: string): readonly [number, string] => {
       end = headEnd + 4 + Number(contentLength.exec(head)?.[1] ?? 0)
       if (rest.length < end) break
     }
+    answers.push(rest.startsWith("GET /rest/v2/") ? apiResponse : tokenResponse)
     rest = rest.slice(end)
-    count++
   }
-  return [count, rest]
+  return [answers, rest]
 }
 
 const server = Net.createServer((socket) => {
   socket.setNoDelay(true)
   let pending = ""
   socket.on("data", (chunk) => {
-    const [count, rest] = takeRequests(pending + chunk.toString("latin1"))
+    const [answers, rest] = takeRequests(pending + chunk.toString("latin1"))
     pending = rest
-    if (count === 1) socket.write(response)
-    else if (count > 1) socket.write(Buffer.concat(Array.from({ length: count }, () => response)))
+    if (answers.length === 1) socket.write(answers[0]!)
+    else if (answers.length > 1) socket.write(Buffer.concat(answers))
   })
   socket.on("error", () => socket.destroy())
 })

@@ -20,6 +20,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -54,15 +55,42 @@ export const oauthFailure = (error: OAuthError.OAuthClientError): RetryPolicy.Fa
   }
 }
 
+/**
+ * Runs `call`, and only when it fails enters the retry machinery: the policy's schedule is made, driven by the
+ * failures (waiting as it says between attempts) and left at its first `done`, where `exhausted` gets the last
+ * error. A call that succeeds at once costs a clock read (when the first attempt started, for `maxElapsed`) and
+ * a failure-only handler, which a success passes without allocating — no schedule, no driver, no fiber.
+ */
+const retrying = <A, E, R, E2>(
+  policy: RetryPolicy.RetryPolicy,
+  call: Effect.Effect<A, E, R>,
+  verdictOf: (error: E, nowMillis: number) => RetryPolicy.Verdict,
+  onRetry: ((error: E) => Effect.Effect<void>) | undefined,
+  exhausted: (error: E) => Effect.Effect<A, E2>
+): Effect.Effect<A, E2, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const start = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+    return Effect.catchAllCause(call, (cause) =>
+      // `catchAll` on the cause again: a failure is retried exactly as `Effect.retry` would (not a defect, not an
+      // interruption).
+      Effect.catchAll(Effect.failCause(cause), (first) =>
+        Effect.flatMap(Schedule.driver(RetryPolicy.schedule(policy, start, verdictOf, onRetry)), (driver) => {
+          const after = (error: E): Effect.Effect<A, E2, R> =>
+            Effect.matchEffect(driver.next(error), {
+              onFailure: () => exhausted(error),
+              onSuccess: () => Effect.catchAll(call, after)
+            })
+          return after(first)
+        })
+      )
+    )
+  })
+
 const retriedWith =
   (policy: RetryPolicy.RetryPolicy) =>
   <E>(verdictOf: (error: E, nowMillis: number) => RetryPolicy.Verdict) =>
   <A>(call: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    policy.maxAttempts <= 1
-      ? call
-      : Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          Effect.retry(call, RetryPolicy.schedule(policy, start, verdictOf))
-        )
+    policy.maxAttempts <= 1 ? call : retrying(policy, call, verdictOf, undefined, Effect.fail)
 
 /**
  * A token request spends its grant unless it is a device-code poll (RFC 8628 polls repeat by design). Any grant
@@ -266,39 +294,38 @@ export const transformClient =
     policy.maxAttempts <= 1
       ? client
       : HttpClient.transform(client, (effect, request) => {
-          const kind: RetryPolicy.CallKind = idempotentMethods.has(request.method) ? "Repeatable" : "SingleUse"
-          const attempt = Effect.flatMap(
-            effect,
-            (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RetryableResponse> =>
-              RetryPolicy.RETRYABLE_STATUSES.has(response.status)
-                ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                    Effect.fail(
-                      new RetryableResponse(
-                        response,
-                        RetryPolicy.statusFailure(response.status, response.headers["retry-after"], now)
-                      )
-                    )
-                  )
-                : Effect.succeed(response)
-          )
-          return Effect.flatMap(Clock.currentTimeMillis, (start) =>
-            Effect.retry(
-              attempt,
-              RetryPolicy.schedule<E | RetryableResponse>(
-                policy,
-                start,
-                (error, now) => RetryPolicy.decide(kind, httpFailure(error, now)),
-                discard
-              )
+          const verdictOf = (error: E | RetryableResponse, now: number) =>
+            RetryPolicy.decide(
+              idempotentMethods.has(request.method) ? "Repeatable" : "SingleUse",
+              httpFailure(error, now)
             )
-          ).pipe(
+          return retrying(
+            policy,
+            Effect.flatMap(effect, retryableStatus),
+            verdictOf,
+            discard,
             // A retryable status that ran out of retries is still the server's answer: hand it back.
-            Effect.catchIf(
-              (error): error is RetryableResponse => error instanceof RetryableResponse,
-              (error) => Effect.succeed(error.response)
-            )
+            handBack
           )
         })
+
+/** A response whose status the policy may retry fails the attempt, carried in a {@link RetryableResponse}. */
+const retryableStatus = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, RetryableResponse> =>
+  RetryPolicy.RETRYABLE_STATUSES.has(response.status)
+    ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.fail(
+          new RetryableResponse(
+            response,
+            RetryPolicy.statusFailure(response.status, response.headers["retry-after"], now)
+          )
+        )
+      )
+    : Effect.succeed(response)
+
+const handBack = <E>(error: E | RetryableResponse): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
+  error instanceof RetryableResponse ? Effect.succeed(error.response) : Effect.fail(error)
 
 /**
  * Replaces the `HttpClient` in context with {@link transformClient} applied. Provide it to the layer that builds

@@ -1,0 +1,6 @@
+/** ultracart-oauth over NodeTransport.layerNodeHttp, no Retry or Timeouts. */
+import * as NodeTransport from "@ultracart-oauth/adapters/NodeTransport"
+import type { BenchClient } from "./shared.js"
+import { bare, oursOver } from "./ours.js"
+
+export const make = (base: string): BenchClient => oursOver(base, NodeTransport.layerNodeHttp(), bare)
