@@ -82,6 +82,20 @@ export const isCredentialUnavailable = (u: unknown): u is CredentialUnavailable 
   Predicate.hasProperty(u, CredentialUnavailableTypeId)
 
 /**
+ * Carried by {@link UrlRefused}: what {@link isUrlRefused} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const UrlRefusedTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/UrlRefused")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type UrlRefusedTypeId = typeof UrlRefusedTypeId
+
+/**
  * A request was refused before its credential was attached, and nothing was sent: its URL is not on the base
  * URL's origin (scheme, host and port). `reason`: `ForeignOrigin` (another host, port or scheme), `InsecureHttp`
  * (plain http off loopback), `NotAbsolute` (neither a path starting with `/` nor an absolute URL). The error
@@ -97,6 +111,11 @@ export class UrlRefused extends Schema.TaggedError<UrlRefused>()("UrlRefused", {
   /** The base URL's origin: where the credential may go. */
   allowedOrigin: Schema.String
 }) {
+  /** @since 0.2.0 */
+  declare readonly [UrlRefusedTypeId]: UrlRefusedTypeId
+  static {
+    Object.defineProperty(this.prototype, UrlRefusedTypeId, { value: UrlRefusedTypeId })
+  }
   override get message(): string {
     const why =
       this.reason === "NotAbsolute"
@@ -105,6 +124,14 @@ export class UrlRefused extends Schema.TaggedError<UrlRefused>()("UrlRefused", {
     return `No UltraCart credential is sent outside ${this.allowedOrigin}: ${why}; no request was sent`
   }
 }
+
+/**
+ * Whether a value is a {@link UrlRefused} (it carries {@link UrlRefusedTypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isUrlRefused = (u: unknown): u is UrlRefused => Predicate.hasProperty(u, UrlRefusedTypeId)
 
 /**
  * What an authenticated API call can fail with. Every `HttpClientError` it fails with, and every response it

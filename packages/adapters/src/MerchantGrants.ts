@@ -33,6 +33,7 @@ import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import type * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -44,6 +45,20 @@ import * as KeyedCache from "./internal/keyedCache.js"
 import { type KeyPage, type ListOptions, type TokenSet, TokenStore, type TokenStoreError } from "./TokenStore.js"
 
 /**
+ * Carried by {@link MerchantUnidentified}: what {@link isMerchantUnidentified} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const MerchantUnidentifiedTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/MerchantUnidentified")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type MerchantUnidentifiedTypeId = typeof MerchantUnidentifiedTypeId
+
+/**
  * A new grant could not be given a key: UltraCart's `/oauth/me` named no merchant id (or `keyOf` found none). The
  * grant was revoked rather than kept where nothing can find it; the merchant can connect again.
  *
@@ -53,10 +68,24 @@ import { type KeyPage, type ListOptions, type TokenSet, TokenStore, type TokenSt
 export class MerchantUnidentified extends Schema.TaggedError<MerchantUnidentified>()("MerchantUnidentified", {
   detail: Schema.String
 }) {
+  /** @since 0.2.0 */
+  declare readonly [MerchantUnidentifiedTypeId]: MerchantUnidentifiedTypeId
+  static {
+    Object.defineProperty(this.prototype, MerchantUnidentifiedTypeId, { value: MerchantUnidentifiedTypeId })
+  }
   override get message(): string {
     return `The connected merchant could not be identified (${this.detail}); the new grant was revoked`
   }
 }
+
+/**
+ * Whether a value is a {@link MerchantUnidentified} (it carries {@link MerchantUnidentifiedTypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isMerchantUnidentified = (u: unknown): u is MerchantUnidentified =>
+  Predicate.hasProperty(u, MerchantUnidentifiedTypeId)
 
 /**
  * What connecting a merchant can fail with: the code exchange's or `/oauth/me`'s error, no key for the grant, or

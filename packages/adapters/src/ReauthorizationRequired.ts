@@ -3,6 +3,7 @@
  *
  * @since 0.2.0
  */
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
 const reasons: Record<ReauthorizationRequired["reason"], (e: ReauthorizationRequired) => string> = {
@@ -12,6 +13,20 @@ const reasons: Record<ReauthorizationRequired["reason"], (e: ReauthorizationRequ
   Refused: () => "UltraCart refused the refresh twice with an error that names no known OAuth code",
   OutcomeUnknown: () => "the refresh token was sent without a known outcome and cannot safely be sent again"
 }
+
+/**
+ * Carried by {@link ReauthorizationRequired}: what {@link isReauthorizationRequired} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/ReauthorizationRequired")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
 
 /**
  * The grant cannot give an access token any more: the merchant must authorize the app again (browser or device
@@ -35,7 +50,20 @@ export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationR
   /** The server's (secret-free) error behind `Refused`, `InvalidGrant` or `OutcomeUnknown`. */
   cause: Schema.optional(Schema.Defect)
 }) {
+  /** @since 0.2.0 */
+  declare readonly [TypeId]: TypeId
+  static {
+    Object.defineProperty(this.prototype, TypeId, { value: TypeId })
+  }
   override get message(): string {
     return `Grant "${this.key}" needs the merchant to authorize the app again: ${reasons[this.reason](this)}`
   }
 }
+
+/**
+ * Whether a value is a {@link ReauthorizationRequired} (it carries {@link TypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isReauthorizationRequired = (u: unknown): u is ReauthorizationRequired => Predicate.hasProperty(u, TypeId)

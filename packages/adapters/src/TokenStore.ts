@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 
@@ -149,6 +150,20 @@ export const pageOf = (sortedKeys: ReadonlyArray<string>, options?: ListOptions)
 }
 
 /**
+ * Carried by {@link TokenStoreError}: what {@link isTokenStoreError} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TokenStoreErrorTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/TokenStoreError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TokenStoreErrorTypeId = typeof TokenStoreErrorTypeId
+
+/**
  * A store could not do what was asked. Carries the grant key (not a secret) and never a token. `reason`:
  *
  * - `Io`: local I/O failed (a file could not be read or written: permissions, disk full…);
@@ -170,10 +185,23 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("Toke
   reason: Schema.Literal("Io", "Corrupt", "Decrypt", "Locked", "Unavailable", "Timeout"),
   detail: Schema.String
 }) {
+  /** @since 0.2.0 */
+  declare readonly [TokenStoreErrorTypeId]: TokenStoreErrorTypeId
+  static {
+    Object.defineProperty(this.prototype, TokenStoreErrorTypeId, { value: TokenStoreErrorTypeId })
+  }
   override get message(): string {
     return `Token store ${this.operation} for grant "${this.key}" failed (${this.reason}): ${this.detail}`
   }
 }
+
+/**
+ * Whether a value is a {@link TokenStoreError} (it carries {@link TokenStoreErrorTypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isTokenStoreError = (u: unknown): u is TokenStoreError => Predicate.hasProperty(u, TokenStoreErrorTypeId)
 
 /**
  * @since 0.1.0

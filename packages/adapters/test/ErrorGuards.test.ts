@@ -3,7 +3,15 @@
  * looks like one (the same `_tag`) is not taken for it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Auth, DeviceFlow, OutcomeUnknown, Timeouts } from "../src/index.js"
+import {
+  Auth,
+  DeviceFlow,
+  MerchantGrants,
+  OutcomeUnknown,
+  ReauthorizationRequired,
+  Timeouts,
+  TokenStore
+} from "../src/index.js"
 
 describe("guards check type ids, not tags", () => {
   it("Timeouts.isDeadlineExceeded", () => {
@@ -28,5 +36,29 @@ describe("guards check type ids, not tags", () => {
       DeviceFlow.isDeviceAuthorizationError(new DeviceFlow.DeviceAuthorizationExpired({ reason: "Deadline" }))
     ).toBe(true)
     expect(DeviceFlow.isDeviceAuthorizationError({ _tag: "DeviceAuthorizationDenied" })).toBe(false)
+  })
+
+  it("Auth.isUrlRefused", () => {
+    const error = new Auth.UrlRefused({ reason: "NotAbsolute", allowedOrigin: "https://secure.ultracart.com" })
+    expect(Auth.isUrlRefused(error)).toBe(true)
+    expect(Auth.isUrlRefused({ _tag: "UrlRefused", reason: "NotAbsolute" })).toBe(false)
+  })
+
+  it("ReauthorizationRequired.isReauthorizationRequired", () => {
+    const error = new ReauthorizationRequired.ReauthorizationRequired({ key: "k", reason: "NoTokens" })
+    expect(ReauthorizationRequired.isReauthorizationRequired(error)).toBe(true)
+    expect(ReauthorizationRequired.isReauthorizationRequired({ _tag: "ReauthorizationRequired" })).toBe(false)
+  })
+
+  it("TokenStore.isTokenStoreError", () => {
+    const error = new TokenStore.TokenStoreError({ operation: "load", key: "k", reason: "Io", detail: "d" })
+    expect(TokenStore.isTokenStoreError(error)).toBe(true)
+    expect(TokenStore.isTokenStoreError({ _tag: "TokenStoreError", operation: "load" })).toBe(false)
+  })
+
+  it("MerchantGrants.isMerchantUnidentified", () => {
+    const error = new MerchantGrants.MerchantUnidentified({ detail: "no merchant id" })
+    expect(MerchantGrants.isMerchantUnidentified(error)).toBe(true)
+    expect(MerchantGrants.isMerchantUnidentified({ _tag: "MerchantUnidentified" })).toBe(false)
   })
 })

@@ -4,7 +4,22 @@
  *
  * @since 0.1.0
  */
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+
+/**
+ * Carried by {@link RedisError}: what {@link isRedisError} checks.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@ultracart-oauth/redis/RedisError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
 
 /**
  * A Redis command did not succeed.
@@ -22,10 +37,23 @@ export class RedisError extends Schema.TaggedError<RedisError>()("RedisError", {
   command: Schema.String,
   detail: Schema.String
 }) {
+  /** @since 0.2.0 */
+  declare readonly [TypeId]: TypeId
+  static {
+    Object.defineProperty(this.prototype, TypeId, { value: TypeId })
+  }
   override get message(): string {
     return `Redis ${this.command} failed (${this.reason}): ${this.detail}`
   }
 }
+
+/**
+ * Whether a value is a {@link RedisError} (it carries {@link TypeId}).
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isRedisError = (u: unknown): u is RedisError => Predicate.hasProperty(u, TypeId)
 
 /**
  * The first line of an error's message, shortened: enough to act on, and nothing from the command's arguments
