@@ -475,7 +475,20 @@ class Shell {
       this.state = state
       yield* this.runNotes(notes)
       return stored
-    }).pipe(this.lock.withPermits(1))
+    }).pipe(this.underLease, this.lock.withPermits(1))
+
+  /**
+   * Runs a login or logout holding the grant's lease (where the store has leases), so that it neither lands in the
+   * middle of another process's refresh nor is overwritten by its rotation. A manager whose pending rotation holds
+   * the lease already goes on with it (the login or logout supersedes the rotation and frees it).
+   */
+  private underLease = <A, E>(body: Effect.Effect<A, E>): Effect.Effect<A, E | TokenStoreError> =>
+    Effect.suspend(() => {
+      const settled = tokenState.settledOf(this.state)
+      const holding = settled._tag === "Rotated" && Option.isSome(settled.rotation.lease)
+      const lease = this.store.lease
+      return lease === undefined || holding ? body : Effect.scoped(Effect.zipRight(lease(this.config.key), body))
+    })
 
   private revoke = (
     restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
@@ -515,6 +528,7 @@ class Shell {
         return { refreshToken, accessToken }
       })
     ).pipe(
+      this.underLease,
       this.lock.withPermits(1),
       Effect.withSpan("TokenManager.logout", { attributes: this.annotations }),
       Effect.annotateLogs(this.annotations)

@@ -234,7 +234,8 @@ export class FlakyStore {
               Effect.asVoid(
                 Effect.acquireRelease(
                   Effect.zipRight(
-                    this.leaseLock.take(1),
+                    // Waiting is interruptible (as a real store's polling is), so a bound on it can end it.
+                    Effect.interruptible(this.leaseLock.take(1)),
                     Effect.sync(() => void (this.leaseHeld = true))
                   ),
                   () =>

@@ -177,7 +177,7 @@ const die = <L, W>(
     ...(cause === undefined ? {} : { cause })
   })
   const settled = flight.settled
-  const alreadyDead = settled._tag === "Dead" && settled.grant.tokens.version === base.version
+  const alreadyDead = settled._tag === "Dead" && sameSet(settled.grant.tokens, base)
   const failure = backoff(settled, error, now, config, 0)
   const dead: Settled<L> = { _tag: "Dead", grant: heldOrNew(settled, base, config), error, failure }
   return serveOrFail(flight, dead, base, error, now, alreadyDead ? [] : [reauthorizationEvent(config, error.reason)])
@@ -200,6 +200,13 @@ const succeeded = <L>(tokens: TokenSet, settled: Settled<L>, config: Config): Se
   grant: heldOrNew(settled, tokens, config),
   failure: Option.none()
 })
+
+/**
+ * The same stored set: the same version *and* the same tokens. A version alone is not enough — a store starts again
+ * at version 1 after a logout, so a new grant can carry the number of an old one this manager still holds.
+ */
+const sameSet = (a: TokenSet, b: TokenSet): boolean =>
+  a.version === b.version && Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
 
 const heldOrNew = <L>(settled: Settled<L>, tokens: TokenSet, config: Config): Grant => {
   const held = grantOf(settled)
@@ -281,11 +288,11 @@ const isDue = (trigger: Trigger, held: Grant, now: number): boolean =>
 const adopt = <L>(settled: Settled<L>, held: Grant): Settled<L> => {
   switch (settled._tag) {
     case "Dead":
-      return settled.grant.tokens.version === held.tokens.version
+      return sameSet(settled.grant.tokens, held.tokens)
         ? { ...settled, grant: held }
         : { _tag: "Live", grant: held, failure: Option.some(settled.failure) }
     case "Doubtful":
-      return settled.grant.tokens.version === held.tokens.version
+      return sameSet(settled.grant.tokens, held.tokens)
         ? { ...settled, grant: held }
         : { _tag: "Live", grant: held, failure: Option.some(settled.failure) }
     case "Rotated":
@@ -307,7 +314,7 @@ const loaded = <L, W>(
   const loadedSet = result.right.value
   const heldGrant = grantOf(flight.settled)
   // The same version keeps the very set held (and its instants); a newer one replaces it.
-  const base = heldGrant !== undefined && heldGrant.tokens.version === loadedSet.version ? heldGrant.tokens : loadedSet
+  const base = heldGrant !== undefined && sameSet(heldGrant.tokens, loadedSet) ? heldGrant.tokens : loadedSet
   const held = heldOrNew(flight.settled, base, config)
   const settled = adopt(flight.settled, held)
   const adopted = { ...flight, settled }
@@ -427,7 +434,7 @@ const reread = <L, W>(
   if (Either.isLeft(result)) return failOrServe(flight, base, result.left, now, config)
   if (Option.isNone(result.right)) return emptied(flight, config)
   const latest = result.right.value
-  if (latest.version !== base.version) {
+  if (!sameSet(latest, base)) {
     return finish(flight, succeeded(latest, flight.settled, config), Exit.succeed(latest), [
       count("recoveries", ["via", "store"]),
       log("Info", "refresh failed but a newer token was stored; using it", {
