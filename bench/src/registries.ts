@@ -29,6 +29,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as V8 from "node:v8"
+import { answer } from "./answer.js"
 import { ACCESS_TOKEN, CLIENT_ID } from "./fixtures.js"
 import { type Spread, spread } from "./stats.js"
 
@@ -174,16 +175,5 @@ if (baseUrl !== "") {
     ...(JSON.parse(process.argv[3] ?? "{}") as object)
   }
   const oauth = OAuthClient.layer({ clientId: CLIENT_ID, baseUrl }).pipe(Layer.provide(NodeTransport.layer()))
-  Effect.runPromise(
-    Effect.forEach(registries, (registry) => Effect.scoped(measure(registry, scale))).pipe(Effect.provide(oauth))
-  ).then(
-    (results) => {
-      process.stdout.write(`${JSON.stringify(results)}\n`)
-      process.exit(0)
-    },
-    (error) => {
-      process.stderr.write(`${String(error)}\n`)
-      process.exit(1)
-    }
-  )
+  answer(Effect.forEach(registries, (registry) => Effect.scoped(measure(registry, scale))).pipe(Effect.provide(oauth)))
 }

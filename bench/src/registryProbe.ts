@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as V8 from "node:v8"
+import { answer } from "./answer.js"
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error("run with --expose-gc")
@@ -123,13 +124,4 @@ const modes: Record<string, Effect.Effect<unknown, unknown>> = {
 
 const mode = modes[process.argv[2] ?? ""]
 if (mode === undefined) throw new Error(`mode: one of ${Object.keys(modes).join(", ")}`)
-Effect.runPromise(mode).then(
-  (result) => {
-    process.stdout.write(`${JSON.stringify(result)}\n`)
-    process.exit(0)
-  },
-  (error) => {
-    process.stderr.write(`${String(error)}\n`)
-    process.exit(1)
-  }
-)
+answer(mode)

@@ -23,6 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as V8 from "node:v8"
+import { answer } from "./answer.js"
 import { CLIENT_ID, TOKEN_BODY } from "./fixtures.js"
 import { spread } from "./stats.js"
 
@@ -158,16 +159,5 @@ const program = Effect.gen(function* () {
 export type TokenManagerResult = Effect.Effect.Success<typeof program>
 
 if (baseUrl !== "") {
-  Effect.runPromise(
-    Effect.scoped(Effect.flatMap(Layer.build(live), (context) => Effect.provide(program, context)))
-  ).then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result)}\n`)
-      process.exit(0)
-    },
-    (error) => {
-      process.stderr.write(`${String(error)}\n`)
-      process.exit(1)
-    }
-  )
+  answer(Effect.scoped(Effect.flatMap(Layer.build(live), (context) => Effect.provide(program, context))))
 }
