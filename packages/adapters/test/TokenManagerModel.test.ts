@@ -286,6 +286,19 @@ const regressions: Array<[Array<Command>, TokenManager.TokenManagerOptions["ambi
     ],
     "repeatAtExpiry"
   ],
+  // A logout and a new login by the other process: the new grant starts at version 1 again, like the old one.
+  [
+    [
+      { _tag: "Login", who: 0 },
+      { _tag: "Logout", who: 1 },
+      { _tag: "Store", writes: false, loads: true },
+      { _tag: "Ask", who: 0, callers: 1 },
+      { _tag: "Ask", who: 0, callers: 1 },
+      { _tag: "Rejected", who: 0 },
+      { _tag: "Login", who: 1 }
+    ],
+    "repeatAtExpiry"
+  ],
   // A logout while the other process holds the lease with a rotation its store will not take: bounded, not stuck.
   [
     [
