@@ -301,7 +301,8 @@ export const transformClient = <E = never, R = never>(
   Either.map(resolve(options), (resolved) => {
     const prepare = admit(resolved)
     return <E0, R0>(client: HttpClient.HttpClient.With<E0, R0>) => {
-      const timed = Timeouts.transformClient(resolved.timeouts)(withoutFetchRedirects(client))
+      // The deadlines directly over the transport, so that one of this package's keeps them with its own timers.
+      const timed = withoutFetchRedirects(Timeouts.transformClient(resolved.timeouts)(client))
       const authenticated: HttpClient.HttpClient.With<
         E0 | HttpClientError.HttpClientError | CredentialUnavailable | UrlRefused,
         R0 | R

@@ -10,6 +10,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import * as Config from "effect/Config"
@@ -21,6 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Lean from "./internal/lean.js"
 
 /**
  * The two deadlines. `Duration.infinity` turns one off.
@@ -179,11 +181,77 @@ export const isDeadlineExceeded = (u: unknown): u is DeadlineExceeded => Predica
 /** Statuses whose responses have no body, which `Response` refuses to be given one. */
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
 
+/** The failure for a response head that did not arrive within `timeout`. */
+const headExpired = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) => {
+  const cause = new DeadlineExceeded({ phase: "Response", timeoutMillis: Duration.toMillis(timeout) })
+  return new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.message })
+}
+
+/** The failure for a body not read whole within `timeout` of its head. */
+const bodyExpired = (
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpClientResponse.HttpClientResponse,
+  timeout: Duration.Duration
+) => {
+  const cause = new DeadlineExceeded({ phase: "Body", timeoutMillis: Duration.toMillis(timeout) })
+  return new HttpClientError.ResponseError({ request, response, reason: "Decode", cause, description: cause.message })
+}
+
+/** The longest a timer can wait (setTimeout's limit); a longer deadline is never reached by the live clock either. */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+const timerMillis = (deadline: Duration.Duration): number | undefined => {
+  const millis = Duration.toMillis(deadline)
+  return millis <= MAX_TIMER_MILLIS ? Math.max(0, Math.ceil(millis)) : undefined
+}
+
+/**
+ * Both deadlines the generic way, for any client (and under a `TestClock`): `Effect.timeoutFail` on the head, then
+ * the body read within its deadline and handed back as a buffered response — unless it already is one.
+ */
+const raced = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  { bodyTimeout, requestTimeout }: Timeouts
+): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
+  const bufferBody = Duration.isFinite(bodyTimeout)
+  const limitHead = Duration.isFinite(requestTimeout)
+  return HttpClient.transform(client, (effect, request) => {
+    const head = !limitHead
+      ? effect
+      : Effect.timeoutFail(effect, { duration: requestTimeout, onTimeout: () => headExpired(request, requestTimeout) })
+    if (!bufferBody) return head
+    return Effect.flatMap(head, (response) =>
+      Lean.isBuffered(response)
+        ? Effect.succeed(response)
+        : response.arrayBuffer.pipe(
+            Effect.timeoutFail({
+              duration: bodyTimeout,
+              onTimeout: () => bodyExpired(request, response, bodyTimeout)
+            }),
+            Effect.map((body) =>
+              HttpClientResponse.fromWeb(
+                request,
+                new Response(nullBodyStatuses.has(response.status) ? null : body, {
+                  status: response.status,
+                  headers: response.headers
+                })
+              )
+            )
+          )
+    )
+  })
+}
+
 /**
  * An `HttpClient` transform with both deadlines. The response head must arrive within `requestTimeout`
  * (else a `RequestError`, reason `Transport`, whose cause is a {@link DeadlineExceeded}); when `bodyTimeout` is
  * finite the body is then read into memory within it (else a `ResponseError`, reason `Decode`, same cause) and
  * handed back as a buffered response — fine for UltraCart's JSON, not meant for large downloads.
+ *
+ * Over one of this package's transports (`NodeTransport`, `FetchTransport`, given directly) the transport keeps
+ * both deadlines with one timer per phase and reads the body into the response it hands back; over any other
+ * client, with a tracer, or under a `TestClock`, they are kept with `Effect.timeoutFail` (which races the call
+ * against a sleep in forked fibers, several times the cost of a call over loopback). Either way the same errors.
  *
  * @since 0.1.0
  * @category http client
@@ -197,52 +265,28 @@ export const transformClient =
     const bufferBody = Duration.isFinite(bodyTimeout)
     const limitHead = Duration.isFinite(requestTimeout)
     if (!bufferBody && !limitHead) return client
-    return HttpClient.transform(client, (effect, request) => {
-      const head = !limitHead
-        ? effect
-        : Effect.timeoutFail(effect, {
-            duration: requestTimeout,
-            onTimeout: () => {
-              const cause = new DeadlineExceeded({
-                phase: "Response",
-                timeoutMillis: Duration.toMillis(requestTimeout)
-              })
-              return new HttpClientError.RequestError({
-                request,
-                reason: "Transport",
-                cause,
-                description: cause.message
-              })
-            }
-          })
-      if (!bufferBody) return head
-      return Effect.flatMap(head, (response) =>
-        response.arrayBuffer.pipe(
-          Effect.timeoutFail({
-            duration: bodyTimeout,
-            onTimeout: () => {
-              const cause = new DeadlineExceeded({ phase: "Body", timeoutMillis: Duration.toMillis(bodyTimeout) })
-              return new HttpClientError.ResponseError({
-                request,
-                response,
-                reason: "Decode",
-                cause,
-                description: cause.message
-              })
-            }
-          }),
-          Effect.map((body) =>
-            HttpClientResponse.fromWeb(
-              request,
-              new Response(nullBodyStatuses.has(response.status) ? null : body, {
-                status: response.status,
-                headers: response.headers
-              })
-            )
-          )
-        )
+    const fallback = raced(client, timeouts)
+    const timedSend = Lean.timedSendOf(client)
+    if (timedSend === undefined) return fallback
+    const whole: Lean.Whole = {
+      requestTimeout: limitHead ? timerMillis(requestTimeout) : undefined,
+      bodyTimeout: bufferBody ? timerMillis(bodyTimeout) : undefined,
+      maxBodyBytes: Number.POSITIVE_INFINITY,
+      read: bufferBody ? "bytes" : "head",
+      expired: (phase, request, response) =>
+        phase === "requestTimeout" || response === undefined
+          ? headExpired(request, requestTimeout)
+          : bodyExpired(request, response, bodyTimeout)
+    }
+    const execute = (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R>(
+        (fiber) => timedSend(request, fiber, whole) ?? fallback.execute(request)
       )
-    })
+    return HttpClient.makeWith(
+      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest, E | HttpClientError.HttpClientError, R>) =>
+        Effect.flatMap(effect, execute),
+      Effect.succeed
+    )
   }
 
 /**

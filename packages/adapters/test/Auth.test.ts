@@ -1,10 +1,11 @@
-import { Headers, type HttpClient, HttpClientRequest } from "@effect/platform"
+import { Headers, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials, OAuthClient } from "@ultracart-oauth/core"
 import {
   ConfigError,
   ConfigProvider,
   Effect,
+  Either,
   Exit,
   FiberRef,
   Layer,
@@ -280,6 +281,24 @@ describe("redaction", () => {
       expect(lines.join("\n")).toContain("x-ultracart-simple-key")
       expect(lines.join("\n")).not.toContain(SECRET)
     })
+  )
+
+  it.effect("transformClient without the Layers keeps the credential out of span attributes too", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      yield* ok
+      const transform = Either.getOrThrow(Auth.transformClient(Credentials.simpleKey(Redacted.make(SECRET))))
+      const client = transform(yield* HttpClient.HttpClient)
+      yield* Effect.withTracer(
+        Effect.flatMap(client.get("/order/orders"), (r) => r.text),
+        tracer
+      )
+      const attributes = spans.flatMap((span) => [...span.attributes.entries()])
+      expect(attributes.map(([key]) => key)).toContain("http.request.header.x-ultracart-simple-key")
+      expect(JSON.stringify(attributes)).not.toContain(SECRET)
+      // The names are added for the call only.
+      expect(yield* FiberRef.get(Headers.currentRedactedNames)).not.toContain("x-ultracart-simple-key")
+    }).pipe(Effect.provide(Mock.layer))
   )
 
   it.effect("the redacted names include UltraCart's secret headers while a Layer of this module is in use", () =>

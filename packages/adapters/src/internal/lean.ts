@@ -23,7 +23,8 @@ import type * as Fiber from "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
-import type * as Stream from "effect/Stream"
+import * as Predicate from "effect/Predicate"
+import * as Stream from "effect/Stream"
 
 /**
  * Requests given an abort controller by `HttpClient.withScope`: the platform's client honours it (the exchange
@@ -55,11 +56,25 @@ const liveClock = Effect.runSync(Effect.clock)
 /**
  * An OAuth exchange the lean way (see {@link exchange}): the body read whole, at most `maxBodyBytes`, the head
  * within `requestTimeout` and the body within `bodyTimeout` (a timer's milliseconds; none where `undefined`).
+ *
+ * The API client's deadlines (`Timeouts`) use the same timers through {@link TimedSend}, with `read` and `expired`:
+ * the body read whole as bytes (`"bytes"`, no cap) or not at all (`"head"`: only the head's deadline is kept), and
+ * their own errors.
  */
 export interface Whole {
   readonly requestTimeout: number | undefined
   readonly bodyTimeout: number | undefined
   readonly maxBodyBytes: number
+  /** How the body is read before the send answers: as text (the default: an OAuth call), as bytes, or not. */
+  readonly read?: "bytes" | "head" | undefined
+  /** The error a passed deadline fails the send with (the default: the OAuth contract's, see {@link exchange}). */
+  readonly expired?:
+    | ((
+        phase: OAuthTransport.Phase,
+        request: HttpClientRequest.HttpClientRequest,
+        response: LeanResponse | undefined
+      ) => HttpClientError.HttpClientError)
+    | undefined
 }
 
 /**
@@ -73,7 +88,7 @@ export interface Whole {
  */
 const wholeOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>, exchange: OAuthTransport.Exchange): Whole | undefined => {
   const timed = Option.isSome(exchange.requestTimeout) || Option.isSome(exchange.bodyTimeout)
-  if (timed && Context.get(fiber.currentDefaultServices, Clock.Clock) !== liveClock) return undefined
+  if (timed && clockOf(fiber) !== liveClock) return undefined
   // A client sends every call with the same exchange: it is converted once.
   let whole = wholes.get(exchange)
   if (whole === undefined) {
@@ -88,6 +103,8 @@ const wholeOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>, exchange: OAuthTra
 }
 
 const wholes = new WeakMap<OAuthTransport.Exchange, Whole>()
+
+const utf8 = new TextDecoder()
 
 /** How a request is to be sent. */
 export interface Mode {
@@ -142,6 +159,11 @@ export const make = (
         return mode.oauth ? noRedirects(fallback.execute(request)) : fallback.execute(request)
       })
   const execute = route(plainMode)
+  /** API calls under `Timeouts`: the lean route only, with the deadlines kept by its timers. */
+  const timed: TimedSend = (request, fiber, whole) =>
+    OAuthTransport.isTracing(fiber) || scopedRequests.has(request) || clockOf(fiber) !== liveClock
+      ? undefined
+      : send(request, fiber, { oauth: false, whole })
   /** OAuth calls under a tracer or a `TestClock`: the head as `execute` sends it, the body read by core's rules. */
   const sendStepwise = OAuthTransport.sendWith(clientOf(route(oauthHeadMode)))
   const sender: OAuthTransport.Sender = (request, exchange) =>
@@ -151,8 +173,38 @@ export const make = (
       return sent === undefined ? sendStepwise(request, exchange) : Effect.mapError(sent, sendError)
     })
   // Called directly, the client skips the steps of an identity preprocess (combinators still go through both).
-  return OAuthTransport.make(Object.assign(clientOf(execute), { execute }), sender)
+  return OAuthTransport.make(Object.assign(clientOf(execute), { execute, [TimedTypeId]: timed }), sender)
 }
+
+const clockOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Clock.Clock =>
+  Context.get(fiber.currentDefaultServices, Clock.Clock)
+
+/** The key under which a lean client carries its {@link TimedSend}. */
+const TimedTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/internal/lean/TimedSend")
+
+/**
+ * Sends a request on the lean route with the deadlines of `whole` kept by the transport's timers (one per phase,
+ * no fiber forked); `undefined` when it cannot — a span would be recorded, the request is scoped or streamed, or
+ * the fiber's clock is not the live one (a `TestClock` must control the deadlines) — and the caller keeps them.
+ */
+export type TimedSend = (
+  request: HttpClientRequest.HttpClientRequest,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  whole: Whole
+) => Answer | undefined
+
+/**
+ * The {@link TimedSend} of a lean client, when `client` is one (the object {@link make} returned, not a transform
+ * of it: a transform's middleware must not be bypassed).
+ */
+export const timedSendOf = (client: unknown): TimedSend | undefined =>
+  Predicate.hasProperty(client, TimedTypeId) && typeof client[TimedTypeId] === "function"
+    ? (client[TimedTypeId] as TimedSend)
+    : undefined
+
+/** Whether a response's body is already in memory (read by a send with `read: "bytes"`). */
+export const isBuffered = (response: HttpClientResponse.HttpClientResponse): boolean =>
+  response instanceof LeanResponse && response.buffered
 
 const clientOf = (execute: Execute): HttpClient.HttpClient =>
   HttpClient.makeWith(
@@ -223,6 +275,8 @@ export abstract class LeanResponse
   /** The body, once a buffered send has read it (see {@link exchange}): `text` is then immediate. */
   private bufferedText: string | undefined
   private bytesBody: Promise<ArrayBuffer> | undefined
+  /** The body, once a send with `read: "bytes"` has read it: every accessor then answers from it. */
+  private bufferedBytes: ArrayBuffer | undefined
   private formBody: Promise<FormData> | undefined
 
   /**
@@ -270,6 +324,9 @@ export abstract class LeanResponse
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    if (this.bufferedText === undefined && this.bufferedBytes !== undefined) {
+      this.bufferedText = utf8.decode(this.bufferedBytes)
+    }
     return this.bufferedText !== undefined
       ? Effect.succeed(this.bufferedText)
       : this.bodyOnce(() => (this.textBody ??= this.readText()))
@@ -294,6 +351,19 @@ export abstract class LeanResponse
     })
   }
 
+  /** Reads the body as bytes now, so that every accessor answers from memory (see {@link Whole}'s `read`). */
+  readBytes(): Promise<void> {
+    if (this.guarded) unread.unregister(this)
+    return this.readArrayBuffer().then((bytes) => {
+      this.bufferedBytes = bytes
+    })
+  }
+
+  /** Whether {@link readBytes} has read the body. */
+  get buffered(): boolean {
+    return this.bufferedBytes !== undefined
+  }
+
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
     return Effect.flatMap(this.text, (text) =>
       Effect.try({
@@ -313,14 +383,24 @@ export abstract class LeanResponse
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.bodyOnce(() => (this.bytesBody ??= this.readArrayBuffer()))
+    return this.bufferedBytes !== undefined
+      ? Effect.succeed(this.bufferedBytes)
+      : this.bodyOnce(() => (this.bytesBody ??= this.readArrayBuffer()))
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.bodyOnce(() => (this.formBody ??= this.readFormData()))
+    const bytes = this.bufferedBytes
+    return this.bodyOnce(
+      () =>
+        (this.formBody ??=
+          bytes === undefined
+            ? this.readFormData()
+            : new Response(bytes, { headers: new globalThis.Headers(Object.entries(this.headers)) }).formData())
+    )
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    if (this.bufferedBytes !== undefined) return Stream.succeed(new Uint8Array(this.bufferedBytes))
     if (this.guarded) unread.unregister(this)
     return this.readStream()
   }
@@ -355,6 +435,14 @@ export abstract class LeanResponse
   }
 }
 
+/** The OAuth contract's failure for a passed deadline: a `RequestError` caused by core's `DeadlineExceeded`. */
+const deadlineError = (request: HttpClientRequest.HttpClientRequest, phase: OAuthTransport.Phase) =>
+  new HttpClientError.RequestError({
+    request,
+    reason: "Transport",
+    cause: new OAuthTransport.DeadlineExceeded({ phase })
+  })
+
 /** One exchange's ends, for a transport's `Effect.async`: see {@link exchange}. */
 export interface Ends {
   /** The response head arrived. */
@@ -383,22 +471,22 @@ export const exchange = (
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
   }
-  const expireAfter = (millis: number | undefined, phase: OAuthTransport.Phase) => {
+  const expireAfter = (millis: number | undefined, phase: OAuthTransport.Phase, response?: LeanResponse) => {
     if (millis === undefined) return
     timer = setTimeout(() => {
       timer = undefined
       abort()
-      const cause = new OAuthTransport.DeadlineExceeded({ phase })
-      resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+      resume(Effect.fail(whole?.expired?.(phase, request, response) ?? deadlineError(request, phase)))
     }, millis)
   }
   expireAfter(whole?.requestTimeout, "requestTimeout")
   return {
     response: (response) => {
       settle()
-      if (whole === undefined) return resume(Effect.succeed(response))
-      expireAfter(whole.bodyTimeout, "bodyTimeout")
-      response.readWhole(whole.maxBodyBytes).then(
+      if (whole === undefined || whole.read === "head") return resume(Effect.succeed(response))
+      expireAfter(whole.bodyTimeout, "bodyTimeout", response)
+      const read = whole.read === "bytes" ? response.readBytes() : response.readWhole(whole.maxBodyBytes)
+      read.then(
         () => {
           settle()
           resume(Effect.succeed(response))

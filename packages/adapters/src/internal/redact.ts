@@ -168,13 +168,27 @@ const redactHttpClientError = (
 export const redactError = <E>(error: E): E | HttpClientError.HttpClientError =>
   HttpClientError.isHttpClientError(error) ? redactHttpClientError(error, 0) : error
 
+/** Whether the names the HTTP client redacts already include every secret header's. */
+export const coversSecretHeaders = (names: ReadonlyArray<string | RegExp>): boolean =>
+  Credentials.SECRET_HEADERS.every((name) => names.includes(name))
+
 /**
  * The client with every response and error redacted, and UltraCart's secret header names redacted in the spans it
  * opens (this transform must be the outermost one, so that the span sees those names).
+ *
+ * The names are read first: the `Auth` Layers add them for the whole program, and a call that finds them there
+ * runs as it is. Only a call that misses one (a program that applies `Auth.transformClient` without the Layers)
+ * changes the fiber's names for its duration — `Effect.locallyWith`, which costs about as much as the rest of
+ * this transform together.
  */
 export const redactClient = <E, R>(
   client: HttpClient.HttpClient.With<E, R>
 ): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> =>
-  HttpClient.transformResponse(client, (effect) =>
-    Credentials.withRedactedHeaders(Effect.mapBoth(effect, { onFailure: redactError, onSuccess: redactResponse }))
-  )
+  HttpClient.transformResponse(client, (effect) => {
+    const redacted = Effect.mapBoth(effect, { onFailure: redactError, onSuccess: redactResponse })
+    return Effect.withFiberRuntime((fiber) =>
+      coversSecretHeaders(fiber.getFiberRef(Headers.currentRedactedNames))
+        ? redacted
+        : Credentials.withRedactedHeaders(redacted)
+    )
+  })
