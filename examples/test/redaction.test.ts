@@ -351,7 +351,8 @@ describe("no example prints a secret, with every log level on", () => {
             kind
           ).toBe(true)
         expect(output).toContain("ReauthorizationRequired")
-      })
+      }),
+    30_000
   )
 
   it.effect("merchant-connections: connect, a forged callback, disconnect with a failing revoke", () =>
