@@ -8,11 +8,13 @@
 import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
 import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
 import * as RequestOutcome from "@ultracart-oauth/core/RequestOutcome"
 import type * as TokenResponse from "@ultracart-oauth/core/TokenResponse"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -22,6 +24,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import * as Lean from "./internal/lean.js"
 import { OutcomeUnknown } from "./OutcomeUnknown.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as Timeouts from "./Timeouts.js"
@@ -70,21 +73,35 @@ const retrying = <A, E, R, E2>(
 ): Effect.Effect<A, E2, R> =>
   Effect.withFiberRuntime((fiber) => {
     const start = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-    return Effect.catchAllCause(call, (cause) =>
-      // `catchAll` on the cause again: a failure is retried exactly as `Effect.retry` would (not a defect, not an
-      // interruption).
-      Effect.catchAll(Effect.failCause(cause), (first) =>
-        Effect.flatMap(Schedule.driver(RetryPolicy.schedule(policy, start, verdictOf, onRetry)), (driver) => {
-          const after = (error: E): Effect.Effect<A, E2, R> =>
-            Effect.matchEffect(driver.next(error), {
-              onFailure: () => exhausted(error),
-              onSuccess: () => Effect.catchAll(call, after)
-            })
-          return after(first)
-        })
-      )
-    )
+    return Effect.catchAllCause(call, afterFailure(policy, start, call, verdictOf, onRetry, exhausted))
   })
+
+/**
+ * The retry machinery, entered with the first attempt's failure (`cause`, that attempt having started at `start`):
+ * the policy's schedule is made and driven by the failures, `call` repeated as it says.
+ */
+const afterFailure =
+  <A, E, R, E2>(
+    policy: RetryPolicy.RetryPolicy,
+    start: number,
+    call: Effect.Effect<A, E, R>,
+    verdictOf: (error: E, nowMillis: number) => RetryPolicy.Verdict,
+    onRetry: ((error: E) => Effect.Effect<void>) | undefined,
+    exhausted: (error: E) => Effect.Effect<A, E2>
+  ) =>
+  (cause: Cause.Cause<E>): Effect.Effect<A, E2, R> =>
+    // `catchAll` on the cause again: a failure is retried exactly as `Effect.retry` would (not a defect, not an
+    // interruption).
+    Effect.catchAll(Effect.failCause(cause), (first) =>
+      Effect.flatMap(Schedule.driver(RetryPolicy.schedule(policy, start, verdictOf, onRetry)), (driver) => {
+        const after = (error: E): Effect.Effect<A, E2, R> =>
+          Effect.matchEffect(driver.next(error), {
+            onFailure: () => exhausted(error),
+            onSuccess: () => Effect.catchAll(call, after)
+          })
+        return after(first)
+      })
+    )
 
 const retriedWith =
   (policy: RetryPolicy.RetryPolicy) =>
@@ -290,24 +307,55 @@ const discard = (error: unknown): Effect.Effect<void> =>
  */
 export const transformClient =
   (policy: RetryPolicy.RetryPolicy) =>
-  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-    policy.maxAttempts <= 1
-      ? client
-      : HttpClient.transform(client, (effect, request) => {
-          const verdictOf = (error: E | RetryableResponse, now: number) =>
-            RetryPolicy.decide(
-              idempotentMethods.has(request.method) ? "Repeatable" : "SingleUse",
-              httpFailure(error, now)
-            )
-          return retrying(
-            policy,
-            Effect.flatMap(effect, retryableStatus),
-            verdictOf,
-            discard,
-            // A retryable status that ran out of retries is still the server's answer: hand it back.
-            handBack
-          )
-        })
+  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> => {
+    if (policy.maxAttempts <= 1) return client
+    const retried = HttpClient.transform(client, (effect, request) =>
+      retrying(policy, Effect.flatMap(effect, retryableStatus), verdictFor<E>(request), discard, handBack)
+    )
+    const outerSend = Lean.outerSendOf(client)
+    return outerSend === undefined ? retried : Lean.withOuterSend(retried, firstAttemptTimed(policy, client, outerSend))
+  }
+
+/** How the policy sees a failed attempt of `request`: by its method, repeatable or single-use. */
+const verdictFor =
+  <E>(request: HttpClientRequest.HttpClientRequest) =>
+  (error: E | RetryableResponse, now: number): RetryPolicy.Verdict =>
+    RetryPolicy.decide(idempotentMethods.has(request.method) ? "Repeatable" : "SingleUse", httpFailure(error, now))
+
+/**
+ * Under an outer client's deadlines (`Timeouts`, see `Lean.TimedSend`): the first attempt goes to the client beneath
+ * with those deadlines handed down to the transport's timers — a first attempt that succeeds is the whole call, so
+ * nothing more is set up. Only when it fails (and not by the outer head deadline, which ends the call) does the call
+ * enter the retry machinery, there bounded by the outer deadlines the generic way, the head deadline counted from
+ * the call's start: the same bounds, errors and retries as the outer `Effect.timeoutFail` over {@link retrying}.
+ */
+const firstAttemptTimed =
+  <E, R>(
+    policy: RetryPolicy.RetryPolicy,
+    client: HttpClient.HttpClient.With<E, R>,
+    timedSend: Lean.TimedSend<E, R>
+  ): Lean.TimedSend<E, R> =>
+  (request, fiber, outer) => {
+    const rest = outer.rest
+    if (rest === undefined) return undefined
+    const first = timedSend(request, fiber, outer)
+    if (first === undefined) return undefined
+    const start = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+    return Effect.catchAllCause(Effect.flatMap(first, retryableStatus), (cause) => {
+      // The outer head deadline passed: it ends the call, as the outer `Effect.timeoutFail` would.
+      if (Cause.isFailType(cause) && Lean.isCallExpiry(cause.error)) return Effect.fail(cause.error)
+      type Failure = E | HttpClientError.HttpClientError | RetryableResponse
+      const call: Effect.Effect<HttpClientResponse.HttpClientResponse, Failure, R> = Effect.flatMap(
+        client.execute(request),
+        retryableStatus
+      )
+      return rest(
+        afterFailure(policy, start, call, verdictFor<Failure>(request), discard, handBack)(cause),
+        request,
+        start
+      )
+    })
+  }
 
 /** A response whose status the policy may retry fails the attempt, carried in a {@link RetryableResponse}. */
 const retryableStatus = (

@@ -13,6 +13,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -206,20 +207,21 @@ const timerMillis = (deadline: Duration.Duration): number | undefined => {
 }
 
 /**
- * Both deadlines the generic way, for any client (and under a `TestClock`): `Effect.timeoutFail` on the head, then
- * the body read within its deadline and handed back as a buffered response — unless it already is one.
+ * Both deadlines the generic way over `effect` (a call's response), for any client (and under a `TestClock`):
+ * `Effect.timeoutFail` on the head — after `headLeft`, failing with the deadline `requestTimeout` — then the body
+ * read within its deadline and handed back as a buffered response, unless it already is one.
  */
-const raced = <E, R>(
-  client: HttpClient.HttpClient.With<E, R>,
-  { bodyTimeout, requestTimeout }: Timeouts
-): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
-  const bufferBody = Duration.isFinite(bodyTimeout)
-  const limitHead = Duration.isFinite(requestTimeout)
-  return HttpClient.transform(client, (effect, request) => {
-    const head = !limitHead
+const bound =
+  ({ bodyTimeout, requestTimeout }: Timeouts) =>
+  <E, R>(
+    effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+    request: HttpClientRequest.HttpClientRequest,
+    headLeft: Duration.Duration
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R> => {
+    const head = !Duration.isFinite(requestTimeout)
       ? effect
-      : Effect.timeoutFail(effect, { duration: requestTimeout, onTimeout: () => headExpired(request, requestTimeout) })
-    if (!bufferBody) return head
+      : Effect.timeoutFail(effect, { duration: headLeft, onTimeout: () => headExpired(request, requestTimeout) })
+    if (!Duration.isFinite(bodyTimeout)) return head
     return Effect.flatMap(head, (response) =>
       Lean.isBuffered(response)
         ? Effect.succeed(response)
@@ -239,7 +241,45 @@ const raced = <E, R>(
             )
           )
     )
-  })
+  }
+
+/** The deadlines as a transport's timers keep them (see `Lean.Whole`), with their errors and generic rest. */
+const wholeOf = (timeouts: Timeouts): Lean.Whole => {
+  const { bodyTimeout, requestTimeout } = timeouts
+  const bufferBody = Duration.isFinite(bodyTimeout)
+  const limitHead = Duration.isFinite(requestTimeout)
+  const keep = bound(timeouts)
+  return {
+    requestTimeout: limitHead ? timerMillis(requestTimeout) : undefined,
+    bodyTimeout: bufferBody ? timerMillis(bodyTimeout) : undefined,
+    maxBodyBytes: Number.POSITIVE_INFINITY,
+    read: bufferBody ? "bytes" : "head",
+    expired: (phase, request, response) =>
+      phase === "requestTimeout" || response === undefined
+        ? headExpired(request, requestTimeout)
+        : bodyExpired(request, response, bodyTimeout),
+    rest: (effect, request, startedMillis) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        keep(effect, request, Duration.subtract(requestTimeout, Duration.millis(Math.max(0, now - startedMillis))))
+      )
+  }
+}
+
+/**
+ * These deadlines (`own`, per attempt, reading the body whole) under an outer client's (`outer`): the outer head
+ * deadline runs from the send across both phases, as the outer's `Effect.timeoutFail` over this client does; the
+ * outer body deadline never starts, the body being read here. `undefined` when that does not hold (a body left
+ * unread here, an outer that already combines two).
+ */
+const underOuter = (own: Lean.Whole, outer: Lean.Whole): Lean.Whole | undefined => {
+  if (own.read !== "bytes" || outer.callTimeout !== undefined) return undefined
+  if (outer.requestTimeout === undefined) return own
+  const expired = outer.expired
+  return {
+    ...own,
+    callTimeout: outer.requestTimeout,
+    callExpired: expired === undefined ? undefined : (request) => expired("requestTimeout", request, undefined)
+  }
 }
 
 /**
@@ -248,10 +288,11 @@ const raced = <E, R>(
  * finite the body is then read into memory within it (else a `ResponseError`, reason `Decode`, same cause) and
  * handed back as a buffered response — fine for UltraCart's JSON, not meant for large downloads.
  *
- * Over one of this package's transports (`NodeTransport`, `FetchTransport`, given directly) the transport keeps
- * both deadlines with one timer per phase and reads the body into the response it hands back; over any other
- * client, with a tracer, or under a `TestClock`, they are kept with `Effect.timeoutFail` (which races the call
- * against a sleep in forked fibers, several times the cost of a call over loopback). Either way the same errors.
+ * Over one of this package's transports (`NodeTransport`, `FetchTransport`, given directly, or under `Retry` and
+ * `Timeouts` of this module) the transport keeps the deadlines with one timer per phase and reads the body into the
+ * response it hands back; over any other client, with a tracer, or under a `TestClock`, they are kept with
+ * `Effect.timeoutFail` (which races the call against a sleep in forked fibers, several times the cost of a call
+ * over loopback). Either way the same errors.
  *
  * @since 0.1.0
  * @category http client
@@ -261,31 +302,33 @@ export const transformClient =
   <E, R>(
     client: HttpClient.HttpClient.With<E, R>
   ): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
-    const { bodyTimeout, requestTimeout } = timeouts
-    const bufferBody = Duration.isFinite(bodyTimeout)
-    const limitHead = Duration.isFinite(requestTimeout)
-    if (!bufferBody && !limitHead) return client
-    const fallback = raced(client, timeouts)
-    const timedSend = Lean.timedSendOf(client)
+    if (!Duration.isFinite(timeouts.bodyTimeout) && !Duration.isFinite(timeouts.requestTimeout)) return client
+    const keep = bound(timeouts)
+    const fallback = HttpClient.transform(client, (effect, request) => keep(effect, request, timeouts.requestTimeout))
+    const timedSend = Lean.outerSendOf(client) ?? Lean.timedSendOf(client)
     if (timedSend === undefined) return fallback
-    const whole: Lean.Whole = {
-      requestTimeout: limitHead ? timerMillis(requestTimeout) : undefined,
-      bodyTimeout: bufferBody ? timerMillis(bodyTimeout) : undefined,
-      maxBodyBytes: Number.POSITIVE_INFINITY,
-      read: bufferBody ? "bytes" : "head",
-      expired: (phase, request, response) =>
-        phase === "requestTimeout" || response === undefined
-          ? headExpired(request, requestTimeout)
-          : bodyExpired(request, response, bodyTimeout)
-    }
+    const whole = wholeOf(timeouts)
     const execute = (request: HttpClientRequest.HttpClientRequest) =>
       Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R>(
         (fiber) => timedSend(request, fiber, whole) ?? fallback.execute(request)
       )
-    return HttpClient.makeWith(
-      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest, E | HttpClientError.HttpClientError, R>) =>
-        Effect.flatMap(effect, execute),
-      Effect.succeed
+    // Under another client's deadlines: both handed down together (one combination per outer client).
+    let outerSeen: Lean.Whole | undefined
+    let combined: Lean.Whole | undefined
+    const timed: Lean.TimedSend<E, R> = (request, fiber, outer) => {
+      if (outer !== outerSeen) {
+        outerSeen = outer
+        combined = underOuter(whole, outer)
+      }
+      return combined === undefined ? undefined : timedSend(request, fiber, combined)
+    }
+    return Lean.withOuterSend(
+      HttpClient.makeWith(
+        (effect: Effect.Effect<HttpClientRequest.HttpClientRequest, E | HttpClientError.HttpClientError, R>) =>
+          Effect.flatMap(effect, execute),
+        Effect.succeed
+      ),
+      timed
     )
   }
 

@@ -8,9 +8,23 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Duration, Effect, Exit, type Layer, Stream } from "effect"
+import { Credentials } from "@ultracart-oauth/core"
+import {
+  Chunk,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  type Layer,
+  Redacted,
+  Stream,
+  Supervisor
+} from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Auth from "../src/Auth.js"
 import * as FetchTransport from "../src/FetchTransport.js"
 import { isBuffered } from "../src/internal/lean.js"
 import * as NodeTransport from "../src/NodeTransport.js"
@@ -31,7 +45,8 @@ const BYTES = Uint8Array.from({ length: 256 }, (_, i) => i)
 
 /**
  * `/hang` never answers; `/hang-body` sends its head and half its body, then stops; `/bytes` answers {@link BYTES};
- * `/once-hang` hangs the first time and answers `{"ok":true}` after; anything else answers `{"ok":true}`.
+ * `/once-hang` hangs the first time and answers `{"ok":true}` after; `/once-503` answers 503 the first time;
+ * anything else answers `{"ok":true}`.
  */
 const server = Effect.acquireRelease(
   Effect.gen(function* () {
@@ -48,6 +63,11 @@ const server = Effect.acquireRelease(
             res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
             res.write("half")
           }
+          return
+        }
+        if (path === "/once-503" && paths.filter((p) => p === path).length === 1) {
+          res.writeHead(503, { "content-type": "text/plain" })
+          res.end("busy")
           return
         }
         if (path === "/bytes") {
@@ -167,3 +187,142 @@ it.live("over a client that is not one of this package's transports, the same de
     expect(yield* response.json).toEqual({ ok: true })
   }).pipe(Effect.provide(NodeTransport.layer()), Effect.scoped)
 )
+
+/** Counts the fibers started under it. */
+class ForkCount extends Supervisor.AbstractSupervisor<number> {
+  count = 0
+  value = Effect.sync(() => this.count)
+  override onStart() {
+    this.count++
+  }
+}
+
+/** Runs `effect` and answers how many fibers it forked. */
+const forksOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const forks = new ForkCount()
+    const exit = yield* Effect.exit(Effect.supervised(effect, forks))
+    return { exit, forks: forks.count }
+  })
+
+const quickRetries = RetryPolicy.make({ baseDelay: "10 millis", jitter: 0 })
+
+/**
+ * The API client's stack: `outer` deadlines (the `Auth` client's: the head one over the whole call) over `Retry`
+ * over per-attempt deadlines over the transport in context.
+ */
+const production = (outer: Timeouts.Timeouts, perAttempt: Timeouts.Timeouts, policy = quickRetries) =>
+  Effect.map(HttpClient.HttpClient, (transport) =>
+    Timeouts.transformClient(outer)(Retry.transformClient(policy)(Timeouts.transformClient(perAttempt)(transport)))
+  )
+
+const roomy = Timeouts.make({ requestTimeout: "10 seconds", bodyTimeout: "10 seconds" })
+
+describe.each(transports)("Timeouts over Retry over Timeouts over %s", (_name, transport) => {
+  it.live("a first attempt that succeeds is sent with the transport's timers: no fiber forked", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const client = yield* production(roomy, short)
+      const { exit, forks } = yield* forksOf(Effect.flatMap(client.get(`${s.url}/ok`), (r) => r.json))
+      expect(exit).toEqual(Exit.succeed({ ok: true }))
+      expect(forks).toBe(0)
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("through Auth's client too (its deadlines over Retry over per-attempt deadlines): no fiber forked", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const auth = Either.getOrThrow(
+        Auth.transformClient(Credentials.simpleKey(Redacted.make("k")), { baseUrl: s.url })
+      )
+      const client = auth(
+        Retry.transformClient(quickRetries)(Timeouts.transformClient(short)(yield* HttpClient.HttpClient))
+      )
+      const { exit, forks } = yield* forksOf(Effect.flatMap(client.get("/ok"), (r) => r.json))
+      expect(exit).toEqual(Exit.succeed({ ok: true }))
+      expect(forks).toBe(0)
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("a first attempt past its own head deadline is retried within the outer one, and the retry answers", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const client = yield* production(roomy, short)
+      const response = yield* client.get(`${s.url}/once-hang`)
+      expect(yield* response.json).toEqual({ ok: true })
+      expect(s.paths).toEqual(["/once-hang", "/once-hang"])
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("a retryable status on the first attempt is retried, and the retry answers", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const client = yield* production(roomy, short)
+      const response = yield* client.get(`${s.url}/once-503`)
+      expect(response.status).toBe(200)
+      expect(yield* response.json).toEqual({ ok: true })
+      expect(s.paths).toEqual(["/once-503", "/once-503"])
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("the outer head deadline ends the retries, with its own error", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const outer = Timeouts.make({ requestTimeout: "400 millis", bodyTimeout: "10 seconds" })
+      const client = yield* production(outer, Timeouts.make({ requestTimeout: "100 millis", bodyTimeout: "1 second" }))
+      const error = failureOf(yield* Effect.exit(client.get(`${s.url}/hang`)))
+      expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+      expect(error.cause).toMatchObject({ _tag: "DeadlineExceeded", phase: "Response", timeoutMillis: 400 })
+      expect(error.description).toBe("no response within 400ms")
+      expect(s.paths.length).toBeGreaterThanOrEqual(2)
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("the outer head deadline passing in the first attempt ends the call: no retry, the request stopped", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      // Retries at once: one that started after the deadline passed would be sent before the call failed.
+      const client = yield* production(short, roomy, RetryPolicy.make({ baseDelay: Duration.zero, jitter: 0 }))
+      const error = failureOf(yield* Effect.exit(client.get(`${s.url}/hang`)))
+      expect(error.cause).toMatchObject({ _tag: "DeadlineExceeded", phase: "Response", timeoutMillis: 150 })
+      yield* Deferred.await(s.aborted)
+      yield* Effect.sleep("50 millis")
+      expect(s.paths).toEqual(["/hang"])
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("the outer head deadline bounds the first attempt's body too (it bounds the whole call)", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const client = yield* production(short, roomy)
+      const error = failureOf(yield* Effect.exit(client.get(`${s.url}/hang-body`)))
+      expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+      expect(error.cause).toMatchObject({ _tag: "DeadlineExceeded", phase: "Response", timeoutMillis: 150 })
+      yield* Deferred.await(s.aborted)
+      expect(s.paths).toEqual(["/hang-body"])
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("a body past the attempt's body deadline is a lost attempt: retried, and its error when retries end", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const client = yield* production(roomy, Timeouts.make({ requestTimeout: "1 second", bodyTimeout: "50 millis" }))
+      const error = failureOf(yield* Effect.exit(client.get(`${s.url}/hang-body`)))
+      expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
+      expect(error.cause).toMatchObject({ _tag: "DeadlineExceeded", phase: "Body", timeoutMillis: 50 })
+      expect(s.paths).toEqual(Array(quickRetries.maxAttempts).fill("/hang-body"))
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+
+  it.live("interrupting a call in its first attempt stops the request", () =>
+    Effect.gen(function* () {
+      const s = yield* server
+      const client = yield* production(roomy, roomy)
+      const fiber = yield* Effect.fork(client.get(`${s.url}/hang`))
+      while (s.paths.length === 0) yield* Effect.sleep("5 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* Deferred.await(s.aborted)
+      expect(s.paths).toEqual(["/hang"])
+    }).pipe(Effect.provide(transport()), Effect.scoped)
+  )
+})

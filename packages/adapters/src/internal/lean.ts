@@ -75,7 +75,32 @@ export interface Whole {
         response: LeanResponse | undefined
       ) => HttpClientError.HttpClientError)
     | undefined
+  /**
+   * A deadline over both phases, from the send (an outer client's head deadline, which bounds this attempt's body
+   * read too), with its own error; the phase's own timer is cut short to it. Its failures pass {@link isCallExpiry}.
+   */
+  readonly callTimeout?: number | undefined
+  readonly callExpired?: ((request: HttpClientRequest.HttpClientRequest) => HttpClientError.HttpClientError) | undefined
+  /**
+   * How the outer client that handed these deadlines down keeps them the generic way over `effect` — its head
+   * deadline measured from `startedMillis` (the call's start, by the fiber's clock): for a client that sends its
+   * first attempt with the timers and, after a failure, goes on with `effect` (see `Retry.transformClient`).
+   */
+  readonly rest?:
+    | (<E, R>(
+        effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+        request: HttpClientRequest.HttpClientRequest,
+        startedMillis: number
+      ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R>)
+    | undefined
 }
+
+/** The failures of a passed {@link Whole}'s `callTimeout`. */
+const callExpiries = new WeakSet<object>()
+
+/** Whether `error` is the failure of a passed `callTimeout` (the outer deadline, not the attempt's own). */
+export const isCallExpiry = (error: unknown): error is HttpClientError.HttpClientError =>
+  typeof error === "object" && error !== null && callExpiries.has(error)
 
 /**
  * The exchange as the transport's timers can keep it, or `undefined` when they cannot: its deadlines belong to
@@ -160,7 +185,7 @@ export const make = (
       })
   const execute = route(plainMode)
   /** API calls under `Timeouts`: the lean route only, with the deadlines kept by its timers. */
-  const timed: TimedSend = (request, fiber, whole) =>
+  const timed: TimedSend<never> = (request, fiber, whole) =>
     OAuthTransport.isTracing(fiber) || scopedRequests.has(request) || clockOf(fiber) !== liveClock
       ? undefined
       : send(request, fiber, { oauth: false, whole })
@@ -186,20 +211,40 @@ const TimedTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/interna
  * Sends a request on the lean route with the deadlines of `whole` kept by the transport's timers (one per phase,
  * no fiber forked); `undefined` when it cannot — a span would be recorded, the request is scoped or streamed, or
  * the fiber's clock is not the live one (a `TestClock` must control the deadlines) — and the caller keeps them.
+ * A client over a lean one may take an outer client's deadlines the same way: see {@link withOuterSend}.
  */
-export type TimedSend = (
+export type TimedSend<E = HttpClientError.HttpClientError, R = never> = (
   request: HttpClientRequest.HttpClientRequest,
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   whole: Whole
-) => Answer | undefined
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R> | undefined
 
 /**
- * The {@link TimedSend} of a lean client, when `client` is one (the object {@link make} returned, not a transform
- * of it: a transform's middleware must not be bypassed).
+ * The {@link TimedSend} of a lean client (the object {@link make} returned, not a transform of it: a transform's
+ * middleware must not be bypassed): it keeps the deadlines it is given as its own.
  */
-export const timedSendOf = (client: unknown): TimedSend | undefined =>
+export const timedSendOf = <E, R>(client: HttpClient.HttpClient.With<E, R>): TimedSend<E, R> | undefined =>
   Predicate.hasProperty(client, TimedTypeId) && typeof client[TimedTypeId] === "function"
-    ? (client[TimedTypeId] as TimedSend)
+    ? (client[TimedTypeId] as TimedSend<E, R>)
+    : undefined
+
+/** The key under which a client carries its {@link TimedSend} for an outer client's deadlines. */
+const OuterTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/internal/lean/OuterSend")
+
+/**
+ * `client` carrying `send`, which takes the deadlines it is given as an *outer* client's — a head deadline over the
+ * whole call, a body deadline on the response it ends with — and hands them down with its own to a lean client
+ * (`Timeouts` over one, `Retry` over that), or answers `undefined`.
+ */
+export const withOuterSend = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  send: TimedSend<E, R>
+): HttpClient.HttpClient.With<E, R> => Object.assign(client, { [OuterTypeId]: send })
+
+/** The send {@link withOuterSend} gave `client`, if it was given one (and not transformed since). */
+export const outerSendOf = <E, R>(client: HttpClient.HttpClient.With<E, R>): TimedSend<E, R> | undefined =>
+  Predicate.hasProperty(client, OuterTypeId) && typeof client[OuterTypeId] === "function"
+    ? (client[OuterTypeId] as TimedSend<E, R>)
     : undefined
 
 /** Whether a response's body is already in memory (read by a send with `read: "bytes"`). */
@@ -443,6 +488,19 @@ const deadlineError = (request: HttpClientRequest.HttpClientRequest, phase: OAut
     cause: new OAuthTransport.DeadlineExceeded({ phase })
   })
 
+const expired = (
+  request: HttpClientRequest.HttpClientRequest,
+  whole: Whole | undefined,
+  phase: OAuthTransport.Phase,
+  response: LeanResponse | undefined
+) => whole?.expired?.(phase, request, response) ?? deadlineError(request, phase)
+
+const callExpired = (request: HttpClientRequest.HttpClientRequest, whole: Whole | undefined) => {
+  const error = whole?.callExpired?.(request) ?? deadlineError(request, "requestTimeout")
+  callExpiries.add(error)
+  return error
+}
+
 /** One exchange's ends, for a transport's `Effect.async`: see {@link exchange}. */
 export interface Ends {
   /** The response head arrived. */
@@ -471,12 +529,22 @@ export const exchange = (
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
   }
+  const call = whole?.callTimeout
+  const started = call === undefined ? 0 : performance.now()
   const expireAfter = (millis: number | undefined, phase: OAuthTransport.Phase, response?: LeanResponse) => {
+    let byCall = false
+    if (call !== undefined) {
+      const left = Math.max(0, Math.ceil(call - (performance.now() - started)))
+      if (millis === undefined || left < millis) {
+        millis = left
+        byCall = true
+      }
+    }
     if (millis === undefined) return
     timer = setTimeout(() => {
       timer = undefined
       abort()
-      resume(Effect.fail(whole?.expired?.(phase, request, response) ?? deadlineError(request, phase)))
+      resume(Effect.fail(byCall ? callExpired(request, whole) : expired(request, whole, phase, response)))
     }, millis)
   }
   expireAfter(whole?.requestTimeout, "requestTimeout")
