@@ -60,16 +60,24 @@ const variants = [
   { name: "minified", dir: Path.join(distDir, "minified") }
 ] as const
 
-/** `bundledOnly`: only the bundled variant (a smoke run: importing installed Effect costs seconds of CPU). */
+/**
+ * `bundledOnly`: only the bundled variant (a smoke run: importing installed Effect costs seconds of CPU).
+ * `only`: these programs only (each of ours with its Effect floor); all when absent.
+ */
 export const measureColdStart = async (
   baseUrl: string,
   runs: number,
-  bundledOnly = false
+  bundledOnly = false,
+  only?: ReadonlyArray<string>
 ): Promise<ReadonlyArray<ColdResult>> => {
   log(`cold start: ${runs} fresh processes per program and variant, alternating`)
+  const floorsOf = (program: string) => coldFloors.filter(([ours]) => ours === program).map(([, floor]) => floor)
+  const programs = coldPrograms.filter(
+    (program) => only === undefined || only.includes(program) || only.flatMap(floorsOf).includes(program)
+  )
   const cases = variants
     .filter((variant) => !bundledOnly || variant.name === "bundled")
-    .flatMap((variant) => coldPrograms.map((program) => ({ variant, program })))
+    .flatMap((variant) => programs.map((program) => ({ variant, program })))
   const samples = cases.map(() => [] as Array<ColdRun>)
   for (let i = 0; i < runs; i++) {
     const order = i % 2 === 0 ? cases.map((_, j) => j) : cases.map((_, j) => cases.length - 1 - j)

@@ -10,6 +10,8 @@
  *   (after a change to the report's form; nothing is measured).
  * - `--only=id,id`: only these clients (see `catalog.ts`); `--rounds=N`: N rounds instead of 9. Either writes
  *   nothing.
+ * - `--cold`: only the cold start (`coldStart.ts`), `--rounds=N` fresh processes per program and variant instead
+ *   of 9, `--only=program,program` these programs only (each of ours with its Effect floor); writes nothing.
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -28,6 +30,7 @@ import { catalog } from "./catalog.js"
 
 const args = process.argv.slice(2)
 const smoke = args.includes("--smoke")
+const coldOnly = args.includes("--cold")
 
 const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 const only = option("only")?.split(",")
@@ -35,7 +38,7 @@ const ROUNDS = smoke ? 1 : Number(option("rounds") ?? 9)
 const CALLS = smoke ? 16 : 2000
 const WARM = smoke ? 2 : 2000
 const IN_FLIGHT = 64
-const COLD_RUNS = smoke ? 1 : 9
+const COLD_RUNS = smoke ? 1 : coldOnly ? Number(option("rounds") ?? 9) : 9
 const TOKEN_MANAGER: Partial<TokenManagerScale> = smoke
   ? { callers: 100, reads: 1000, readRounds: 1, heapCalls: 1000 }
   : {}
@@ -101,13 +104,14 @@ const main = async () => {
       calls: CALLS,
       warm: WARM,
       inFlight: IN_FLIGHT,
-      clients: selectClients(only),
+      clients: coldOnly ? [] : selectClients(only),
       oneProcess: smoke,
       pids: [child.pid ?? 0]
     })
-    // `--only` measures the named clients and nothing else.
-    const rest = only === undefined
-    const coldStart = rest ? await measureColdStart(baseUrl, COLD_RUNS, smoke) : []
+    // `--only` measures the named clients and nothing else; `--cold` the cold start and nothing else.
+    const rest = only === undefined && !coldOnly
+    const coldStart =
+      rest || coldOnly ? await measureColdStart(baseUrl, COLD_RUNS, smoke, coldOnly ? only : undefined) : []
     const bundleSize = rest ? await measureBundleSize() : undefined
     const tokenManager = rest ? await measureTokenManager(baseUrl) : undefined
     const registry = rest ? await measureRegistry(baseUrl) : []
@@ -131,7 +135,7 @@ const main = async () => {
     }
     const section = report(results)
     process.stdout.write(`${section}\n`)
-    if (!smoke && only === undefined && option("rounds") === undefined) {
+    if (!smoke && !coldOnly && only === undefined && option("rounds") === undefined) {
       Fs.writeFileSync(Path.join(benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`)
       writeReadme(section)
       log(`done in ${results.durationSeconds} s: bench/results.json, bench/README.md`)

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { TaggedError } from "./internal/taggedError.js"
 
 /**
  * Carried by every callback error ({@link CallbackError}): what {@link isCallbackError} checks.
@@ -33,7 +34,7 @@ const carryTypeId = (prototype: object): void => {
  * @since 0.1.0
  * @category errors
  */
-export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>()("AuthorizationDenied", {
+export class AuthorizationDenied extends TaggedError<AuthorizationDenied>()("AuthorizationDenied", {
   description: Schema.optional(Schema.String)
 }) {
   /** @since 0.2.0 */
@@ -52,7 +53,7 @@ export class AuthorizationDenied extends Schema.TaggedError<AuthorizationDenied>
  * @since 0.1.0
  * @category errors
  */
-export class AuthorizationExpired extends Schema.TaggedError<AuthorizationExpired>()("AuthorizationExpired", {
+export class AuthorizationExpired extends TaggedError<AuthorizationExpired>()("AuthorizationExpired", {
   description: Schema.optional(Schema.String)
 }) {
   /** @since 0.2.0 */
@@ -71,7 +72,7 @@ export class AuthorizationExpired extends Schema.TaggedError<AuthorizationExpire
  * @since 0.1.0
  * @category errors
  */
-export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>()("AuthorizationFailed", {
+export class AuthorizationFailed extends TaggedError<AuthorizationFailed>()("AuthorizationFailed", {
   code: Schema.String,
   description: Schema.optional(Schema.String)
 }) {
@@ -91,7 +92,7 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
  * @since 0.1.0
  * @category errors
  */
-export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>()("CallbackMissingCode", {
+export class CallbackMissingCode extends TaggedError<CallbackMissingCode>()("CallbackMissingCode", {
   reason: Schema.String
 }) {
   /** @since 0.2.0 */
@@ -111,7 +112,7 @@ export class CallbackMissingCode extends Schema.TaggedError<CallbackMissingCode>
  * @since 0.1.0
  * @category errors
  */
-export class StateMismatch extends Schema.TaggedError<StateMismatch>()("StateMismatch", {
+export class StateMismatch extends TaggedError<StateMismatch>()("StateMismatch", {
   reason: Schema.Literal("Missing", "Different")
 }) {
   /** @since 0.2.0 */

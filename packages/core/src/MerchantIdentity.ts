@@ -8,17 +8,22 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import { lazily } from "./internal/lazily.js"
+import { lazyStruct } from "./internal/lazyStruct.js"
 import { optional } from "./internal/schema.js"
 
 const MerchantId = Schema.String
 
-const Permissions = Schema.Union(
-  Schema.Array(Schema.String),
-  Schema.transform(Schema.String, Schema.Array(Schema.String), {
-    strict: true,
-    decode: (s) => s.split(/[\s,]+/).filter((p) => p !== ""),
-    encode: (ps) => ps.join(" ")
-  })
+/** Built on first use, with `MeResponse` and the member decoders: most programs never call `/oauth/me`. */
+const permissions = lazily(() =>
+  Schema.Union(
+    Schema.Array(Schema.String),
+    Schema.transform(Schema.String, Schema.Array(Schema.String), {
+      strict: true,
+      decode: (s) => s.split(/[\s,]+/).filter((p) => p !== ""),
+      encode: (ps) => ps.join(" ")
+    })
+  )
 )
 
 /**
@@ -27,11 +32,13 @@ const Permissions = Schema.Union(
  * @since 0.1.0
  * @category models
  */
-export const MeResponse = Schema.Struct({
-  merchant_id: optional(MerchantId),
-  permissions: optional(Permissions),
-  scope: optional(Permissions)
-}).annotations({ identifier: "MeResponse" })
+export const MeResponse = lazyStruct(() =>
+  Schema.Struct({
+    merchant_id: optional(MerchantId),
+    permissions: optional(permissions()),
+    scope: optional(permissions())
+  }).annotations({ identifier: "MeResponse" })
+)
 
 /**
  * @since 0.1.0
@@ -56,8 +63,9 @@ export const fromWire = (wire: typeof MeResponse.Type, raw: unknown): MerchantId
   raw
 })
 
-const decodeMerchantId = Schema.decodeUnknownOption(MerchantId)
-const decodePermissions = Schema.decodeUnknownOption(Permissions)
+// Compiled on the first `/oauth/me` answer, not when the module loads.
+const decodeMerchantId = lazily(() => Schema.decodeUnknownOption(MerchantId))
+const decodePermissions = lazily(() => Schema.decodeUnknownOption(permissions()))
 
 /**
  * Reads a `/oauth/me` body member by member: a recognised member in a form this library does not expect reads as
@@ -70,9 +78,9 @@ const decodePermissions = Schema.decodeUnknownOption(Permissions)
 export const fromJson = (json: unknown): Either.Either<MerchantIdentity, ReadonlyArray<string>> => {
   if (!Predicate.isRecord(json)) return Either.left(["body: is not a JSON object"])
   return Either.right({
-    merchantId: decodeMerchantId(json.merchant_id),
+    merchantId: decodeMerchantId()(json.merchant_id),
     permissions: Option.getOrElse(
-      Option.orElse(decodePermissions(json.permissions), () => decodePermissions(json.scope)),
+      Option.orElse(decodePermissions()(json.permissions), () => decodePermissions()(json.scope)),
       () => []
     ),
     raw: json

@@ -6,11 +6,15 @@
  * members are ignored. Every secret
  * (access and refresh tokens, device codes) decodes straight into a `Redacted`.
  *
+ * The models a token call does not decode with (all but `OauthTokenResponse` and its codecs) are built the first
+ * time they are used, not when the module loads.
+ *
  * @since 0.1.0
  */
 import * as Equivalence from "effect/Equivalence"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { lazyStruct } from "./internal/lazyStruct.js"
 import { optional } from "./internal/schema.js"
 
 /**
@@ -81,10 +85,12 @@ export type OauthTokenResponse = typeof OauthTokenResponse.Type
  * @since 0.1.0
  * @category models
  */
-export const OauthRevokeSuccessResponse = Schema.Struct({
-  successful: optional(Schema.Boolean),
-  message: optional(Schema.String)
-}).annotations({ identifier: "OauthRevokeSuccessResponse" })
+export const OauthRevokeSuccessResponse = lazyStruct(() =>
+  Schema.Struct({
+    successful: optional(Schema.Boolean),
+    message: optional(Schema.String)
+  }).annotations({ identifier: "OauthRevokeSuccessResponse" })
+)
 
 /**
  * @since 0.1.0
@@ -96,14 +102,16 @@ export type OauthRevokeSuccessResponse = typeof OauthRevokeSuccessResponse.Type
  * @since 0.1.0
  * @category models
  */
-export const OauthDeviceAuthorizationResponse = Schema.Struct({
-  device_code: optional(Secret),
-  user_code: optional(Schema.String),
-  verification_uri: optional(Schema.String),
-  verification_uri_complete: optional(Schema.String),
-  expires_in: optional(Seconds),
-  interval: optional(Seconds)
-}).annotations({ identifier: "OauthDeviceAuthorizationResponse" })
+export const OauthDeviceAuthorizationResponse = lazyStruct(() =>
+  Schema.Struct({
+    device_code: optional(Secret),
+    user_code: optional(Schema.String),
+    verification_uri: optional(Schema.String),
+    verification_uri_complete: optional(Schema.String),
+    expires_in: optional(Seconds),
+    interval: optional(Seconds)
+  }).annotations({ identifier: "OauthDeviceAuthorizationResponse" })
+)
 
 /**
  * @since 0.1.0
@@ -117,13 +125,15 @@ export type OauthDeviceAuthorizationResponse = typeof OauthDeviceAuthorizationRe
  * @since 0.1.0
  * @category models
  */
-export const ErrorDetail = Schema.Struct({
-  developer_message: optional(Schema.String),
-  user_message: optional(Schema.String),
-  error_code: optional(Schema.String),
-  more_info: optional(Schema.String),
-  object_id: optional(Schema.String)
-}).annotations({ identifier: "Error" })
+export const ErrorDetail = lazyStruct(() =>
+  Schema.Struct({
+    developer_message: optional(Schema.String),
+    user_message: optional(Schema.String),
+    error_code: optional(Schema.String),
+    more_info: optional(Schema.String),
+    object_id: optional(Schema.String)
+  }).annotations({ identifier: "Error" })
+)
 
 /**
  * @since 0.1.0
@@ -145,44 +155,52 @@ export {
  * @since 0.1.0
  * @category models
  */
-export const ResultSet = Schema.Struct({
-  count: optional(Schema.Number),
-  limit: optional(Schema.Number),
-  more: optional(Schema.Boolean),
-  next_offset: optional(Schema.Number),
-  offset: optional(Schema.Number),
-  total_records: optional(Schema.Number)
-}).annotations({ identifier: "ResultSet" })
+export const ResultSet = lazyStruct(() =>
+  Schema.Struct({
+    count: optional(Schema.Number),
+    limit: optional(Schema.Number),
+    more: optional(Schema.Boolean),
+    next_offset: optional(Schema.Number),
+    offset: optional(Schema.Number),
+    total_records: optional(Schema.Number)
+  }).annotations({ identifier: "ResultSet" })
+)
 
 /**
  * @since 0.1.0
  * @category models
  */
-export const ResponseMetadata = Schema.Struct({
-  payload_name: optional(Schema.String),
-  result_set: optional(ResultSet)
-}).annotations({ identifier: "ResponseMetadata" })
+export const ResponseMetadata = lazyStruct(() =>
+  Schema.Struct({
+    payload_name: optional(Schema.String),
+    result_set: optional(ResultSet)
+  }).annotations({ identifier: "ResponseMetadata" })
+)
 
 /**
  * @since 0.1.0
  * @category models
  */
-export const Warning = Schema.Struct({
-  warning_message: optional(Schema.String),
-  more_info: optional(Schema.String),
-  warning_code: optional(Schema.String)
-}).annotations({ identifier: "Warning" })
+export const Warning = lazyStruct(() =>
+  Schema.Struct({
+    warning_message: optional(Schema.String),
+    more_info: optional(Schema.String),
+    warning_code: optional(Schema.String)
+  }).annotations({ identifier: "Warning" })
+)
 
 /**
  * @since 0.1.0
  * @category models
  */
-export const ErrorResponse = Schema.Struct({
-  error: optional(ErrorDetail),
-  metadata: optional(ResponseMetadata),
-  success: optional(Schema.Boolean),
-  warning: optional(Warning)
-}).annotations({ identifier: "ErrorResponse" })
+export const ErrorResponse = lazyStruct(() =>
+  Schema.Struct({
+    error: optional(ErrorDetail),
+    metadata: optional(ResponseMetadata),
+    success: optional(Schema.Boolean),
+    warning: optional(Warning)
+  }).annotations({ identifier: "ErrorResponse" })
+)
 
 /**
  * @since 0.1.0

@@ -10,6 +10,7 @@
  */
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import { TaggedError } from "./internal/taggedError.js"
 
 /**
  * Carried by every error an OAuth call can fail with ({@link OAuthClientError}): what {@link isOAuthClientError}
@@ -121,7 +122,7 @@ const protocolMessage = (e: ProtocolFields & { readonly code: string }): string 
  * @since 0.1.0
  * @category protocol errors
  */
-export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", ProtocolFields) {
+export class InvalidRequest extends TaggedError<InvalidRequest>()("InvalidRequest", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -146,7 +147,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * @since 0.1.0
  * @category protocol errors
  */
-export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", ProtocolFields) {
+export class InvalidClient extends TaggedError<InvalidClient>()("InvalidClient", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -172,7 +173,7 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidC
  * @since 0.1.0
  * @category protocol errors
  */
-export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", ProtocolFields) {
+export class InvalidGrant extends TaggedError<InvalidGrant>()("InvalidGrant", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -197,7 +198,7 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGra
  * @since 0.1.0
  * @category protocol errors
  */
-export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()("UnauthorizedClient", ProtocolFields) {
+export class UnauthorizedClient extends TaggedError<UnauthorizedClient>()("UnauthorizedClient", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -222,10 +223,7 @@ export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()
  * @since 0.1.0
  * @category protocol errors
  */
-export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantType>()(
-  "UnsupportedGrantType",
-  ProtocolFields
-) {
+export class UnsupportedGrantType extends TaggedError<UnsupportedGrantType>()("UnsupportedGrantType", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -250,7 +248,7 @@ export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantTyp
  * @since 0.1.0
  * @category protocol errors
  */
-export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", ProtocolFields) {
+export class InvalidScope extends TaggedError<InvalidScope>()("InvalidScope", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -275,10 +273,7 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidSco
  * @since 0.1.0
  * @category protocol errors
  */
-export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenType>()(
-  "UnsupportedTokenType",
-  ProtocolFields
-) {
+export class UnsupportedTokenType extends TaggedError<UnsupportedTokenType>()("UnsupportedTokenType", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -303,10 +298,7 @@ export class UnsupportedTokenType extends Schema.TaggedError<UnsupportedTokenTyp
  * @since 0.1.0
  * @category protocol errors
  */
-export class AuthorizationPending extends Schema.TaggedError<AuthorizationPending>()(
-  "AuthorizationPending",
-  ProtocolFields
-) {
+export class AuthorizationPending extends TaggedError<AuthorizationPending>()("AuthorizationPending", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -331,7 +323,7 @@ export class AuthorizationPending extends Schema.TaggedError<AuthorizationPendin
  * @since 0.1.0
  * @category protocol errors
  */
-export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", ProtocolFields) {
+export class SlowDown extends TaggedError<SlowDown>()("SlowDown", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -356,7 +348,7 @@ export class SlowDown extends Schema.TaggedError<SlowDown>()("SlowDown", Protoco
  * @since 0.1.0
  * @category protocol errors
  */
-export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDenied", ProtocolFields) {
+export class AccessDenied extends TaggedError<AccessDenied>()("AccessDenied", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -381,7 +373,7 @@ export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDeni
  * @since 0.1.0
  * @category protocol errors
  */
-export class ExpiredToken extends Schema.TaggedError<ExpiredToken>()("ExpiredToken", ProtocolFields) {
+export class ExpiredToken extends TaggedError<ExpiredToken>()("ExpiredToken", ProtocolFields) {
   /** @since 0.2.0 */
   declare readonly [TypeId]: TypeId
   /** @since 0.2.0 */
@@ -406,7 +398,7 @@ export class ExpiredToken extends Schema.TaggedError<ExpiredToken>()("ExpiredTok
  * @since 0.1.0
  * @category protocol errors
  */
-export class UnknownOAuthError extends Schema.TaggedError<UnknownOAuthError>()("UnknownOAuthError", {
+export class UnknownOAuthError extends TaggedError<UnknownOAuthError>()("UnknownOAuthError", {
   ...ProtocolFields,
   code: Schema.String
 }) {
@@ -491,7 +483,7 @@ const retryAfterText = (millis: number | undefined): string =>
  * @since 0.1.0
  * @category http errors
  */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+export class Unauthorized extends TaggedError<Unauthorized>()("Unauthorized", {
   endpoint: Endpoint,
   status: Schema.Number,
   ...UltraCartDetails
@@ -512,7 +504,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
  * @since 0.1.0
  * @category http errors
  */
-export class AppDisabled extends Schema.TaggedError<AppDisabled>()("AppDisabled", {
+export class AppDisabled extends TaggedError<AppDisabled>()("AppDisabled", {
   endpoint: Endpoint,
   status: Schema.Number,
   ...UltraCartDetails
@@ -533,7 +525,7 @@ export class AppDisabled extends Schema.TaggedError<AppDisabled>()("AppDisabled"
  * @since 0.1.0
  * @category http errors
  */
-export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+export class RateLimited extends TaggedError<RateLimited>()("RateLimited", {
   endpoint: Endpoint,
   status: Schema.Number,
   retryAfterMillis: Schema.optional(Schema.NonNegative),
@@ -556,7 +548,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
  * @since 0.1.0
  * @category http errors
  */
-export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+export class ServerError extends TaggedError<ServerError>()("ServerError", {
   endpoint: Endpoint,
   status: Schema.Number,
   retryAfterMillis: Schema.optional(Schema.NonNegative),
@@ -579,7 +571,7 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
  * @since 0.1.0
  * @category http errors
  */
-export class UltraCartError extends Schema.TaggedError<UltraCartError>()("UltraCartError", {
+export class UltraCartError extends TaggedError<UltraCartError>()("UltraCartError", {
   endpoint: Endpoint,
   status: Schema.Number,
   ...UltraCartDetails
@@ -604,7 +596,7 @@ export class UltraCartError extends Schema.TaggedError<UltraCartError>()("UltraC
  * @since 0.1.0
  * @category http errors
  */
-export class UnexpectedRedirect extends Schema.TaggedError<UnexpectedRedirect>()("UnexpectedRedirect", {
+export class UnexpectedRedirect extends TaggedError<UnexpectedRedirect>()("UnexpectedRedirect", {
   endpoint: Endpoint,
   status: Schema.Number,
   /** @since 0.2.0 */
@@ -662,7 +654,7 @@ export type RequestOutcome = typeof RequestOutcome.Type
  * @since 0.1.0
  * @category transport errors
  */
-export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+export class TransportError extends TaggedError<TransportError>()("TransportError", {
   endpoint: Endpoint,
   reason: Schema.Literal("Transport", "Encode", "InvalidUrl", "Timeout", "Body", "BodyTimeout", "BodyTooLarge"),
   outcome: RequestOutcome,
@@ -690,7 +682,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
  * @since 0.1.0
  * @category transport errors
  */
-export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("MalformedResponse", {
+export class MalformedResponse extends TaggedError<MalformedResponse>()("MalformedResponse", {
   endpoint: Endpoint,
   status: Schema.Number,
   contentType: Schema.optional(Schema.String),
@@ -715,7 +707,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("
  * @since 0.1.0
  * @category input errors
  */
-export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+export class InvalidInput extends TaggedError<InvalidInput>()("InvalidInput", {
   field: Schema.String,
   reason: Schema.String
 }) {

@@ -24,6 +24,7 @@ import {
 import type * as OAuthTransport from "../OAuthTransport.js"
 import * as RetryAfter from "../RetryAfter.js"
 import { isErrorResponse, type OAuthErrorBody, oauthErrorOf } from "./errorShape.js"
+import { lazily } from "./lazily.js"
 import { scrub, scrubOptional } from "./scrub.js"
 
 /** Turns a JSON body into the endpoint's result, or the list of problems found (paths and kinds, never values). */
@@ -67,13 +68,16 @@ export const nullableStructDecoder = <F extends NullableMembers, A>(
     json: unknown
   ) => Either.Either<A, ReadonlyArray<string>>
 ): BodyDecoder<A> => {
-  const members: Record<string, Schema.optional<Schema.Schema.AnyNoContext>> = {}
-  for (const key in schema.fields) members[key] = Schema.optional(schema.fields[key]!.from)
-  // The loop builds `PlainMembers<F>`, one member per key of `F`, which TypeScript cannot follow through a loop.
-  const plain = Schema.make<Schema.Schema.Type<Schema.Struct<PlainMembers<F>>>>(Schema.Struct(members).ast)
-  const decode = Schema.decodeUnknownEither(plain, { errors: "all", onExcessProperty: "ignore" })
+  // Built on the first answer, not when a module defines its decoder: a program pays only for the endpoints it calls.
+  const decode = lazily(() => {
+    const members: Record<string, Schema.optional<Schema.Schema.AnyNoContext>> = {}
+    for (const key in schema.fields) members[key] = Schema.optional(schema.fields[key]!.from)
+    // The loop builds `PlainMembers<F>`, one member per key of `F`, which TypeScript cannot follow through a loop.
+    const plain = Schema.make<Schema.Schema.Type<Schema.Struct<PlainMembers<F>>>>(Schema.Struct(members).ast)
+    return Schema.decodeUnknownEither(plain, { errors: "all", onExcessProperty: "ignore" })
+  })
   return (json) => {
-    const decoded = decode(withoutNulls(json))
+    const decoded = decode()(withoutNulls(json))
     return decoded._tag === "Left" ? Either.left(describeIssues(decoded.left)) : build(decoded.right, json)
   }
 }
@@ -110,7 +114,7 @@ const stringMember = (json: Json, key: string): string | undefined =>
     ? json.value[key]
     : undefined
 
-const decodeErrorResponse = Schema.decodeUnknownOption(ErrorResponse)
+const decodeErrorResponse = lazily(() => Schema.decodeUnknownOption(ErrorResponse))
 
 /** UltraCart's `ErrorResponse` members (or an OAuth error body's), defined ones only. */
 const detailsOf = (
@@ -118,7 +122,7 @@ const detailsOf = (
   ucRestError: string | undefined,
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ): UltraCartDetails => {
-  const error = json._tag === "Json" ? Option.getOrUndefined(decodeErrorResponse(json.value))?.error : undefined
+  const error = json._tag === "Json" ? Option.getOrUndefined(decodeErrorResponse()(json.value))?.error : undefined
   const candidates = {
     developerMessage: error?.developer_message ?? stringMember(json, "error_description"),
     userMessage: error?.user_message,
