@@ -9,10 +9,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { OAuthClient } from "@ultracart-oauth/core"
 import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
 import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, Tracer } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
+import type * as Http from "node:http"
 import * as FetchTransport from "../src/FetchTransport.js"
-import * as NodeTransport from "../src/NodeTransport.js"
+import * as LoopbackServer from "./utils/LoopbackServer.js"
+import { transports } from "./utils/transports.js"
 
 interface Seen {
   readonly method: string
@@ -34,62 +34,45 @@ interface Server {
  * `/echo` answers JSON with a cookie; `/redirect` answers 307 to `/echo`; `/hang…` never answers; `/hang-body…`
  * sends its head and half a body, then stops; `/cut…` sends its head and half a body, then drops the connection.
  */
-const server = Effect.acquireRelease(
-  Effect.gen(function* () {
-    const hanging = yield* Deferred.make<void>()
-    const aborted = yield* Deferred.make<void>()
-    const seen: Array<Seen> = []
-    const http = Http.createServer((req, res) => {
-      let body = ""
-      req.setEncoding("utf8")
-      req.on("data", (chunk: string) => {
-        body += chunk
-      })
-      req.on("end", () => {
-        const path = req.url ?? ""
-        seen.push({ method: req.method ?? "", path, headers: req.headers, body })
-        if (path.startsWith("/hang")) {
-          res.on("close", () => Deferred.unsafeDone(aborted, Effect.void))
-          if (path.startsWith("/hang-body")) {
-            res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
-            res.write("half")
-          }
-          Deferred.unsafeDone(hanging, Effect.void)
-          return
-        }
-        if (path.startsWith("/cut")) {
-          // The head and half the body, then the connection is dropped.
-          res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
-          res.write('{"access_token":', () => res.destroy())
-          return
-        }
-        if (path === "/redirect") {
-          res.writeHead(307, { location: "/echo" })
-          res.end()
-          return
-        }
-        res.writeHead(200, { "content-type": "application/json", "set-cookie": ["a=1", "b=2"] })
-        res.end(JSON.stringify({ method: req.method, body }))
-      })
+const server = Effect.gen(function* () {
+  const hanging = yield* Deferred.make<void>()
+  const aborted = yield* Deferred.make<void>()
+  const seen: Array<Seen> = []
+  const url = yield* LoopbackServer.listen((req, res) => {
+    let body = ""
+    req.setEncoding("utf8")
+    req.on("data", (chunk: string) => {
+      body += chunk
     })
-    yield* Effect.async<void>((resume) => {
-      http.listen(0, "127.0.0.1", () => resume(Effect.void))
+    req.on("end", () => {
+      const path = req.url ?? ""
+      seen.push({ method: req.method ?? "", path, headers: req.headers, body })
+      if (path.startsWith("/hang")) {
+        res.on("close", () => Deferred.unsafeDone(aborted, Effect.void))
+        if (path.startsWith("/hang-body")) {
+          res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
+          res.write("half")
+        }
+        Deferred.unsafeDone(hanging, Effect.void)
+        return
+      }
+      if (path.startsWith("/cut")) {
+        // The head and half the body, then the connection is dropped.
+        res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+        res.write('{"access_token":', () => res.destroy())
+        return
+      }
+      if (path === "/redirect") {
+        res.writeHead(307, { location: "/echo" })
+        res.end()
+        return
+      }
+      res.writeHead(200, { "content-type": "application/json", "set-cookie": ["a=1", "b=2"] })
+      res.end(JSON.stringify({ method: req.method, body }))
     })
-    const { port } = http.address() as AddressInfo
-    return { http, server: { url: `http://127.0.0.1:${port}`, seen, hanging, aborted } satisfies Server }
-  }),
-  ({ http }) =>
-    Effect.async<void>((resume) => {
-      http.closeAllConnections()
-      http.close(() => resume(Effect.void))
-    })
-).pipe(Effect.map(({ server }) => server))
-
-const transports: ReadonlyArray<readonly [string, () => Layer.Layer<HttpClient.HttpClient>]> = [
-  ["FetchTransport", () => FetchTransport.layer()],
-  ["NodeTransport (undici)", () => NodeTransport.layer()],
-  ["NodeTransport (node:http)", () => NodeTransport.layerNodeHttp()]
-]
+  })
+  return { url, seen, hanging, aborted } satisfies Server
+})
 
 /** A tracer that records the names of the spans it is given. */
 const recording = () => {

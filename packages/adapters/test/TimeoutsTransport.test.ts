@@ -9,28 +9,15 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials } from "@ultracart-oauth/core"
-import {
-  Chunk,
-  Deferred,
-  Duration,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  type Layer,
-  Redacted,
-  Stream,
-  Supervisor
-} from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
+import { Chunk, Deferred, Duration, Effect, Either, Exit, Fiber, Redacted, Stream, Supervisor } from "effect"
 import * as Auth from "../src/Auth.js"
-import * as FetchTransport from "../src/FetchTransport.js"
 import { isBuffered } from "../src/internal/lean.js"
 import * as NodeTransport from "../src/NodeTransport.js"
 import * as Retry from "../src/Retry.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as Timeouts from "../src/Timeouts.js"
+import * as LoopbackServer from "./utils/LoopbackServer.js"
+import { transports } from "./utils/transports.js"
 
 interface Server {
   readonly url: string
@@ -48,55 +35,38 @@ const BYTES = Uint8Array.from({ length: 256 }, (_, i) => i)
  * `/once-hang` hangs the first time and answers `{"ok":true}` after; `/once-503` answers 503 the first time;
  * anything else answers `{"ok":true}`.
  */
-const server = Effect.acquireRelease(
-  Effect.gen(function* () {
-    const aborted = yield* Deferred.make<void>()
-    const paths: Array<string> = []
-    const http = Http.createServer((req, res) => {
-      req.resume()
-      req.on("end", () => {
-        const path = req.url ?? ""
-        paths.push(path)
-        if (path.startsWith("/hang") || (path === "/once-hang" && paths.filter((p) => p === path).length === 1)) {
-          res.on("close", () => Deferred.unsafeDone(aborted, Effect.void))
-          if (path.startsWith("/hang-body")) {
-            res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
-            res.write("half")
-          }
-          return
+const server = Effect.gen(function* () {
+  const aborted = yield* Deferred.make<void>()
+  const paths: Array<string> = []
+  const url = yield* LoopbackServer.listen((req, res) => {
+    req.resume()
+    req.on("end", () => {
+      const path = req.url ?? ""
+      paths.push(path)
+      if (path.startsWith("/hang") || (path === "/once-hang" && paths.filter((p) => p === path).length === 1)) {
+        res.on("close", () => Deferred.unsafeDone(aborted, Effect.void))
+        if (path.startsWith("/hang-body")) {
+          res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
+          res.write("half")
         }
-        if (path === "/once-503" && paths.filter((p) => p === path).length === 1) {
-          res.writeHead(503, { "content-type": "text/plain" })
-          res.end("busy")
-          return
-        }
-        if (path === "/bytes") {
-          res.writeHead(200, { "content-type": "application/octet-stream" })
-          res.end(BYTES)
-          return
-        }
-        res.writeHead(200, { "content-type": "application/json" })
-        res.end('{"ok":true}')
-      })
+        return
+      }
+      if (path === "/once-503" && paths.filter((p) => p === path).length === 1) {
+        res.writeHead(503, { "content-type": "text/plain" })
+        res.end("busy")
+        return
+      }
+      if (path === "/bytes") {
+        res.writeHead(200, { "content-type": "application/octet-stream" })
+        res.end(BYTES)
+        return
+      }
+      res.writeHead(200, { "content-type": "application/json" })
+      res.end('{"ok":true}')
     })
-    yield* Effect.async<void>((resume) => {
-      http.listen(0, "127.0.0.1", () => resume(Effect.void))
-    })
-    const { port } = http.address() as AddressInfo
-    return { http, server: { url: `http://127.0.0.1:${port}`, paths, aborted } satisfies Server }
-  }),
-  ({ http }) =>
-    Effect.async<void>((resume) => {
-      http.closeAllConnections()
-      http.close(() => resume(Effect.void))
-    })
-).pipe(Effect.map(({ server }) => server))
-
-const transports: ReadonlyArray<readonly [string, () => Layer.Layer<HttpClient.HttpClient>]> = [
-  ["FetchTransport", () => FetchTransport.layer()],
-  ["NodeTransport (undici)", () => NodeTransport.layer()],
-  ["NodeTransport (node:http)", () => NodeTransport.layerNodeHttp()]
-]
+  })
+  return { url, paths, aborted } satisfies Server
+})
 
 const short = Timeouts.make({ requestTimeout: "150 millis", bodyTimeout: "150 millis" })
 

@@ -27,22 +27,17 @@ export interface Answer {
 
 const ok: Answer = { status: 200, headers: { "content-type": "application/json" } }
 
-/** A server for the scope, answering every request with `answer`; closed (connections and all) with the scope. */
-export const makeWith = (answer: Answer) =>
+/**
+ * `handler` served on loopback for the scope (a port the OS picks): its `http://127.0.0.1:<port>`. Closed, open
+ * connections and all, with the scope.
+ */
+export const listen = (handler: Http.RequestListener) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly server: Http.Server; readonly loopback: LoopbackServer }>((resume) => {
-      const received: Array<Received> = []
-      const server = Http.createServer((req, res) => {
-        received.push({ method: req.method ?? "", path: req.url ?? "", headers: { ...req.headers } })
-        req.resume()
-        req.on("end", () => {
-          res.writeHead(answer.status, answer.headers)
-          res.end("{}")
-        })
-      })
+    Effect.async<{ readonly server: Http.Server; readonly origin: string }>((resume) => {
+      const server = Http.createServer(handler)
       server.listen(0, "127.0.0.1", () => {
         const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({ server, loopback: { origin: `http://127.0.0.1:${port}`, received } }))
+        resume(Effect.succeed({ server, origin: `http://127.0.0.1:${port}` }))
       })
     }),
     ({ server }) =>
@@ -50,7 +45,24 @@ export const makeWith = (answer: Answer) =>
         server.closeAllConnections()
         server.close(() => resume(Effect.void))
       })
-  ).pipe(Effect.map(({ loopback }) => loopback))
+  ).pipe(Effect.map(({ origin }) => origin))
+
+/** A server for the scope, answering every request with `answer`; closed (connections and all) with the scope. */
+export const makeWith = (answer: Answer) =>
+  Effect.suspend(() => {
+    const received: Array<Received> = []
+    return Effect.map(
+      listen((req, res) => {
+        received.push({ method: req.method ?? "", path: req.url ?? "", headers: { ...req.headers } })
+        req.resume()
+        req.on("end", () => {
+          res.writeHead(answer.status, answer.headers)
+          res.end("{}")
+        })
+      }),
+      (origin): LoopbackServer => ({ origin, received })
+    )
+  })
 
 /** A server for the scope answering 200 `{}`. */
 export const make = makeWith(ok)
