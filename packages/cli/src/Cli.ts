@@ -8,18 +8,13 @@
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
-import type * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as CliFailure from "./CliFailure.js"
-import * as CliOutput from "./CliOutput.js"
+import type * as CliFailure from "./CliFailure.js"
+import type * as CliOutput from "./CliOutput.js"
 import { root } from "./Commands.js"
 import * as Help from "./Help.js"
-import * as Printable from "./Printable.js"
+import * as Frame from "./internal/frame.js"
 
 /**
  * The CLI's version.
@@ -43,25 +38,6 @@ export class NoTerminal extends Schema.TaggedError<NoTerminal>()("NoTerminal", {
 
 const app = Command.run(root, { name: "ultracart-oauth", version: VERSION })
 
-/** `NO_COLOR` set to anything but the empty string turns colour off (https://no-color.org). */
-const noColor = Effect.orElseSucceed(
-  Effect.map(Config.option(Config.string("NO_COLOR")), (value) => Option.isSome(value) && value.value !== ""),
-  () => false
-)
-
-/** A console whose text has no escape sequences (colour, bold) left: for pipes, files and `NO_COLOR`. */
-const plain = (console: Console.Console): Console.Console => {
-  const strip = (args: ReadonlyArray<unknown>) => args.map((a) => (typeof a === "string" ? Printable.text(a) : a))
-  return {
-    ...console,
-    log: (...args) => console.log(...strip(args)),
-    info: (...args) => console.info(...strip(args)),
-    warn: (...args) => console.warn(...strip(args)),
-    error: (...args) => console.error(...strip(args)),
-    unsafe: console.unsafe
-  }
-}
-
 const command = (args: ReadonlyArray<string>, output: CliOutput.CliOutput.Service) =>
   Effect.gen(function* () {
     const quick = Help.quickAnswer(args)
@@ -82,24 +58,4 @@ const command = (args: ReadonlyArray<string>, output: CliOutput.CliOutput.Servic
 export const run = (
   argv: ReadonlyArray<string>
 ): Effect.Effect<CliFailure.ExitCode, never, CliOutput.CliOutput | CliApp.CliApp.Environment | HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    const output = CliOutput.sanitized(yield* CliOutput.CliOutput)
-    const color = output.color && !(yield* noColor)
-    const console = yield* Effect.console
-    return yield* command(argv.slice(2), output).pipe(
-      // The libraries log (a failed refresh, a retry) for services; a CLI shows its own lines. `--log-level` on
-      // the command line still turns them on: it is applied inside this.
-      Logger.withMinimumLogLevel(LogLevel.None),
-      Effect.as(CliFailure.ExitCode.Ok),
-      Effect.catchAllCause((cause) =>
-        Effect.gen(function* () {
-          const failure = CliFailure.fromCause(cause)
-          yield* output.err(`error: ${Printable.line(failure.cause)}`)
-          yield* output.err(`hint: ${Printable.line(failure.hint)}`)
-          return failure.exitCode
-        })
-      ),
-      Effect.provideService(CliOutput.CliOutput, output),
-      Effect.withConsole(color ? console : plain(console))
-    )
-  })
+  Frame.run((output) => command(argv.slice(2), output))

@@ -6,7 +6,6 @@
  *
  * @since 0.1.0
  */
-import * as ValidationError from "@effect/cli/ValidationError"
 import * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
 import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
@@ -148,6 +147,14 @@ const isTagged = (u: unknown): u is Tagged =>
   typeof u.message === "string"
 
 /**
+ * The mark @effect/cli puts on its `ValidationError` (what its `isValidationError` checks), read here rather than
+ * through `@effect/cli/ValidationError`, whose module loads the whole command parser: `status` runs without it.
+ */
+const ValidationErrorTypeId = Symbol.for("@effect/cli/ValidationError")
+
+const isValidationError = (u: unknown): boolean => Predicate.hasProperty(u, ValidationErrorTypeId)
+
+/**
  * The failure to report for an error a command failed with.
  *
  * @since 0.1.0
@@ -155,7 +162,7 @@ const isTagged = (u: unknown): u is Tagged =>
  */
 export const fromError = (error: unknown): Failure => {
   // @effect/cli has printed what was wrong with the command line already.
-  if (ValidationError.isValidationError(error)) {
+  if (isValidationError(error)) {
     return {
       exitCode: ExitCode.UserError,
       cause: "invalid command line",

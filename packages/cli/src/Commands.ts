@@ -7,8 +7,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as TokenManager from "@ultracart-oauth/adapters/TokenManager"
-import type * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
+import type * as TokenManager from "@ultracart-oauth/adapters/TokenManager"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -25,6 +24,7 @@ import * as Help from "./Help.js"
 import * as Login from "./Login.js"
 import * as Printable from "./Printable.js"
 import * as Session from "./Session.js"
+import * as Status from "./Status.js"
 import * as TokenReport from "./TokenReport.js"
 
 const optionalText = (name: string, description: string) =>
@@ -196,72 +196,7 @@ const logoutCommand = (name: "logout" | "revoke") =>
     )
   ).pipe(describe(name))
 
-const relative = (millis: number): string => {
-  const text = Duration.format(Duration.seconds(Math.round(Math.abs(millis) / 1000)))
-  return millis >= 0 ? `in ${text}` : `${text} ago`
-}
-
-const statusOf = (
-  settings: CliSettings.Settings,
-  key: string,
-  tokens: Option.Option<TokenStore.TokenSet>,
-  now: number
-) => ({
-  grant: key,
-  clientId: settings.clientId === "" ? null : settings.clientId,
-  baseUrl: Option.getOrNull(settings.baseUrl),
-  tokenDir: settings.tokenDir,
-  tokenDirSource: settings.tokenDirSource,
-  configFile: Option.getOrNull(settings.configFile),
-  loggedIn: Option.isSome(tokens),
-  ...Option.match(tokens, { onNone: () => ({}), onSome: (t) => TokenReport.fields(t, now) })
-})
-
-const statusLines = (
-  settings: CliSettings.Settings,
-  key: string,
-  tokens: Option.Option<TokenStore.TokenSet>,
-  now: number
-) => [
-  `Grant:         ${Printable.line(key)}`,
-  `Client id:     ${settings.clientId === "" ? "(not set)" : Printable.line(settings.clientId)}`,
-  `Base URL:      ${Option.getOrElse(Option.map(settings.baseUrl, Printable.line), () => "(UltraCart)")}`,
-  `Token store:   ${settings.tokenDir} (${settings.tokenDirSource})`,
-  `Config file:   ${Option.getOrElse(settings.configFile, () => "(none)")}`,
-  ...Option.match(tokens, {
-    onNone: () => ["Logged in:     no"],
-    onSome: (t) => {
-      const expiresIn = DateTime.toEpochMillis(t.expiresAt) - now
-      const expiresAt = DateTime.formatIso(t.expiresAt)
-      return [
-        `Access token:  ${expiresIn > 0 ? "valid" : "expired"}, expires ${expiresAt} (${relative(expiresIn)})`,
-        `Refresh token: ${Option.isSome(t.refreshToken) ? "stored" : "none"}`,
-        `Issued at:     ${DateTime.formatIso(t.issuedAt)}`,
-        `Scope:         ${Option.getOrElse(Option.map(t.scope, Printable.line), () => "(not sent)")}`
-      ]
-    }
-  })
-]
-
-const status = Command.make("status", { ...common, json }, (flags) =>
-  withSession(
-    flags,
-    (session) =>
-      Effect.gen(function* () {
-        const output = yield* CliOutput
-        const { manager, settings, store } = session
-        const tokens = yield* store.load(manager.key)
-        const now = yield* Clock.currentTimeMillis
-        if (flags.json) yield* output.out(Printable.json(statusOf(settings, manager.key, tokens, now)))
-        else yield* Effect.forEach(statusLines(settings, manager.key, tokens, now), output.out, { discard: true })
-        // Not logged in is the answer a script wants as an exit code (3: authorize again).
-        if (Option.isNone(tokens)) {
-          return yield* new TokenManager.ReauthorizationRequired({ key: manager.key, reason: "NoTokens" })
-        }
-      }),
-    false
-  )
-).pipe(describe("status"))
+const status = Command.make("status", { ...common, json }, Status.run).pipe(describe("status"))
 
 const grants = Command.make("grants", { ...common, json }, (flags) =>
   withSession(flags, (session) => Grants.run(session, { json: flags.json }), false)

@@ -7,22 +7,15 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
-import * as FileTokenStore from "@ultracart-oauth/adapters/FileTokenStore"
 import * as TokenManager from "@ultracart-oauth/adapters/TokenManager"
 import * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
-import type { PlatformError } from "@effect/platform/Error"
-import * as Credentials from "@ultracart-oauth/core/Credentials"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
-import type * as OAuthError from "@ultracart-oauth/core/OAuthError"
 import type * as FakeUltraCart from "@ultracart-oauth/testing/FakeUltraCart"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
+import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Os from "node:os"
-import * as NodePath from "node:path"
-import * as CliSettings from "./CliSettings.js"
-import * as FakeServer from "./FakeServer.js"
+import * as BaseSession from "./BaseSession.js"
+import type * as CliSettings from "./CliSettings.js"
 
 /**
  * The options every command takes.
@@ -30,10 +23,7 @@ import * as FakeServer from "./FakeServer.js"
  * @since 0.1.0
  * @category models
  */
-export interface CommonFlags extends CliSettings.Flags {
-  /** Run against a fake UltraCart started in this process. */
-  readonly fake: boolean
-}
+export type CommonFlags = BaseSession.CommonFlags
 
 /**
  * @since 0.1.0
@@ -55,8 +45,22 @@ export {
    * @since 0.1.0
    * @category errors
    */
-  FakeServerError
-} from "./FakeServer.js"
+  FakeServerError,
+  /**
+   * Where `--fake` keeps tokens unless told otherwise: never the real store.
+   *
+   * @since 0.1.0
+   * @category constants
+   */
+  FAKE_TOKEN_DIR,
+  /**
+   * How long one request to UltraCart may take before it counts as a transient failure.
+   *
+   * @since 0.1.0
+   * @category constants
+   */
+  REQUEST_TIMEOUT
+} from "./BaseSession.js"
 
 /**
  * Everything building a session can fail with.
@@ -64,27 +68,7 @@ export {
  * @since 0.1.0
  * @category errors
  */
-export type SessionError =
-  | CliSettings.SettingsError
-  | FakeServer.FakeServerError
-  | OAuthError.InvalidInput
-  | PlatformError
-
-/**
- * How long one request to UltraCart may take before it counts as a transient failure.
- *
- * @since 0.1.0
- * @category constants
- */
-export const REQUEST_TIMEOUT: Duration.Duration = Duration.seconds(30)
-
-/**
- * Where `--fake` keeps tokens unless told otherwise: never the real store.
- *
- * @since 0.1.0
- * @category constants
- */
-export const FAKE_TOKEN_DIR: string = NodePath.join(Os.tmpdir(), "ultracart-oauth-fake", "tokens")
+export type SessionError = BaseSession.SessionError
 
 /**
  * Builds the session of one command for the life of the scope.
@@ -97,40 +81,8 @@ export const make = (
   options: { readonly requireClientId: boolean }
 ): Effect.Effect<Session, SessionError, Scope.Scope | FileSystem.FileSystem | Path.Path | HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const fake = flags.fake
-      ? Option.some((yield* FakeServer.start({ deviceInterval: "1 second" })).fake)
-      : Option.none()
-    const withFake: CliSettings.Flags = Option.match(fake, {
-      onNone: () => flags,
-      onSome: (server) => ({
-        ...flags,
-        clientId: Option.orElse(flags.clientId, () => Option.some("fake-ultracart-app")),
-        baseUrl: Option.some(server.baseUrl),
-        // The fake app takes any loopback port, so a free one is picked rather than a fixed one that may be taken.
-        redirectUri: Option.orElse(flags.redirectUri, () => Option.some("http://127.0.0.1:0/callback"))
-      })
-    })
-    const settings = yield* CliSettings.resolve(withFake, {
-      requireClientId: options.requireClientId,
-      fakeTokenDir: flags.fake ? FAKE_TOKEN_DIR : undefined
-    })
-    const credentials = Option.orElse(Option.map(settings.simpleKey, Credentials.simpleKey), () =>
-      Option.map(settings.browserKey, Credentials.browserKey)
-    )
-    const client = yield* OAuthClient.make({
-      // `status` may run without a client id; no request is made then.
-      clientId: settings.clientId === "" ? "unset" : settings.clientId,
-      baseUrl: Option.getOrUndefined(settings.baseUrl),
-      apiVersion: Option.getOrUndefined(settings.apiVersion),
-      credentials: Option.getOrUndefined(credentials),
-      requestTimeout: REQUEST_TIMEOUT,
-      bodyTimeout: REQUEST_TIMEOUT
-    })
-    const store = yield* FileTokenStore.make({
-      directory: settings.tokenDir,
-      encryptionKey: Option.getOrUndefined(settings.tokenEncryptionKey)
-    })
-    const manager = yield* TokenManager.make({ key: settings.grant === "" ? "default" : settings.grant }).pipe(
+    const { settings, client, store, key, fake } = yield* BaseSession.make(flags, options)
+    const manager = yield* TokenManager.make({ key }).pipe(
       Effect.provideService(OAuthClient.OAuthClient, client),
       Effect.provideService(TokenStore.TokenStore, store)
     )

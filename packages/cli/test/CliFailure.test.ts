@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { OutcomeUnknown, TokenManager, TokenStore } from "@ultracart-oauth/adapters"
 import { Callback, OAuthError } from "@ultracart-oauth/core"
+import { HelpDoc, ValidationError } from "@effect/cli"
 import { Cause } from "effect"
 import { CliFailure } from "../src/index.js"
 import { SettingsError } from "../src/CliSettings.js"
@@ -9,6 +10,31 @@ const { ExitCode, fromCause, fromError } = CliFailure
 
 describe("CliFailure", () => {
   const protocol = { endpoint: "token", status: 400 } as const
+
+  it("reads every kind of @effect/cli ValidationError as a usage error (exit 2), and nothing else as one", () => {
+    const doc = HelpDoc.p("wrong")
+    const invalid = [
+      ValidationError.invalidArgument(doc),
+      ValidationError.invalidValue(doc),
+      ValidationError.missingValue(doc),
+      ValidationError.missingFlag(doc),
+      ValidationError.unclusteredFlag(doc, [], []),
+      ValidationError.commandMismatch(doc),
+      ValidationError.correctedFlag(doc),
+      ValidationError.keyValuesDetected(doc, []),
+      ValidationError.missingSubcommand(doc),
+      ValidationError.noBuiltInMatch(doc)
+    ]
+    for (const error of invalid) {
+      expect([error._tag, ValidationError.isValidationError(error), fromError(error).exitCode]).toEqual([
+        error._tag,
+        true,
+        ExitCode.UserError
+      ])
+      expect(fromError(error).cause).toBe("invalid command line")
+    }
+    expect(fromError({ _tag: "InvalidValue", error: doc }).cause).not.toBe("invalid command line")
+  })
 
   it("tells user errors, re-authorization and transient failures apart by exit code", () => {
     const cases: ReadonlyArray<readonly [unknown, CliFailure.ExitCode]> = [

@@ -77,6 +77,43 @@ describe("ultracart-oauth (the bundle, spawned)", () => {
   )
 
   it.scoped(
+    "a plain status loads neither @effect/cli's parser nor its printer, nor the fake",
+    () =>
+      Effect.gen(function* () {
+        const env = environment(yield* tempHome)
+        expect((yield* spawn(bin, ["--version"], env)).code).toBe(0)
+        const inputs = JSON.parse(readFileSync(join(dist, "..", "build", "bundle-inputs.json"), "utf8")) as Record<
+          string,
+          Record<string, number>
+        >
+        // The chunks the status entry loads: its own and, transitively, those it imports.
+        const entry = readdirSync(join(dist, "chunks")).find((f) => f.startsWith("mainStatus-"))
+        expect(entry).toBeDefined()
+        const loaded = new Set<string>()
+        const visit = (file: string) => {
+          if (loaded.has(file)) return
+          loaded.add(file)
+          for (const m of readFileSync(join(dist, "chunks", file), "utf8").matchAll(/\bfrom\s*["']\.\/([^"']+)["']/g)) {
+            visit(m[1] ?? "")
+          }
+        }
+        visit(entry ?? "")
+        const bytes: Record<string, number> = {}
+        for (const file of loaded) {
+          for (const [name, n] of Object.entries(inputs[`chunks/${file}`] ?? {})) bytes[name] = (bytes[name] ?? 0) + n
+        }
+        expect(bytes["effect"]).toBeGreaterThan(0)
+        expect(bytes["packages/adapters"]).toBeGreaterThan(0)
+        for (const left of ["@effect/printer", "@effect/printer-ansi", "packages/testing", "ws"]) {
+          expect([left, bytes[left] ?? 0]).toEqual([left, 0])
+        }
+        // Only its edit distance (for suggesting config keys) and config defaults.
+        expect(bytes["@effect/cli"] ?? 0).toBeLessThan(2_000)
+      }),
+    { timeout: 120_000 }
+  )
+
+  it.scoped(
     "imports nothing but Node's own modules, runs copied anywhere, and leaves fast-check and the config parsers out",
     () =>
       Effect.gen(function* () {

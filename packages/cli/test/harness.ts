@@ -1,11 +1,13 @@
 // Runs the CLI in this process with injected arguments, environment and HTTP client, capturing what it prints
 // (its own lines and @effect/cli's) so tests can read and wait for them.
-import { FileSystem, type HttpClient } from "@effect/platform"
+import { FileSystem, type HttpClient, type Path, type Terminal } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { type Console, ConfigProvider, Effect, Layer, Queue, type Scope } from "effect"
 import { Cli, CliOutput } from "../src/index.js"
+import * as QuickStatus from "../src/QuickStatus.js"
+import * as Status from "../src/Status.js"
 
 export interface Line {
   readonly stream: "out" | "err" | "status"
@@ -88,10 +90,36 @@ export interface Result {
 export const runCli = (
   args: ReadonlyArray<string>,
   options: RunOptions = {}
+): Effect.Effect<Result, never, HttpClient.HttpClient> => runWith(Cli.run, args, options)
+
+/** Runs a plain `status` command line as the executable does (without the command parser); dies on any other. */
+export const runQuickStatus = (
+  args: ReadonlyArray<string>,
+  options: RunOptions = {}
+): Effect.Effect<Result, never, HttpClient.HttpClient> =>
+  runWith(
+    (argv) => {
+      const flags = QuickStatus.parse(argv.slice(2))
+      return flags === undefined ? Effect.dieMessage(`not a plain status: ${args.join(" ")}`) : Status.runQuick(flags)
+    },
+    args,
+    options
+  )
+
+const runWith = (
+  run: (
+    argv: ReadonlyArray<string>
+  ) => Effect.Effect<
+    number,
+    never,
+    CliOutput.CliOutput | FileSystem.FileSystem | Path.Path | Terminal.Terminal | HttpClient.HttpClient
+  >,
+  args: ReadonlyArray<string>,
+  options: RunOptions
 ): Effect.Effect<Result, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const capture = options.capture ?? (yield* makeCapture)
-    const exitCode = yield* Cli.run(["node", "ultracart-oauth", ...args]).pipe(
+    const exitCode = yield* run(["node", "ultracart-oauth", ...args]).pipe(
       Effect.provideService(CliOutput.CliOutput, capture.output),
       Effect.withConsole(capture.console),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(options.env ?? {})))),
