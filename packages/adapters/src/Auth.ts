@@ -26,11 +26,13 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Lean from "./internal/lean.js"
 import { withoutFetchRedirects } from "./internal/noRedirects.js"
 import { redactClient, redactError } from "./internal/redact.js"
 import * as Timeouts from "./Timeouts.js"
@@ -195,8 +197,11 @@ export type Secret = Redacted.Redacted<string> | Config.Config<Redacted.Redacted
 interface Resolved {
   readonly baseUrl: string
   readonly origin: string
-  readonly apiVersion: string
   readonly timeouts: Timeouts.Timeouts
+  /** The version header, set on every request. */
+  readonly versionHeader: Headers.Input
+  /** The version header and `Accept: application/json`, for a request that names no `Accept`. */
+  readonly headers: Headers.Input
 }
 
 /** Core's rule for plain http: loopback only (`OAuthClient`'s base URL check). */
@@ -242,24 +247,28 @@ const resolve = (options: AuthOptions): Either.Either<Resolved, ConfigError.Conf
     return {
       baseUrl: url.toString().replace(/\/+$/, ""),
       origin: url.origin,
-      apiVersion,
+      versionHeader: { "x-ultracart-api-version": apiVersion },
+      headers: { "x-ultracart-api-version": apiVersion, accept: "application/json" },
       timeouts: Timeouts.make({ requestTimeout, bodyTimeout }, Timeouts.apiDefaults)
     }
   })
 
 /**
  * The request on its way to UltraCart: a path resolved against the base URL, an absolute URL admitted only on the
- * base URL's origin; the version header and `Accept` set. Runs before the credential is read or attached.
+ * base URL's origin; the version header and `Accept` set — in one copy. Runs before the credential is read or
+ * attached; a refused URL answers with its {@link UrlRefused}.
  */
 const admit =
   (resolved: Resolved) =>
-  (request: HttpClientRequest.HttpClientRequest): Effect.Effect<HttpClientRequest.HttpClientRequest, UrlRefused> => {
+  (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest | UrlRefused => {
     const refused = refusal(request.url, resolved.origin)
-    if (refused !== undefined) return Effect.fail(refused)
+    if (refused !== undefined) return refused
     // A path appended to the base URL (which has a host, and no query) cannot leave its origin.
-    let out = request.url.startsWith("/") ? HttpClientRequest.prependUrl(request, resolved.baseUrl) : request
-    out = HttpClientRequest.setHeader(out, "x-ultracart-api-version", resolved.apiVersion)
-    return Effect.succeed(out.headers["accept"] === undefined ? HttpClientRequest.acceptJson(out) : out)
+    const out = request.url.startsWith("/") ? HttpClientRequest.prependUrl(request, resolved.baseUrl) : request
+    return HttpClientRequest.setHeaders(
+      out,
+      out.headers["accept"] === undefined ? resolved.headers : resolved.versionHeader
+    )
   }
 
 /** Why a request URL may not carry the credential, if it may not: not a path, and not on the allowed origin. */
@@ -301,23 +310,39 @@ export const transformClient = <E = never, R = never>(
   Either.map(resolve(options), (resolved) => {
     const prepare = admit(resolved)
     return <E0, R0>(client: HttpClient.HttpClient.With<E0, R0>) => {
+      // No redirect is followed (a Fetch transport would re-send the key headers to wherever a 3xx points): one of
+      // this package's transports, given directly, is used through its twin that follows none; under `Retry` or
+      // `Timeouts` of this package, it follows none for the requests marked below; any other client is told so
+      // through Fetch's `RequestInit` (a context change per call).
+      const refusing = Lean.refusingRedirectsOf(client)
+      const mark = refusing === undefined && Lean.sendsThroughLean(client)
       // The deadlines directly over the transport, so that one of this package's keeps them with its own timers.
-      const timed = withoutFetchRedirects(Timeouts.transformClient(resolved.timeouts)(client))
+      const transport: HttpClient.HttpClient.With<E0 | HttpClientError.HttpClientError, R0> = refusing ?? client
+      const beneath = Timeouts.transformClient(resolved.timeouts)(transport)
+      const timed = refusing !== undefined || mark ? beneath : withoutFetchRedirects(beneath)
+      const finish = mark ? Lean.refuseRedirects : identity
       const authenticated: HttpClient.HttpClient.With<
         E0 | HttpClientError.HttpClientError | CredentialUnavailable | UrlRefused,
         R0 | R
       > = Effect.isEffect(credential)
-        ? HttpClient.mapRequestEffect(timed, (request) =>
-            Effect.flatMap(prepare(request), (prepared) =>
-              Effect.mapBoth(credential, {
-                onFailure: (cause) => new CredentialUnavailable({ cause: redactError(cause) }),
-                onSuccess: (c) => Credentials.apply(prepared, c)
-              })
-            )
+        ? HttpClient.mapRequestEffect(
+            timed,
+            (request): Effect.Effect<HttpClientRequest.HttpClientRequest, UrlRefused | CredentialUnavailable, R> => {
+              const admitted = prepare(request)
+              return admitted instanceof UrlRefused
+                ? Effect.fail(admitted)
+                : Effect.mapBoth(credential, {
+                    onFailure: (cause) => new CredentialUnavailable({ cause: redactError(cause) }),
+                    onSuccess: (c) => finish(Credentials.apply(admitted, c))
+                  })
+            }
           )
-        : HttpClient.mapRequestEffect(timed, (request) =>
-            Effect.map(prepare(request), (prepared) => Credentials.apply(prepared, credential))
-          )
+        : HttpClient.mapRequestEffect(timed, (request) => {
+            const admitted = prepare(request)
+            return admitted instanceof UrlRefused
+              ? Effect.fail(admitted)
+              : Effect.succeed(finish(Credentials.apply(admitted, credential)))
+          })
       // Outermost, so that the span the client opens for each request sees the redacted names.
       return redactClient(authenticated)
     }

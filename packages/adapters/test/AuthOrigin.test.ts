@@ -4,6 +4,7 @@
  */
 import type { HttpClient } from "@effect/platform"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Undici from "@effect/platform-node/Undici"
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials } from "@ultracart-oauth/core"
 import { ConfigProvider, Context, Effect, Layer, Redacted, Ref } from "effect"
@@ -11,6 +12,8 @@ import * as Auth from "../src/Auth.js"
 import * as AuthenticatedClient from "../src/AuthenticatedClient.js"
 import * as FetchTransport from "../src/FetchTransport.js"
 import * as NodeTransport from "../src/NodeTransport.js"
+import * as Retry from "../src/Retry.js"
+import * as Timeouts from "../src/Timeouts.js"
 import * as TokenManager from "../src/TokenManager.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { ScriptedServer } from "./TokenFixtures.js"
@@ -179,5 +182,43 @@ describe("a redirect to another origin is handed back, not followed with the key
         expect(other.received).toEqual([])
       })
     )
+  }
+})
+
+describe("a transport of this package follows no redirect on any route an API call takes", () => {
+  const following = () => FetchTransport.layer({ requestInit: { redirect: "follow" } })
+  /** An undici agent whose dispatcher follows redirects (undici's own interceptor). */
+  const redirecting = () =>
+    NodeTransport.layer({
+      dispatcher: new Undici.Agent().compose(Undici.interceptors.redirect({ maxRedirections: 3 }))
+    })
+  const production = (transport: Layer.Layer<HttpClient.HttpClient>) =>
+    Retry.layerHttpClient().pipe(Layer.provide(Timeouts.layerHttpClient()), Layer.provide(transport))
+  const transports: Record<string, () => Layer.Layer<HttpClient.HttpClient>> = {
+    "FetchTransport told to follow": following,
+    "FetchTransport told to follow, under Retry and Timeouts": () => production(following()),
+    "NodeTransport with a redirecting dispatcher": redirecting,
+    "NodeTransport with a redirecting dispatcher, under Retry and Timeouts": () => production(redirecting())
+  }
+  for (const [name, transport] of Object.entries(transports)) {
+    // In a span, a transport sends through the platform's client (its fallback route), not its own.
+    for (const [route, call] of [
+      ["its own route", get],
+      ["the platform's route (in a span)", (url: string) => Effect.withSpan(get(url), "call")]
+    ] as const) {
+      it.scopedLive(`${name}, ${route}: the 302 is the answer`, () =>
+        Effect.gen(function* () {
+          const other = yield* Loopback.make
+          const home = yield* Loopback.makeWith({ status: 302, headers: { location: `${other.origin}/steal` } })
+          const baseUrl = `${home.origin}/rest/v2`
+          for (const layer of [Auth.layerSimpleKey(Redacted.make(SECRET), { baseUrl }), managed(baseUrl)]) {
+            const response = yield* call("/order/orders").pipe(Effect.provide(layer.pipe(Layer.provide(transport()))))
+            expect(response.status).toBe(302)
+          }
+          expect(home.received).toHaveLength(2)
+          expect(other.received).toEqual([])
+        })
+      )
+    }
   }
 })

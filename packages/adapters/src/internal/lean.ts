@@ -142,6 +142,18 @@ export interface Mode {
 const plainMode: Mode = { oauth: false, whole: undefined }
 const oauthHeadMode: Mode = { oauth: true, whole: undefined }
 
+/** Requests a lean client sends as it sends an OAuth call's: following no redirect, whatever the caller's context. */
+const redirectsRefused = new WeakSet<HttpClientRequest.HttpClientRequest>()
+
+/**
+ * Marks `request` so that a lean client follows no redirect for it on any route, whatever the caller's context and
+ * the transport's options ask for (the API client's requests: see {@link sendsThroughLean}). Returns `request`.
+ */
+export const refuseRedirects = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+  redirectsRefused.add(request)
+  return request
+}
+
 /** What a send answers with. */
 export type Answer = Effect.Effect<LeanResponse, HttpClientError.HttpClientError>
 
@@ -177,18 +189,24 @@ export const make = (
     (mode: Mode): Execute =>
     (request) =>
       Effect.withFiberRuntime((fiber) => {
+        const sentAs = mode.oauth || !redirectsRefused.has(request) ? mode : oauthHeadMode
         if (!OAuthTransport.isTracing(fiber) && !scopedRequests.has(request)) {
-          const sent = send(request, fiber, mode)
+          const sent = send(request, fiber, sentAs)
           if (sent !== undefined) return sent
         }
-        return mode.oauth ? noRedirects(fallback.execute(request)) : fallback.execute(request)
+        return sentAs.oauth ? noRedirects(fallback.execute(request)) : fallback.execute(request)
       })
-  const execute = route(plainMode)
-  /** API calls under `Timeouts`: the lean route only, with the deadlines kept by its timers. */
-  const timed: TimedSend<never> = (request, fiber, whole) =>
-    OAuthTransport.isTracing(fiber) || scopedRequests.has(request) || clockOf(fiber) !== liveClock
-      ? undefined
-      : send(request, fiber, { oauth: false, whole })
+  /** The client sending each request in `mode` — or, marked by {@link refuseRedirects}, as an OAuth call. */
+  const clientIn = (mode: Mode): HttpClient.HttpClient => {
+    const execute = route(mode)
+    /** API calls under `Timeouts`: the lean route only, with the deadlines kept by its timers. */
+    const timed: TimedSend<never> = (request, fiber, whole) =>
+      OAuthTransport.isTracing(fiber) || scopedRequests.has(request) || clockOf(fiber) !== liveClock
+        ? undefined
+        : send(request, fiber, { oauth: mode.oauth || redirectsRefused.has(request), whole })
+    // Called directly, the client skips the steps of an identity preprocess (combinators still go through both).
+    return Object.assign(clientOf(execute), { execute, [TimedTypeId]: timed })
+  }
   /** OAuth calls under a tracer or a `TestClock`: the head as `execute` sends it, the body read by core's rules. */
   const sendStepwise = OAuthTransport.sendWith(clientOf(route(oauthHeadMode)))
   const sender: OAuthTransport.Sender = (request, exchange) =>
@@ -197,9 +215,23 @@ export const make = (
       const sent = whole === undefined ? undefined : send(request, fiber, { oauth: true, whole })
       return sent === undefined ? sendStepwise(request, exchange) : Effect.mapError(sent, sendError)
     })
-  // Called directly, the client skips the steps of an identity preprocess (combinators still go through both).
-  return OAuthTransport.make(Object.assign(clientOf(execute), { execute, [TimedTypeId]: timed }), sender)
+  return OAuthTransport.make(Object.assign(clientIn(plainMode), { [RefusingTypeId]: clientIn(oauthHeadMode) }), sender)
 }
+
+const isClient = (u: unknown): u is HttpClient.HttpClient => Predicate.hasProperty(u, HttpClient.TypeId)
+
+/** The key under which a lean client carries its twin that follows no redirect for any request. */
+const RefusingTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/internal/lean/RefusingRedirects")
+
+/**
+ * The twin of a lean client (the object {@link make} returned, not a transform of it) that sends every request as
+ * an OAuth call's — following no redirect on any route, whatever the caller's context and the transport's options
+ * ask for — with the same deadline handling; `undefined` for any other client.
+ */
+export const refusingRedirectsOf = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>
+): HttpClient.HttpClient | undefined =>
+  Predicate.hasProperty(client, RefusingTypeId) && isClient(client[RefusingTypeId]) ? client[RefusingTypeId] : undefined
 
 const clockOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Clock.Clock =>
   Context.get(fiber.currentDefaultServices, Clock.Clock)
@@ -227,6 +259,14 @@ export const timedSendOf = <E, R>(client: HttpClient.HttpClient.With<E, R>): Tim
   Predicate.hasProperty(client, TimedTypeId) && typeof client[TimedTypeId] === "function"
     ? (client[TimedTypeId] as TimedSend<E, R>)
     : undefined
+
+/**
+ * Whether every request `client` sends reaches a lean client's routes as it is (the lean client itself, or
+ * `Timeouts` and `Retry` of this package over one), so that a request marked by {@link refuseRedirects} follows no
+ * redirect without anything more.
+ */
+export const sendsThroughLean = <E, R>(client: HttpClient.HttpClient.With<E, R>): boolean =>
+  Predicate.hasProperty(client, TimedTypeId) || Predicate.hasProperty(client, OuterTypeId)
 
 /** The key under which a client carries its {@link TimedSend} for an outer client's deadlines. */
 const OuterTypeId: unique symbol = Symbol.for("@ultracart-oauth/adapters/internal/lean/OuterSend")

@@ -33,9 +33,6 @@ export const redactRequest = (request: HttpClientRequest.HttpClientRequest): Htt
   return out
 }
 
-/** The request each redacted response was sent with, for the client's own use (the 401 replay); never rendered. */
-const sentRequests = new WeakMap<HttpClientResponse.HttpClientResponse, HttpClientRequest.HttpClientRequest>()
-
 /**
  * A response as the caller gets it: the original's status, headers and body, with the redacted request; a failure
  * to read its body is redacted the same way.
@@ -89,6 +86,15 @@ class RedactedResponse extends Inspectable.Class implements HttpClientResponse.H
   readonly #redact = (error: HttpClientError.ResponseError): HttpClientError.ResponseError =>
     redactResponseError(error, this)
 
+  /**
+   * The request a response was really sent with, for the client's own use (the 401 replay); never rendered. Read
+   * from the private original rather than kept in a weak map: an entry per call in a weak map is work for every
+   * garbage collection while it lives.
+   */
+  static sentRequest(response: HttpClientResponse.HttpClientResponse): HttpClientRequest.HttpClientRequest {
+    return response instanceof RedactedResponse ? response.#response.request : response.request
+  }
+
   toJSON(): unknown {
     return {
       _id: "@effect/platform/HttpClientResponse",
@@ -103,15 +109,12 @@ class RedactedResponse extends Inspectable.Class implements HttpClientResponse.H
 export const redactResponse = (
   response: HttpClientResponse.HttpClientResponse
 ): HttpClientResponse.HttpClientResponse => {
-  if (response instanceof RedactedResponse) return response
-  const redacted = new RedactedResponse(response)
-  sentRequests.set(redacted, response.request)
-  return redacted
+  return response instanceof RedactedResponse ? response : new RedactedResponse(response)
 }
 
 /** The request a response was really sent with: for a redacted response, the one before redaction. */
 export const sentRequest = (response: HttpClientResponse.HttpClientResponse): HttpClientRequest.HttpClientRequest =>
-  sentRequests.get(response) ?? response.request
+  RedactedResponse.sentRequest(response)
 
 /** How deep a chain of `cause`s is followed. */
 const MAX_DEPTH = 4
