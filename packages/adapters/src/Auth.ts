@@ -20,6 +20,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Credentials from "@ultracart-oauth/core/Credentials"
 import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -33,7 +34,6 @@ import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Lean from "./internal/lean.js"
-import { withoutFetchRedirects } from "./internal/noRedirects.js"
 import { redactClient, redactError } from "./internal/redact.js"
 import * as Timeouts from "./Timeouts.js"
 
@@ -319,7 +319,7 @@ export const transformClient = <E = never, R = never>(
       // The deadlines directly over the transport, so that one of this package's keeps them with its own timers.
       const transport: HttpClient.HttpClient.With<E0 | HttpClientError.HttpClientError, R0> = refusing ?? client
       const beneath = Timeouts.transformClient(resolved.timeouts)(transport)
-      const timed = refusing !== undefined || mark ? beneath : withoutFetchRedirects(beneath)
+      const timed = refusing !== undefined || mark ? beneath : OAuthTransport.withoutFetchRedirects(beneath)
       const finish = mark ? Lean.refuseRedirects : identity
       const authenticated: HttpClient.HttpClient.With<
         E0 | HttpClientError.HttpClientError | CredentialUnavailable | UrlRefused,

@@ -10,6 +10,9 @@
  * { "format": "ultracart-oauth/token-set@1", "version": 3, "encryption": "A256GCM", "iv": "…", "ciphertext": "…" }
  * ```
  *
+ * A store that keeps a record in fields of its own (Redis's hash fields, a SQL row's columns) uses {@link makeFields}
+ * instead: the same `format`, `encryption` and binding, with the tokens (or their seal) in one `data` field.
+ *
  * A codec with a cipher refuses a plain-text record (`Decrypt`: no silent downgrade), and one without refuses a
  * sealed record. Errors are `TokenStoreError`s that name paths and kinds only, never a value.
  *
@@ -21,7 +24,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as TokenEncryption from "./TokenEncryption.js"
-import { type TokenSet, type TokenSetInput, TokenStoreError } from "./TokenStore.js"
+import { type TokenSet, type TokenSetInput, TokenStoreError, withVersion } from "./TokenStore.js"
 
 /**
  * The format name every record carries (and the first line of the associated data of a sealed one).
@@ -181,6 +184,138 @@ export const make = (cipher: Option.Option<TokenEncryption.TokenCipher>): TokenR
             })
           )
         )
+    })
+
+  return { encode, decode }
+}
+
+/**
+ * A record as a store keeps it in fields of its own, beside the grant key and the version: the `format`, the
+ * `encryption` (`none`, or the cipher's algorithm), the `iv` of a sealed record (empty for a plain one) and the
+ * `data` — the tokens as JSON (`{"accessToken":…,"refreshToken":…|null,"expiresAt":…,"issuedAt":…,"scope":…|null}`),
+ * or their seal in base64, bound to the grant key and the version as a document's is.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Fields {
+  readonly format: string
+  readonly encryption: string
+  readonly iv: string
+  readonly data: string
+}
+
+/**
+ * A record's fields and version as a store reads them back, not yet checked: a field may be missing (`null`,
+ * `undefined`), and a version may come as a number, a bigint or a numeric string (a database driver's choice).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StoredFields {
+  readonly version: unknown
+  readonly format: unknown
+  readonly encryption: unknown
+  readonly iv: unknown
+  readonly data: unknown
+}
+
+/**
+ * Writes and reads the fields of one store's records: sealed with its cipher when it has one.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface FieldsCodec {
+  /** The fields of `tokens` stored as `version` for the grant `key`. */
+  readonly encode: (key: string, version: number, tokens: TokenSetInput) => Effect.Effect<Fields>
+  /**
+   * The tokens of fields read for `key`: `Corrupt` for a version that is not a positive integer, another format
+   * or no data; a failure names `operation` and `key`, and never a value.
+   */
+  readonly decode: (
+    operation: TokenStoreError["operation"],
+    key: string,
+    stored: StoredFields
+  ) => Effect.Effect<TokenSet, TokenStoreError>
+}
+
+/** The tokens as written in a record's `data` field (or sealed into it). */
+const DataJson = Schema.parseJson(
+  Schema.Struct({
+    accessToken: Schema.Redacted(Schema.String),
+    refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.String)),
+    expiresAt: Schema.DateTimeUtc,
+    issuedAt: Schema.DateTimeUtc,
+    scope: Schema.OptionFromNullOr(Schema.String)
+  })
+)
+const encodeData = Schema.encodeSync(DataJson)
+const decodeData = Schema.decodeUnknownEither(DataJson)
+
+/** A stored version: a positive safe integer, as a number, a bigint or a numeric string; `NaN` otherwise. */
+const versionOf = (value: unknown): number => {
+  const number =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" || typeof value === "bigint"
+        ? Number(value)
+        : Number.NaN
+  return Number.isSafeInteger(number) && number >= 1 ? number : Number.NaN
+}
+
+/**
+ * A codec for the fields of a store with the given cipher (`Option.none()`: records in plain text).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeFields = (cipher: Option.Option<TokenEncryption.TokenCipher>): FieldsCodec => {
+  const fail = (
+    operation: TokenStoreError["operation"],
+    key: string,
+    reason: TokenStoreError["reason"],
+    detail: string
+  ) => new TokenStoreError({ operation, key, reason, detail })
+
+  const decode: FieldsCodec["decode"] = (operation, key, stored) =>
+    Effect.gen(function* () {
+      const version = versionOf(stored.version)
+      if (Number.isNaN(version) || stored.format !== FORMAT || typeof stored.data !== "string") {
+        return yield* fail(operation, key, "Corrupt", `not a ${FORMAT} record (version, format or data)`)
+      }
+      let json = stored.data
+      if (stored.encryption === "none") {
+        if (Option.isSome(cipher)) {
+          return yield* fail(operation, key, "Decrypt", "the record is in plain text but the store requires encryption")
+        }
+      } else {
+        if (Option.isSome(cipher) && stored.encryption !== cipher.value.algorithm) {
+          return yield* fail(operation, key, "Corrupt", `unknown encryption ${String(stored.encryption).slice(0, 40)}`)
+        }
+        const opened = yield* TokenEncryption.openStored(
+          cipher,
+          { iv: typeof stored.iv === "string" ? stored.iv : "", ciphertext: stored.data },
+          associatedData(key, version)
+        )
+        if (opened._tag === "Left") return yield* fail(operation, key, opened.left.reason, opened.left.detail)
+        json = opened.right
+      }
+      const tokens = decodeData(json)
+      if (tokens._tag === "Left") return yield* fail(operation, key, "Corrupt", describeIssues(tokens.left, "data"))
+      return withVersion(tokens.right, version)
+    })
+
+  const encode: FieldsCodec["encode"] = (key, version, tokens) =>
+    Option.match(cipher, {
+      onNone: () => Effect.succeed({ format: FORMAT, encryption: "none", iv: "", data: encodeData(tokens) }),
+      onSome: (c) =>
+        Effect.map(c.seal(new TextEncoder().encode(encodeData(tokens)), associatedData(key, version)), (sealed) => ({
+          format: FORMAT,
+          encryption: c.algorithm,
+          iv: Encoding.encodeBase64(sealed.iv),
+          data: Encoding.encodeBase64(sealed.ciphertext)
+        }))
     })
 
   return { encode, decode }

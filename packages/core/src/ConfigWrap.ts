@@ -6,6 +6,7 @@
  * @since 0.2.0
  */
 import * as Config from "effect/Config"
+import * as Option from "effect/Option"
 
 const struct = (wrapped: object): Config.Config<unknown> => {
   const fields: Record<string, Config.Config<unknown>> = {}
@@ -33,3 +34,25 @@ const struct = (wrapped: object): Config.Config<unknown> => {
 export const unwrap = <A>(wrapped: Config.Config.Wrap<A>): Config.Config<A> =>
   // Not a `Config<A>`, so a record whose fields wrap A's fields: the struct of them reads an A.
   Config.isConfig(wrapped) ? wrapped : (struct(wrapped) as Config.Config<A>)
+
+/**
+ * A setting that may be absent, read as `undefined` when it is: the shape an options field `?: A | undefined` takes,
+ * so that a `layerConfig` hands the options it read to `make` as they are (`Config.option` reads an `Option`).
+ *
+ * @example
+ * import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
+ * import * as Config from "effect/Config"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const prefix = ConfigWrap.optional(Config.string("MY_PREFIX"))
+ * const read = (env: Record<string, string>) =>
+ *   Effect.runSync(Effect.withConfigProvider(prefix, ConfigProvider.fromJson(env)))
+ * assert.strictEqual(read({ MY_PREFIX: "shop:" }), "shop:")
+ * assert.strictEqual(read({}), undefined)
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)

@@ -46,17 +46,20 @@
  *
  * @since 0.2.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Headers from "@effect/platform/Headers"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
@@ -389,10 +392,41 @@ export const sameUrl = (a: string, b: string): boolean | undefined => {
 }
 
 /**
+ * Tells a Fetch client not to follow redirects (`redirect: "manual"`): a 3xx comes back as the response. Every
+ * other `RequestInit` option of the program (a dispatcher, keepalive, credentials…) is kept. Other clients ignore it.
+ *
+ * `fetch` re-sends a request's headers, its body too on a 307 or 308, to wherever a 3xx points, another origin
+ * included. The option is added inside the client: `FetchHttpClient.layer` merges the context it was built with
+ * (where the program's `RequestInit` lives) under the caller's, so a `RequestInit` provided around the call would
+ * shadow the program's; a request step runs after that merge, reads the merged value and extends it, and the
+ * context is restored for whatever runs next.
+ *
+ * @since 0.2.0
+ * @category redirects
+ */
+export const withoutFetchRedirects = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>
+): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transformResponse(
+    HttpClient.mapRequestEffect(client, (request) =>
+      Effect.as(
+        FiberRef.update(FiberRef.currentContext, (context) =>
+          Context.add(context, FetchHttpClient.RequestInit, {
+            ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
+            redirect: "manual"
+          })
+        ),
+        request
+      )
+    ),
+    (effect) => Effect.locallyWith(effect, FiberRef.currentContext, identity)
+  )
+
+/**
  * The {@link Sender} for any `HttpClient`: its `execute`, the head within `requestTimeout`, then the body read
  * (up to the cap, see {@link readBody}) within `bodyTimeout`. A redirect's body is not read: the OAuth client
  * refuses the answer anyway. The client must not follow redirects itself (the OAuth client tells a Fetch client
- * so); one that does is caught by {@link wasRedirected}.
+ * so, with {@link withoutFetchRedirects}); one that does is caught by {@link wasRedirected}.
  *
  * @since 0.2.0
  * @category constructors

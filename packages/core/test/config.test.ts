@@ -198,3 +198,22 @@ describe("layerConfig with a Config.Wrap record", () => {
     })
   )
 })
+
+describe("ConfigWrap.optional", () => {
+  const port = ConfigWrap.optional(Config.integer("PORT"))
+  const read = (env: Record<string, string>) =>
+    Effect.withConfigProvider(port, ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+  it.effect("a setting that is set is read; one that is not is undefined", () =>
+    Effect.gen(function* () {
+      expect(yield* read({ PORT: "6380" })).toBe(6380)
+      expect(yield* read({})).toBeUndefined()
+    })
+  )
+
+  it.effect("a setting that is set but unusable is a ConfigError, not undefined", () =>
+    Effect.gen(function* () {
+      expect(ConfigError.isConfigError(yield* Effect.flip(read({ PORT: "many" })))).toBe(true)
+    })
+  )
+})

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as ConfigWrap from "@ultracart-oauth/core/ConfigWrap"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,7 +14,6 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
-import { optional } from "./internal/optionalConfig.js"
 import { fromUnknown, type RedisError } from "./RedisError.js"
 
 /**
@@ -185,7 +185,7 @@ export const command = <A>(name: string, run: () => Promise<A>): Effect.Effect<A
  */
 export const config: Config.Config<RedisConnectionOptions> = Config.all({
   url: Config.withDefault(Config.redacted("ULTRACART_REDIS_URL"), Redacted.make("redis://127.0.0.1:6379")),
-  connectTimeout: optional(Config.duration("ULTRACART_REDIS_CONNECT_TIMEOUT")),
-  commandTimeout: optional(Config.duration("ULTRACART_REDIS_COMMAND_TIMEOUT")),
-  maxReconnectDelay: optional(Config.duration("ULTRACART_REDIS_MAX_RECONNECT_DELAY"))
+  connectTimeout: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_CONNECT_TIMEOUT")),
+  commandTimeout: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_COMMAND_TIMEOUT")),
+  maxReconnectDelay: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_MAX_RECONNECT_DELAY"))
 })

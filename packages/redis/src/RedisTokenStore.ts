@@ -47,7 +47,6 @@ import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import * as GrantIndex from "./internal/grantIndex.js"
 import * as GrantRecords from "./internal/grantRecords.js"
-import { optional } from "./internal/optionalConfig.js"
 import * as PendingWrites from "./internal/pendingWrites.js"
 import * as RedisConnection from "./RedisConnection.js"
 import type { RedisError } from "./RedisError.js"
@@ -236,13 +235,13 @@ export const layer = (
  */
 export const config: Config.Config<RedisTokenStoreOptions> = Config.all({
   connection: RedisConnection.config,
-  prefix: optional(Config.string("ULTRACART_REDIS_PREFIX")),
-  leaseTtl: optional(Config.duration("ULTRACART_REDIS_LEASE_TTL")),
-  leaseTimeout: optional(Config.duration("ULTRACART_REDIS_LEASE_TIMEOUT")),
-  maxLeaseHold: optional(Config.duration("ULTRACART_REDIS_MAX_LEASE_HOLD")),
-  recordTtl: optional(Config.duration("ULTRACART_REDIS_RECORD_TTL")),
-  tombstoneTtl: optional(Config.duration("ULTRACART_REDIS_TOMBSTONE_TTL")),
-  encryptionKey: optional(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
+  prefix: ConfigWrap.optional(Config.string("ULTRACART_REDIS_PREFIX")),
+  leaseTtl: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_LEASE_TTL")),
+  leaseTimeout: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_LEASE_TIMEOUT")),
+  maxLeaseHold: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_MAX_LEASE_HOLD")),
+  recordTtl: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_RECORD_TTL")),
+  tombstoneTtl: ConfigWrap.optional(Config.duration("ULTRACART_REDIS_TOMBSTONE_TTL")),
+  encryptionKey: ConfigWrap.optional(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
 })
 
 /**

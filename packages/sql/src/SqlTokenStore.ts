@@ -39,7 +39,6 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { deadlineFor, run } from "./internal/failure.js"
-import { optional } from "./internal/optionalConfig.js"
 import { codec } from "./internal/record.js"
 import { statements } from "./internal/statements.js"
 import * as SqlLease from "./SqlLease.js"
@@ -229,13 +228,13 @@ export const layer = (
  * @category config
  */
 export const config: Config.Config<SqlTokenStoreOptions> = Config.all({
-  table: optional(Config.string("ULTRACART_SQL_TABLE")),
-  migrate: optional(Config.boolean("ULTRACART_SQL_MIGRATE")),
-  statementTimeout: optional(Config.duration("ULTRACART_SQL_STATEMENT_TIMEOUT")),
-  leaseTtl: optional(Config.duration("ULTRACART_SQL_LEASE_TTL")),
-  leaseTimeout: optional(Config.duration("ULTRACART_SQL_LEASE_TIMEOUT")),
-  leaseMaxHold: optional(Config.duration("ULTRACART_SQL_LEASE_MAX_HOLD")),
-  encryptionKey: optional(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
+  table: ConfigWrap.optional(Config.string("ULTRACART_SQL_TABLE")),
+  migrate: ConfigWrap.optional(Config.boolean("ULTRACART_SQL_MIGRATE")),
+  statementTimeout: ConfigWrap.optional(Config.duration("ULTRACART_SQL_STATEMENT_TIMEOUT")),
+  leaseTtl: ConfigWrap.optional(Config.duration("ULTRACART_SQL_LEASE_TTL")),
+  leaseTimeout: ConfigWrap.optional(Config.duration("ULTRACART_SQL_LEASE_TIMEOUT")),
+  leaseMaxHold: ConfigWrap.optional(Config.duration("ULTRACART_SQL_LEASE_MAX_HOLD")),
+  encryptionKey: ConfigWrap.optional(Config.redacted("ULTRACART_TOKEN_ENCRYPTION_KEY"))
 })
 
 /**

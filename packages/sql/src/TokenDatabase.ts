@@ -27,7 +27,6 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { closeSync, mkdirSync, openSync } from "node:fs"
 import { dirname } from "node:path"
-import { optional } from "./internal/optionalConfig.js"
 import * as SqlTokenStore from "./SqlTokenStore.js"
 
 /**
@@ -166,7 +165,7 @@ export const layer = (
  * @category config
  */
 export const config: Config.Config<TokenDatabaseOptions> = Config.map(
-  Config.all([optional(Config.redacted("ULTRACART_DATABASE_URL")), SqlTokenStore.config]),
+  Config.all([ConfigWrap.optional(Config.redacted("ULTRACART_DATABASE_URL")), SqlTokenStore.config]),
   ([url, store]) => ({ ...store, url })
 )
 

@@ -1,14 +1,11 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
-import { identity } from "effect/Function"
 import { type Endpoint, TransportError } from "../OAuthError.js"
 import * as OAuthTransport from "../OAuthTransport.js"
 import * as RequestOutcome from "../RequestOutcome.js"
@@ -42,30 +39,6 @@ export const fromHttpClientError = (
   const reason = error._tag === "ResponseError" ? "Body" : error.reason
   return new TransportError({ endpoint, reason, outcome, detail, ...(code ? { code } : {}) })
 }
-
-/**
- * Tells a Fetch transport not to follow redirects, keeping every other `RequestInit` option of the program.
- *
- * The option must be added *inside* the client: `FetchHttpClient.layer` merges the context it was built with (where
- * its documented `RequestInit` lives: a dispatcher, keepalive, credentials…) under the caller's, so a `RequestInit`
- * provided around the call would shadow the program's. The request step runs after that merge, so it reads the
- * merged value and extends it; the outer `locallyWith` restores the context for whatever runs next.
- */
-const noFetchRedirects = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
-  HttpClient.transformResponse(
-    HttpClient.mapRequestEffect(client, (request) =>
-      Effect.as(
-        FiberRef.update(FiberRef.currentContext, (context) =>
-          Context.add(context, FetchHttpClient.RequestInit, {
-            ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
-            redirect: "manual"
-          })
-        ),
-        request
-      )
-    ),
-    (effect) => Effect.locallyWith(effect, FiberRef.currentContext, identity)
-  )
 
 /** The phase a deadline bounds, as `TransportError` names it. */
 const timeoutReasons = { requestTimeout: "Timeout", bodyTimeout: "BodyTimeout" } as const
@@ -124,7 +97,7 @@ export const sendersFor = (client: HttpClient.HttpClient): Senders => {
       untraced: send
     }
   }
-  const safe = noFetchRedirects(client)
+  const safe = OAuthTransport.withoutFetchRedirects(client)
   return {
     traced: OAuthTransport.sendWith(HttpClient.withTracerPropagation(safe, false)),
     untraced: OAuthTransport.sendWith(

@@ -2,20 +2,16 @@
  * How a grant's tokens are laid out in Redis: one hash per grant (`version`, `format`, `encryption`, `iv`,
  * `data`), or a tombstone (`cleared`) left by a logout, and the scripts that change it atomically.
  */
-import * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
-import { associatedData, describeIssues, FORMAT } from "@ultracart-oauth/adapters/TokenRecord"
+import type * as TokenEncryption from "@ultracart-oauth/adapters/TokenEncryption"
+import * as TokenRecord from "@ultracart-oauth/adapters/TokenRecord"
 import * as Store from "@ultracart-oauth/adapters/TokenStore"
 import * as Effect from "effect/Effect"
-import * as Encoding from "effect/Encoding"
-import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
+import type * as Option from "effect/Option"
 import { script } from "../RedisConnection.js"
 
 type TokenSet = Store.TokenSet
 type TokenSetInput = Store.TokenSetInput
 type Operation = Store.TokenStoreError["operation"]
-
-const NONE = "none"
 
 /** The fields read back, in this order, by a read and by a conflicting write (then the key's PTTL). */
 export const FIELDS = ["version", "format", "encryption", "iv", "data", "cleared"] as const
@@ -84,26 +80,15 @@ export type Stored =
   | { readonly _tag: "Cleared" }
   | { readonly _tag: "Missing" }
 
-/** The tokens as written in `data` (or sealed into it). `Schema.Redacted` encodes to plain text: on purpose here. */
-const SecretsJson = Schema.parseJson(
-  Schema.Struct({
-    accessToken: Schema.Redacted(Schema.String),
-    refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.String)),
-    expiresAt: Schema.DateTimeUtc,
-    issuedAt: Schema.DateTimeUtc,
-    scope: Schema.OptionFromNullOr(Schema.String)
-  })
-)
-const encodeSecrets = Schema.encodeSync(SecretsJson)
-const decodeSecrets = Schema.decodeUnknownEither(SecretsJson)
-
-const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
-
 const MISSING: Stored = { _tag: "Missing" }
 const CLEARED: Stored = { _tag: "Cleared" }
 
-/** Reads and writes records, sealed with `cipher` when there is one (and then only sealed ones are accepted). */
+/**
+ * Reads and writes records, sealed with `cipher` when there is one (and then only sealed ones are accepted): the
+ * fields of adapters' `TokenRecord.makeFields`, the ones the SQL store keeps in columns, here in a hash.
+ */
 export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
+  const fields = TokenRecord.makeFields(cipher)
   const fail = (operation: Operation, key: string, reason: Store.TokenStoreError["reason"], detail: string) =>
     new Store.TokenStoreError({ operation, key, reason, detail })
 
@@ -111,51 +96,21 @@ export const codec = (cipher: Option.Option<TokenEncryption.TokenCipher>) => {
   const decode = (
     operation: Operation,
     key: string,
-    fields: ReadonlyArray<unknown>
-  ): Effect.Effect<Stored, Store.TokenStoreError> =>
-    Effect.gen(function* () {
-      const [version, format, encryption, iv, data, cleared] = fields.map((f) =>
-        typeof f === "string" ? f : undefined
-      )
-      if (version === undefined) return cleared === undefined ? MISSING : CLEARED
-      const number = Number(version)
-      if (!Number.isSafeInteger(number) || number < 1 || format !== FORMAT || data === undefined) {
-        return yield* fail(operation, key, "Corrupt", `not a ${FORMAT} record (version, format or data)`)
-      }
-      let json = data
-      if (encryption === NONE) {
-        if (Option.isSome(cipher)) {
-          return yield* fail(operation, key, "Decrypt", "the record is in plain text but the store requires encryption")
-        }
-      } else {
-        if (Option.isSome(cipher) && encryption !== cipher.value.algorithm) {
-          return yield* fail(operation, key, "Corrupt", `unknown encryption ${String(encryption)}`)
-        }
-        const opened = yield* TokenEncryption.openStored(
-          cipher,
-          { iv: iv ?? "", ciphertext: data },
-          associatedData(key, number)
-        )
-        if (opened._tag === "Left") return yield* fail(operation, key, opened.left.reason, opened.left.detail)
-        json = opened.right
-      }
-      const secrets = decodeSecrets(json)
-      if (secrets._tag === "Left") return yield* fail(operation, key, "Corrupt", describeIssues(secrets.left, "data"))
-      return { _tag: "Record", tokens: Store.withVersion(secrets.right, number) } as const
-    })
+    answered: ReadonlyArray<unknown>
+  ): Effect.Effect<Stored, Store.TokenStoreError> => {
+    const [version, format, encryption, iv, data, cleared] = answered.map((f) =>
+      typeof f === "string" ? f : undefined
+    )
+    if (version === undefined) return Effect.succeed(cleared === undefined ? MISSING : CLEARED)
+    return Effect.map(
+      fields.decode(operation, key, { version, format, encryption, iv, data }),
+      (tokens): Stored => ({ _tag: "Record", tokens })
+    )
+  }
 
   /** `[format, encryption, iv, data]` for a record stored as `version`. */
   const encode = (key: string, version: number, tokens: TokenSetInput): Effect.Effect<ReadonlyArray<string>> =>
-    Option.match(cipher, {
-      onNone: () => Effect.succeed([FORMAT, NONE, "", encodeSecrets(tokens)]),
-      onSome: (c) =>
-        Effect.map(c.seal(utf8(encodeSecrets(tokens)), associatedData(key, version)), (sealed) => [
-          FORMAT,
-          c.algorithm,
-          Encoding.encodeBase64(sealed.iv),
-          Encoding.encodeBase64(sealed.ciphertext)
-        ])
-    })
+    Effect.map(fields.encode(key, version, tokens), (f) => [f.format, f.encryption, f.iv, f.data])
 
   return { decode, encode, fail }
 }
