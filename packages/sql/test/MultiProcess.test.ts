@@ -10,20 +10,22 @@ import { describe, expect, layer } from "@effect/vitest"
 import type { TokenStore } from "@ultracart-oauth/adapters"
 import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
-import { DateTime, type Duration, Effect, Layer, Option } from "effect"
+import { REFRESHES } from "@ultracart-oauth/test-support/FakeGrant"
+import {
+  type CallerResult,
+  expectExitedCleanly,
+  grantStatus,
+  runCallers,
+  storeIssuedGrant
+} from "@ultracart-oauth/test-support/MultiProcess"
+import * as Workers from "@ultracart-oauth/test-support/Workers"
+import { type Duration, Effect, Layer, Option } from "effect"
 import * as SqlTokenSchema from "../src/SqlTokenSchema.js"
 import { postgres, sqlite, storeOn, TestDatabase } from "./utils/Databases.js"
 import { eventually } from "./utils/fixtures.js"
-import * as Workers from "./utils/Workers.js"
+import { bundleLayer } from "./utils/Workers.js"
 
 const KEY = "merchant-DEMO"
-const REFRESHES = { endpoint: "token", grantType: "refresh_token" } as const
-
-interface CallerResult {
-  readonly calls: number
-  readonly failures: Record<string, number>
-  readonly refreshes: number
-}
 
 /** The fake on loopback, a fresh database with a grant stored in it, and the workers' settings. */
 const setUp = (accessTokenLifetime: Duration.DurationInput) =>
@@ -31,15 +33,7 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
     const fresh = yield* Effect.flatMap(TestDatabase, (db) => db.fresh)
     const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime })
     const store = yield* storeOn(fresh)
-    const issued = yield* Effect.orDie(fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId }))
-    const now = Date.now()
-    yield* store.save(KEY, {
-      accessToken: issued.accessToken,
-      refreshToken: Option.some(issued.refreshToken),
-      expiresAt: DateTime.unsafeMake(now + issued.expiresIn * 1000),
-      issuedAt: DateTime.unsafeMake(now),
-      scope: Option.none()
-    })
+    yield* storeIssuedGrant(fake, store, KEY)
     const env = {
       ULTRACART_BASE_URL: fake.baseUrl,
       ULTRACART_CLIENT_ID: FakeUltraCart.DEFAULT_CLIENT.clientId,
@@ -50,36 +44,14 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
     return { fake, store, env, fresh }
   })
 
-/** Starts `count` caller workers that run from `startAt` to `until`, and waits for all of them (bounded). */
-const runCallers = (env: Record<string, string>, count: number, startAt: number, until: number) =>
-  Effect.gen(function* () {
-    const workers = yield* Effect.forEach(Array.from({ length: count }), () =>
-      Workers.start({
-        ...env,
-        WORKER_MODE: "callers",
-        WORKER_CALLERS: "4",
-        WORKER_START_AT: String(startAt),
-        WORKER_UNTIL: String(until)
-      })
-    )
-    return yield* Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
-      Effect.timeoutFail({
-        duration: until - Date.now() + 15_000,
-        onTimeout: () => new Error("workers did not finish")
-      })
-    )
-  })
-
 /**
  * The grant is alive at UltraCart: the stored refresh token is the current one, and the stored access token was
  * never revoked (a reuse would have revoked both; the access token may simply have expired since the last call).
  */
 const expectGrantAlive = (fake: FakeUltraCart.FakeUltraCart.Service, stored: TokenStore.TokenSet) =>
-  Effect.gen(function* () {
-    const refresh = Option.getOrThrow(yield* fake.inspectToken(Option.getOrThrow(stored.refreshToken)))
-    const access = Option.getOrThrow(yield* fake.inspectToken(stored.accessToken))
-    expect(refresh.status).toBe("active")
-    expect(["active", "expired"]).toContain(access.status)
+  Effect.map(grantStatus(fake, stored), ({ access, refresh }) => {
+    expect(refresh).toBe("active")
+    expect(["active", "expired"]).toContain(access)
   })
 
 const twoProcesses = Effect.gen(function* () {
@@ -88,8 +60,7 @@ const twoProcesses = Effect.gen(function* () {
   const until = startAt + 6_000
   const outcomes = yield* runCallers(env, 2, startAt, until)
   const results = outcomes.map((outcome) => {
-    expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
-    const result = outcome.result as CallerResult
+    const result = expectExitedCleanly(outcome) as CallerResult
     // A few calls at least (the count depends on how loaded the machine is, not on the store).
     expect(result.calls).toBeGreaterThanOrEqual(5)
     expect(result.failures).toEqual({})
@@ -131,8 +102,7 @@ const killedHolder = Effect.gen(function* () {
   const outcome = yield* successor.exit.pipe(
     Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") })
   )
-  expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
-  const result = outcome.result as { version: number; at: number; refreshes: number }
+  const result = expectExitedCleanly(outcome) as { version: number; at: number; refreshes: number }
   // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
   expect(result.at).toBeGreaterThanOrEqual((held?.expiresAt ?? 0) - 20)
   expect(result.at - (held?.expiresAt ?? 0)).toBeLessThan(5_000)
@@ -143,7 +113,7 @@ const killedHolder = Effect.gen(function* () {
   yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))
 })
 
-layer(Layer.merge(postgres, Workers.bundleLayer), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
+layer(Layer.merge(postgres, bundleLayer), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
   for (const [name, database] of [
     ["SQLite: two processes on one file", sqlite],
     ["PostgreSQL: two processes on one server", Layer.empty]
