@@ -9,13 +9,16 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import type { TokenStore } from "@ultracart-oauth/adapters"
-import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
+import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
 import { REFRESHES } from "@ultracart-oauth/test-support/FakeGrant"
 import {
   type CallerResult,
   expectExitedCleanly,
+  expectSuccessorTakesOver,
   grantStatus,
+  killHard,
+  refresherStuckAtUltraCart,
   runCallers,
   storeIssuedGrant
 } from "@ultracart-oauth/test-support/MultiProcess"
@@ -96,27 +99,12 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer(W
           const raw = yield* rawClient
           const settings = { ...env, ULTRACART_REDIS_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
           // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
-          yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
-          const doomed = yield* Workers.start(settings)
-          yield* eventually(
-            Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1),
-            "15 seconds"
-          )
+          const doomed = yield* refresherStuckAtUltraCart(fake, settings)
           expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:lease`))).toMatch(/^1:/)
-          yield* doomed.kill("SIGKILL")
-          expect((yield* doomed.exit).signal).toBe("SIGKILL")
+          yield* killHard(doomed)
           // Nobody renews it now: it runs out at a time we can read.
           const leaseExpiresAt = Date.now() + (yield* Effect.promise(() => raw.pttl(`${prefix}{${KEY}}:lease`)))
-          const successor = yield* Workers.start(settings)
-          const outcome = yield* successor.exit.pipe(
-            Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") })
-          )
-          const result = expectExitedCleanly(outcome) as { version: number; at: number; refreshes: number }
-          // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
-          expect(result.at).toBeGreaterThanOrEqual(leaseExpiresAt - 20)
-          expect(result.at - leaseExpiresAt).toBeLessThan(5_000)
-          // …then refreshed with the refresh token the dead process never got to spend.
-          expect([result.version, result.refreshes]).toEqual([2, 1])
+          yield* expectSuccessorTakesOver(settings, leaseExpiresAt)
           expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:fence`))).toBe("2")
           expect(yield* fake.requestCount(REFRESHES)).toBe(2)
           yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))

@@ -8,21 +8,22 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import type { TokenStore } from "@ultracart-oauth/adapters"
-import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
+import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
 import { REFRESHES } from "@ultracart-oauth/test-support/FakeGrant"
 import {
   type CallerResult,
   expectExitedCleanly,
+  expectSuccessorTakesOver,
   grantStatus,
+  killHard,
+  refresherStuckAtUltraCart,
   runCallers,
   storeIssuedGrant
 } from "@ultracart-oauth/test-support/MultiProcess"
-import * as Workers from "@ultracart-oauth/test-support/Workers"
 import { type Duration, Effect, Layer, Option } from "effect"
 import * as SqlTokenSchema from "../src/SqlTokenSchema.js"
 import { postgres, sqlite, storeOn, TestDatabase } from "./utils/Databases.js"
-import { eventually } from "./utils/fixtures.js"
 import { bundleLayer } from "./utils/Workers.js"
 
 const KEY = "merchant-DEMO"
@@ -87,27 +88,12 @@ const killedHolder = Effect.gen(function* () {
   )
   const settings = { ...env, ULTRACART_SQL_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
   // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
-  yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
-  const doomed = yield* Workers.start(settings)
-  yield* eventually(
-    Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1),
-    "15 seconds"
-  )
+  const doomed = yield* refresherStuckAtUltraCart(fake, settings)
   expect((yield* leaseRow).map((r) => r.fence)).toEqual([1])
-  yield* doomed.kill("SIGKILL")
-  expect((yield* doomed.exit).signal).toBe("SIGKILL")
+  yield* killHard(doomed)
   // Nobody renews it now: it runs out at a time we can read (the database's clock is this machine's).
   const [held] = yield* leaseRow
-  const successor = yield* Workers.start(settings)
-  const outcome = yield* successor.exit.pipe(
-    Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") })
-  )
-  const result = expectExitedCleanly(outcome) as { version: number; at: number; refreshes: number }
-  // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
-  expect(result.at).toBeGreaterThanOrEqual((held?.expiresAt ?? 0) - 20)
-  expect(result.at - (held?.expiresAt ?? 0)).toBeLessThan(5_000)
-  // …then refreshed with the refresh token the dead process never got to spend.
-  expect([result.version, result.refreshes]).toEqual([2, 1])
+  yield* expectSuccessorTakesOver(settings, held?.expiresAt ?? 0)
   expect((yield* leaseRow).map((r) => r.fence)).toEqual([2])
   expect(yield* fake.requestCount(REFRESHES)).toBe(2)
   yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))

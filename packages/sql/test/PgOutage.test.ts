@@ -6,9 +6,8 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import type { OAuthClient } from "@ultracart-oauth/core"
-import { Fault } from "@ultracart-oauth/testing"
 import * as FakeGrant from "@ultracart-oauth/test-support/FakeGrant"
-import { type Duration, Effect, Fiber, Option, Redacted } from "effect"
+import { type Duration, Effect, Fiber, Option } from "effect"
 import type * as SqlTokenStore from "../src/SqlTokenStore.js"
 import { type Fresh, postgres, storeOn, TestDatabase } from "./utils/Databases.js"
 import { eventually, input, plain } from "./utils/fixtures.js"
@@ -127,11 +126,7 @@ WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%'`,
           const a = yield* processOn(oauth, fresh)
           yield* a.save(yield* FakeGrant.issued(fake))
           // UltraCart takes its time; PostgreSQL stops while the refresh is on the wire.
-          yield* fake.injectFault(Fault.delay("400 millis"), FakeGrant.REFRESHES)
-          const refreshing = yield* Effect.fork(a.refresh)
-          yield* Effect.sleep("150 millis")
-          yield* server.stop
-          const rotated = yield* Fiber.join(refreshing)
+          const rotated = yield* FakeGrant.refreshAcrossStop(fake, a, server.stop)
           expect(rotated.version).toBe(2)
           yield* server.start
           // The manager's retrier stores the rotation after its back-off, once the database answers.
@@ -144,13 +139,7 @@ WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%'`,
           expect(Option.map(stored, plain)).toEqual(Option.some(plain(rotated)))
           expect(yield* fake.requestCount(FakeGrant.REFRESHES)).toBe(1)
           // Another process finds the rotation as is, and can rotate from it: the grant is alive.
-          const b = yield* processOn(oauth, fresh)
-          const seen = yield* b.tokens
-          expect([plain(seen), seen.version]).toEqual([plain(rotated), 2])
-          const refreshToken = Option.getOrThrow(seen.refreshToken)
-          expect(Redacted.value(refreshToken)).toBe(Redacted.value(Option.getOrThrow(rotated.refreshToken)))
-          expect(Option.getOrThrow(yield* fake.inspectToken(refreshToken)).status).toBe("active")
-          expect((yield* b.refresh).version).toBe(3)
+          yield* FakeGrant.expectRotationUsableBy(fake, yield* processOn(oauth, fresh), rotated)
         }),
       { timeout: 30_000 }
     )
