@@ -1,7 +1,8 @@
 /**
- * What both real stores (Redis, SQL) must show across connections, written once: a compare-and-set race that
- * exactly one connection wins, and a lease handed from one holder to the next when it is released. Each store's
- * test adds what it can see behind the store's back (keys, rows).
+ * What both real stores (Redis, SQL) must show, written once: a compare-and-set race across connections that
+ * exactly one connection wins, a lease handed from one holder to the next when it is released, and, with the server
+ * stopped, fast typed failures and the same store working again once it is back. Each store's test adds what it
+ * can see behind the store's back (keys, rows) and its own errors.
  */
 import type * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
 import * as Effect from "effect/Effect"
@@ -11,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import { expect } from "vitest"
+import { eventually } from "./Eventually.js"
 
 const plain = (tokens: TokenStore.TokenSet) => Redacted.value(tokens.accessToken)
 
@@ -62,4 +64,24 @@ export const expectHandedOver = <L extends HeldLease, E, R>(holdIn: (scope: Scop
     expect(Date.now() - released).toBeLessThan(1_000)
     expect(b.fence).toBeGreaterThan(a.fence)
     return { a, b, second }
+  })
+
+/** Runs every attempt (each one expected to fail, as with the server stopped): all failed within `withinMillis`. */
+export const failuresWithin = <E>(attempts: ReadonlyArray<Effect.Effect<unknown, E>>, withinMillis: number) =>
+  Effect.gen(function* () {
+    const started = Date.now()
+    const errors = yield* Effect.forEach(attempts, Effect.flip)
+    expect(Date.now() - started).toBeLessThan(withinMillis)
+    return errors
+  })
+
+/**
+ * The server started again (`start`), the same store `s` reconnects by itself and finds grant "m" as it was saved
+ * before the outage (`input(1)` of the contract: "access-1", version 1).
+ */
+export const expectFoundAfterStart = (start: Effect.Effect<void>, s: TokenStore.TokenStore.Service) =>
+  Effect.gen(function* () {
+    yield* start
+    const loaded = yield* eventually(s.load("m"))
+    expect(Option.map(loaded, (t) => [plain(t), t.version])).toEqual(Option.some(["access-1", 1]))
   })
