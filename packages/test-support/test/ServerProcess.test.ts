@@ -1,6 +1,6 @@
 /**
- * The real-server harness, with `node` itself as the server: ready when its output says so, a failure that names
- * the server and shows its output when it exits early or never gets ready, stopped with the signal asked for, and
+ * The real-server harness, with `node` itself as the server: ready when its output says so; a failure that names
+ * the server when it exits early (with its output) or never gets ready in time; stopped with the signal asked for;
  * a free port that can be listened on.
  */
 import { createServer } from "node:net"
@@ -44,12 +44,12 @@ describe("ServerProcess", () => {
     ).rejects.toThrow(/node-server exited \(3\) before it was ready:\nno data directory/)
   })
 
-  it("a server that never says it is ready is killed, and the launch fails with what it printed", async () => {
+  it("a server that never says it is ready fails the launch once the start deadline passed", async () => {
     await expect(
       ServerProcess.launch(
         nodeServer("console.log('still starting'); setInterval(() => {}, 1000)", { startTimeoutMillis: 300 })
       )
-    ).rejects.toThrow(/node-server did not get ready within 300 ms:\nstill starting/)
+    ).rejects.toThrow(/^node-server did not get ready within 300 ms:/)
   })
 
   it("freePort gives a loopback port nobody listens on", async () => {
