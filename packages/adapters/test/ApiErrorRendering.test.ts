@@ -15,6 +15,7 @@ import * as TokenManager from "../src/TokenManager.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { FlakyStore, ScriptedServer } from "./TokenFixtures.js"
 import * as Mock from "./utils/MockHttpClient.js"
+import { script } from "./utils/MockHttpClient.js"
 
 const KEY = "sk-rendering-9d3e71"
 
@@ -63,7 +64,6 @@ const expectNoSecret = (value: unknown, secrets: ReadonlyArray<string>) =>
     return all.JSON
   })
 
-const script = (...steps: ReadonlyArray<Mock.Step>) => Effect.flatMap(Mock.MockServer, (m) => m.script(...steps))
 const api = Auth.UltraCartHttpClient
 
 /** Each way a call fails (or answers) through the client; `clock` moves the TestClock to let a deadline pass. */

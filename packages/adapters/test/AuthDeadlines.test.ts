@@ -2,43 +2,32 @@
  * Deadlines by default: every call through the `Auth` Layers and `AuthenticatedClient` has a head and a body
  * deadline (30 s each) unless the options or the configuration turn one off explicitly.
  */
-import { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials } from "@ultracart-oauth/core"
-import { ConfigError, ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
+import { ConfigError, ConfigProvider, Duration, Effect, Either, Exit, Layer, Redacted } from "effect"
 import * as Auth from "../src/Auth.js"
 import * as AuthenticatedClient from "../src/AuthenticatedClient.js"
 import * as Timeouts from "../src/Timeouts.js"
 import * as TokenManager from "../src/TokenManager.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { ScriptedServer } from "./TokenFixtures.js"
+import { httpFailureOf, settledAt, stillRunningAfterADay } from "./utils/deadlines.js"
 import * as Mock from "./utils/MockHttpClient.js"
+import { script } from "./utils/MockHttpClient.js"
 
 const key = Redacted.make("deadline-key")
 const env = (vars: Record<string, string>) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(vars))))
-const script = (...steps: ReadonlyArray<Mock.Step>) => Effect.flatMap(Mock.MockServer, (m) => m.script(...steps))
 const getText = Effect.flatMap(Auth.UltraCartHttpClient, (c) =>
   Effect.flatMap(c.get("/order/orders"), (response) => response.text)
 )
 
-/** Runs `effect` and checks it is still running 1 ms before `millis` of TestClock time, and done at `millis`. */
-const settledAt = <A, E, R>(effect: Effect.Effect<A, E, R>, millis: number) =>
-  Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
-    yield* TestClock.adjust(millis - 1)
-    expect(fiber.unsafePoll()).toBeNull()
-    yield* TestClock.adjust(1)
-    return yield* Fiber.await(fiber)
-  })
-
 /** The deadline an exit failed on: the error's tag and the `DeadlineExceeded` cause. */
 const deadlineOf = (exit: Exit.Exit<unknown, unknown>) => {
-  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error("expected a typed failure")
-  const error = exit.cause.error
-  if (!HttpClientError.isHttpClientError(error)) throw new Error("expected an HttpClientError")
-  expect(error.cause).toBeInstanceOf(Timeouts.DeadlineExceeded)
-  return { tag: error._tag, cause: error.cause }
+  const { error, cause } = httpFailureOf(exit)
+  expect(cause).toBeInstanceOf(Timeouts.DeadlineExceeded)
+  return { tag: error._tag, cause }
 }
 
 const withManager = (
@@ -111,10 +100,7 @@ describe("set or turned off by options", () => {
   it.effect("Duration.infinity turns them off: a silent server is waited for, a body handed back unread", () =>
     Effect.gen(function* () {
       yield* script(Mock.hang)
-      const fiber = yield* Effect.fork(getText)
-      yield* TestClock.adjust("1 day")
-      expect(fiber.unsafePoll()).toBeNull()
-      yield* Fiber.interrupt(fiber)
+      yield* stillRunningAfterADay(getText)
       yield* script(Mock.stallBody(200))
       const response = yield* Effect.flatMap(Auth.UltraCartHttpClient, (c) => c.get("/order/orders"))
       expect(response.status).toBe(200)
@@ -159,10 +145,7 @@ describe("set or turned off by configuration", () => {
   it.effect("`off` turns one off; the options still win over configuration", () =>
     Effect.gen(function* () {
       yield* script(Mock.hang)
-      const fiber = yield* Effect.fork(getText)
-      yield* TestClock.adjust("1 day")
-      expect(fiber.unsafePoll()).toBeNull()
-      yield* Fiber.interrupt(fiber)
+      yield* stillRunningAfterADay(getText)
       yield* script(Mock.stallBody(200))
       expect(deadlineOf(yield* settledAt(getText, 3_000)).cause).toMatchObject({ phase: "Body" })
     }).pipe(

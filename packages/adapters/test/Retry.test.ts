@@ -16,6 +16,7 @@ import {
 import * as Retry from "../src/Retry.js"
 import * as Timeouts from "../src/Timeouts.js"
 import * as Mock from "./utils/MockHttpClient.js"
+import { script } from "./utils/MockHttpClient.js"
 
 const clientOptions: OAuthClient.OAuthClientOptions = Timeouts.withTimeouts(
   { clientId: "cid" },
@@ -53,7 +54,6 @@ const refresh = Effect.flatMap(Retry.RetryingOAuthClient, (c) =>
 const poll = Effect.flatMap(OAuthClient.OAuthClient, (c) => c.exchangeDeviceCode({ deviceCode: Redacted.make("dc") }))
 
 const revoked = Mock.json(200, { successful: true })
-const script = (...steps: ReadonlyArray<Mock.Step>) => Effect.flatMap(Mock.MockServer, (m) => m.script(...steps))
 const count = Effect.flatMap(Mock.MockServer, (m) => m.count)
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {

@@ -5,6 +5,7 @@ import * as Retry from "../src/Retry.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as Timeouts from "../src/Timeouts.js"
 import * as Mock from "./utils/MockHttpClient.js"
+import { script } from "./utils/MockHttpClient.js"
 
 /** The mock, with deadlines per attempt and retries over them, as the API client stacks them. */
 const stack = Layer.provideMerge(
@@ -27,7 +28,6 @@ const send = (request: HttpClientRequest.HttpClientRequest) =>
     return yield* Fiber.await(fiber)
   })
 
-const script = (...steps: ReadonlyArray<Mock.Step>) => Effect.flatMap(Mock.MockServer, (m) => m.script(...steps))
 const count = Effect.flatMap(Mock.MockServer, (m) => m.count)
 const get = HttpClientRequest.get("https://api.example/order")
 const post = HttpClientRequest.post("https://api.example/order")

@@ -1,11 +1,11 @@
-import { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { OAuthClient } from "@ultracart-oauth/core"
-import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 import * as Timeouts from "../src/Timeouts.js"
+import { httpFailureOf, settledAt } from "./utils/deadlines.js"
 import * as Mock from "./utils/MockHttpClient.js"
-
-const script = (...steps: ReadonlyArray<Mock.Step>) => Effect.flatMap(Mock.MockServer, (m) => m.script(...steps))
+import { script } from "./utils/MockHttpClient.js"
 
 const withDeadlines = (timeouts: Timeouts.Timeouts) =>
   Layer.provideMerge(
@@ -17,23 +17,6 @@ const fetchText = Effect.flatMap(HttpClient.HttpClient, (c) =>
   Effect.flatMap(c.get("https://api.example/item"), (r) => Effect.map(r.text, (text) => ({ status: r.status, text })))
 )
 
-/** Runs `effect` and checks it is still running 1 ms before `millis` of TestClock time, and done at `millis`. */
-const settledAt = <A, E, R>(effect: Effect.Effect<A, E, R>, millis: number) =>
-  Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
-    yield* TestClock.adjust(millis - 1)
-    expect(fiber.unsafePoll()).toBeNull()
-    yield* TestClock.adjust(1)
-    return yield* Fiber.await(fiber)
-  })
-
-const cause = (exit: Exit.Exit<unknown, unknown>) => {
-  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error("expected a typed failure")
-  const error = exit.cause.error
-  if (!HttpClientError.isHttpClientError(error)) throw new Error("expected an HttpClientError")
-  return { error, cause: error.cause }
-}
-
 describe("Timeouts.transformClient (API client)", () => {
   const layer = withDeadlines(Timeouts.make({ requestTimeout: "3 seconds", bodyTimeout: "2 seconds" }))
 
@@ -41,7 +24,7 @@ describe("Timeouts.transformClient (API client)", () => {
     Effect.gen(function* () {
       yield* script(Mock.hang)
       const exit = yield* settledAt(fetchText, 3000)
-      const { cause: deadline, error } = cause(exit)
+      const { cause: deadline, error } = httpFailureOf(exit)
       expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
       expect(deadline).toBeInstanceOf(Timeouts.DeadlineExceeded)
       expect(deadline).toMatchObject({ phase: "Response", timeoutMillis: 3000 })
@@ -52,7 +35,7 @@ describe("Timeouts.transformClient (API client)", () => {
     Effect.gen(function* () {
       yield* script(Mock.stallBody(200))
       const exit = yield* settledAt(fetchText, 2000)
-      const { cause: deadline, error } = cause(exit)
+      const { cause: deadline, error } = httpFailureOf(exit)
       expect(error).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
       expect(deadline).toMatchObject({ _tag: "DeadlineExceeded", phase: "Body", timeoutMillis: 2000 })
       expect(String(deadline)).toMatch(/no complete body within 2s/)

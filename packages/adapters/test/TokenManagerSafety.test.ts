@@ -67,6 +67,21 @@ const reason = (exit: Exit.Exit<unknown, unknown>) =>
     onSuccess: () => "token"
   })
 
+/**
+ * Logged in, then 57 minutes on: the refresh is due, and UltraCart will act on the next one but its answer will be
+ * lost. Returns the tokens logged in with.
+ */
+const dueWithAnswerLost = (manager: TokenManager.TokenManager.Service, server: ScriptedServer) =>
+  Effect.gen(function* () {
+    const first = yield* manager.tokens
+    yield* TestClock.adjust("57 minutes")
+    server.faults.push({ _tag: "LoseResponse" })
+    return first
+  })
+
+/** Lets the background refresh forked by the last call run. */
+const settle = Effect.repeatN(Effect.yieldNow(), 20)
+
 const refused400 = new OAuthError.UltraCartError({
   endpoint: "token",
   status: 400,
@@ -78,11 +93,9 @@ describe("TokenManager: a lost answer", () => {
     "by default the valid access token is served and the refresh token sent again only once it can no longer serve",
     ({ manager, server }) =>
       Effect.gen(function* () {
-        const first = yield* manager.tokens
-        yield* TestClock.adjust("57 minutes")
-        server.faults.push({ _tag: "LoseResponse" })
+        const first = yield* dueWithAnswerLost(manager, server)
         expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
-        yield* Effect.repeatN(Effect.yieldNow(), 20)
+        yield* settle
         // Due, refreshed, answer lost: until the token runs out, nothing more is sent, however often it is asked.
         for (let i = 0; i < 5; i++) {
           yield* TestClock.adjust("30 seconds")
@@ -105,11 +118,9 @@ describe("TokenManager: a lost answer", () => {
     "a 401 for the token in doubt is the moment for the one repeat, even before it expires",
     ({ manager, server }) =>
       Effect.gen(function* () {
-        const first = yield* manager.tokens
-        yield* TestClock.adjust("57 minutes")
-        server.faults.push({ _tag: "LoseResponse" })
+        const first = yield* dueWithAnswerLost(manager, server)
         yield* manager.tokens
-        yield* Effect.repeatN(Effect.yieldNow(), 20)
+        yield* settle
         expect(server.refreshRequests).toBe(1)
         const next = yield* manager.invalidate(first)
         expect(value(next.accessToken)).not.toBe(value(first.accessToken))
@@ -147,11 +158,9 @@ describe("TokenManager: a lost answer", () => {
     'ambiguousRefresh "never": the refresh token is not sent again; once the token runs out, OutcomeUnknown',
     ({ manager, server }) =>
       Effect.gen(function* () {
-        const first = yield* manager.tokens
-        yield* TestClock.adjust("57 minutes")
-        server.faults.push({ _tag: "LoseResponse" })
+        const first = yield* dueWithAnswerLost(manager, server)
         expect(value(yield* manager.accessToken)).toBe(value(first.accessToken))
-        yield* Effect.repeatN(Effect.yieldNow(), 20)
+        yield* settle
         yield* TestClock.adjust("4 minutes")
         expect(reason(yield* Effect.exit(manager.tokens))).toBe("Reauthorization:OutcomeUnknown")
         yield* TestClock.adjust("1 hour")

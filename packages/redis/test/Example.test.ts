@@ -6,8 +6,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { fileURLToPath } from "node:url"
+import { expectExitedCleanly } from "@ultracart-oauth/test-support/MultiProcess"
+import * as Workers from "@ultracart-oauth/test-support/Workers"
 import * as RedisServer from "./utils/RedisServer.js"
-import * as Workers from "./utils/Workers.js"
 
 const EXAMPLE = fileURLToPath(new URL("../../../examples/src/redis-workers.ts", import.meta.url))
 
@@ -22,10 +23,11 @@ layer(RedisServer.layer(), { excludeTestServices: true, timeout: "30 seconds" })
           ULTRACART_REDIS_URL: Redacted.value(server.url),
           ULTRACART_EXAMPLE_SECONDS: "4"
         })
-        const { code, output } = yield* example.exit.pipe(
+        const outcome = yield* example.exit.pipe(
           Effect.timeoutFail({ duration: "25 seconds", onTimeout: () => new Error("stuck") })
         )
-        expect({ code, output: code === 0 ? "" : output }).toEqual({ code: 0, output: "" })
+        expectExitedCleanly(outcome)
+        const { output } = outcome
         expect(output.match(/\[worker [AB]\] \d+ calls, 0 failed/g)).toHaveLength(2)
         const [, requests, versions] =
           output.match(/UltraCart received (\d+) refresh requests for (\d+) new token versions/) ?? []

@@ -8,10 +8,11 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
-import { DateTime, Effect, Option, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import { freshPrefix, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
-import * as Workers from "./utils/Workers.js"
+import { expectExitedCleanly, storeIssuedGrant } from "@ultracart-oauth/test-support/MultiProcess"
+import * as Workers from "@ultracart-oauth/test-support/Workers"
 
 const MERCHANTS = 200
 const merchantKey = (i: number) => `M${String(i).padStart(3, "0")}`
@@ -34,19 +35,7 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true, time
           const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime: "4 seconds" })
           const prefix = freshPrefix()
           const store = yield* storeOn({ prefix })
-          for (let i = 0; i < MERCHANTS; i++) {
-            const issued = yield* Effect.orDie(
-              fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId, merchantId: merchantKey(i) })
-            )
-            const now = Date.now()
-            yield* store.save(merchantKey(i), {
-              accessToken: issued.accessToken,
-              refreshToken: Option.some(issued.refreshToken),
-              expiresAt: DateTime.unsafeMake(now + issued.expiresIn * 1000),
-              issuedAt: DateTime.unsafeMake(now),
-              scope: Option.none()
-            })
-          }
+          for (let i = 0; i < MERCHANTS; i++) yield* storeIssuedGrant(fake, store, merchantKey(i), merchantKey(i))
           const path = yield* Workers.bundle(WORKER)
           const startAt = Date.now() + 2_000
           const until = startAt + 10_000
@@ -61,16 +50,8 @@ layer(RedisServer.layer({ persistent: true }), { excludeTestServices: true, time
             WORKER_UNTIL: String(until)
           }
           const workers = yield* Effect.forEach([0, 1], () => Workers.run(path, env))
-          const outcomes = yield* Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
-            Effect.timeoutFail({ duration: until - Date.now() + 20_000, onTimeout: () => new Error("workers hung") })
-          )
-          const results = outcomes.map((outcome) => {
-            expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({
-              code: 0,
-              output: ""
-            })
-            return outcome.result as WorkerResult
-          })
+          const outcomes = yield* Workers.exits(workers, until - Date.now() + 20_000)
+          const results = outcomes.map((outcome) => expectExitedCleanly(outcome) as WorkerResult)
           for (const result of results) {
             expect(result.calls).toBeGreaterThan(20)
             expect(result.failures).toEqual({})

@@ -9,21 +9,25 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import type { TokenStore } from "@ultracart-oauth/adapters"
-import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
+import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
+import { REFRESHES } from "@ultracart-oauth/test-support/FakeGrant"
+import {
+  type CallerResult,
+  expectExitedCleanly,
+  expectSuccessorTakesOver,
+  grantStatus,
+  killHard,
+  refresherStuckAtUltraCart,
+  runCallers,
+  storeIssuedGrant
+} from "@ultracart-oauth/test-support/MultiProcess"
+import * as Workers from "@ultracart-oauth/test-support/Workers"
 import { DateTime, type Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { eventually, freshPrefix, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
-import * as Workers from "./utils/Workers.js"
 
 const KEY = "merchant-DEMO"
-const REFRESHES = { endpoint: "token", grantType: "refresh_token" } as const
-
-interface CallerResult {
-  readonly calls: number
-  readonly failures: Record<string, number>
-  readonly refreshes: number
-}
 
 /** The fake on loopback, a fresh grant stored in Redis under a fresh prefix, and the workers' settings. */
 const setUp = (accessTokenLifetime: Duration.DurationInput) =>
@@ -32,15 +36,7 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
     const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime })
     const prefix = freshPrefix()
     const store = yield* storeOn({ prefix })
-    const issued = yield* Effect.orDie(fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId }))
-    const now = Date.now()
-    yield* store.save(KEY, {
-      accessToken: issued.accessToken,
-      refreshToken: Option.some(issued.refreshToken),
-      expiresAt: DateTime.unsafeMake(now + issued.expiresIn * 1000),
-      issuedAt: DateTime.unsafeMake(now),
-      scope: Option.none()
-    })
+    yield* storeIssuedGrant(fake, store, KEY)
     const env = {
       ULTRACART_BASE_URL: fake.baseUrl,
       ULTRACART_CLIENT_ID: FakeUltraCart.DEFAULT_CLIENT.clientId,
@@ -52,31 +48,10 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
     return { fake, store, env, prefix }
   })
 
-/** Starts `count` caller workers that run from `startAt` to `until`, and waits for all of them (bounded). */
-const runCallers = (env: Record<string, string>, count: number, startAt: number, until: number) =>
-  Effect.gen(function* () {
-    const workers = yield* Effect.forEach(Array.from({ length: count }), () =>
-      Workers.start({
-        ...env,
-        WORKER_MODE: "callers",
-        WORKER_CALLERS: "4",
-        WORKER_START_AT: String(startAt),
-        WORKER_UNTIL: String(until)
-      })
-    )
-    return yield* Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
-      Effect.timeoutFail({
-        duration: until - Date.now() + 15_000,
-        onTimeout: () => new Error("workers did not finish")
-      })
-    )
-  })
-
 /** Every worker finished cleanly, made calls, and none failed. */
 const expectAllServed = (outcomes: ReadonlyArray<Workers.WorkerOutcome>): ReadonlyArray<CallerResult> =>
   outcomes.map((outcome) => {
-    expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
-    const result = outcome.result as CallerResult
+    const result = expectExitedCleanly(outcome) as CallerResult
     expect(result.calls).toBeGreaterThan(20)
     expect(result.failures).toEqual({})
     return result
@@ -84,13 +59,13 @@ const expectAllServed = (outcomes: ReadonlyArray<Workers.WorkerOutcome>): Readon
 
 /** The grant is alive at UltraCart: the stored tokens are the current ones (a reuse would have revoked them). */
 const expectGrantAlive = (fake: FakeUltraCart.FakeUltraCart.Service, stored: TokenStore.TokenSet) =>
-  Effect.gen(function* () {
-    const refresh = Option.getOrThrow(yield* fake.inspectToken(Option.getOrThrow(stored.refreshToken)))
-    const access = Option.getOrThrow(yield* fake.inspectToken(stored.accessToken))
-    expect([refresh.status, access.status]).toEqual(["active", "active"])
-  })
+  Effect.map(grantStatus(fake, stored), ({ access, refresh }) =>
+    expect([refresh, access]).toEqual(["active", "active"])
+  )
 
-layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer), {
+const WORKER = new URL("./worker/tokenWorker.ts", import.meta.url)
+
+layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer(WORKER)), {
   excludeTestServices: true,
   timeout: "30 seconds"
 })((it) => {
@@ -124,31 +99,12 @@ layer(Layer.merge(RedisServer.layer({ persistent: true }), Workers.bundleLayer),
           const raw = yield* rawClient
           const settings = { ...env, ULTRACART_REDIS_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
           // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
-          yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
-          const doomed = yield* Workers.start(settings)
-          yield* eventually(
-            Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1),
-            "15 seconds"
-          )
+          const doomed = yield* refresherStuckAtUltraCart(fake, settings)
           expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:lease`))).toMatch(/^1:/)
-          yield* doomed.kill("SIGKILL")
-          expect((yield* doomed.exit).signal).toBe("SIGKILL")
+          yield* killHard(doomed)
           // Nobody renews it now: it runs out at a time we can read.
           const leaseExpiresAt = Date.now() + (yield* Effect.promise(() => raw.pttl(`${prefix}{${KEY}}:lease`)))
-          const successor = yield* Workers.start(settings)
-          const outcome = yield* successor.exit.pipe(
-            Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") })
-          )
-          expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({
-            code: 0,
-            output: ""
-          })
-          const result = outcome.result as { version: number; at: number; refreshes: number }
-          // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
-          expect(result.at).toBeGreaterThanOrEqual(leaseExpiresAt - 20)
-          expect(result.at - leaseExpiresAt).toBeLessThan(5_000)
-          // …then refreshed with the refresh token the dead process never got to spend.
-          expect([result.version, result.refreshes]).toEqual([2, 1])
+          yield* expectSuccessorTakesOver(settings, leaseExpiresAt)
           expect(yield* Effect.promise(() => raw.get(`${prefix}{${KEY}}:fence`))).toBe("2")
           expect(yield* fake.requestCount(REFRESHES)).toBe(2)
           yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))

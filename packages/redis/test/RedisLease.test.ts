@@ -4,7 +4,8 @@
  * clock, so the live one here).
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Option, Scope } from "effect"
+import { expectHandedOver } from "@ultracart-oauth/test-support/StoreConformance"
+import { Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as RedisConnection from "../src/RedisConnection.js"
 import * as RedisLease from "../src/RedisLease.js"
 import { freshPrefix, rawClient, storeOn } from "./utils/fixtures.js"
@@ -29,18 +30,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       Effect.gen(function* () {
         const raw = yield* rawClient
         const keys = keysFor(freshPrefix())
-        const first = yield* Scope.make()
-        const a = yield* holdIn(first, keys, options)
-        const second = yield* Scope.make()
-        const waiting = yield* Effect.fork(holdIn(second, keys, options))
-        yield* Effect.sleep("150 millis")
-        expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true)
-        const released = Date.now()
-        yield* Scope.close(first, Exit.void)
-        const b = yield* Fiber.join(waiting)
-        // Woken by the release (a's lease is renewed: without it, b would wait until its timeout).
-        expect(Date.now() - released).toBeLessThan(1_000)
-        expect(b.fence).toBeGreaterThan(a.fence)
+        const { a, b, second } = yield* expectHandedOver((scope) => holdIn(scope, keys, options))
         expect(yield* b.isHeld).toBe(true)
         expect(yield* a.isHeld).toBe(false)
         yield* Scope.close(second, Exit.void)

@@ -6,11 +6,32 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { TokenEncryption, TokenStore } from "@ultracart-oauth/adapters"
 import { ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted } from "effect"
+import { expectOneWinnerOfRace } from "@ultracart-oauth/test-support/StoreConformance"
 import type { Redis } from "ioredis"
 import { tokenStoreContract } from "../../adapters/test/utils/TokenStoreContract.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import { eventually, freshPrefix, input, plain, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
+
+/** A raw client and a fresh prefix: a test's own grants, looked at behind the store's back. */
+const behindTheStore = Effect.map(rawClient, (raw) => ({ raw, prefix: freshPrefix() }))
+
+/** Waits until Redis dropped `key` (its TTL ran out). */
+const gone = (raw: Redis, key: string) =>
+  eventually(
+    Effect.flatMap(
+      Effect.promise(() => raw.exists(key)),
+      (n) => (n === 0 ? Effect.void : Effect.fail(`${key} is still there`))
+    )
+  )
+
+/** `store` finds no grant "m", and its compare-and-set from `seen` (the version it last saw) does not bring it back. */
+const expectStaysDead = (store: TokenStore.TokenStore.Service, raw: Redis, prefix: string, seen: number) =>
+  Effect.gen(function* () {
+    expect(Option.isNone(yield* store.load("m"))).toBe(true)
+    expect(yield* store.compareAndSet("m", seen, input(seen + 1))).toEqual({ _tag: "Conflict", current: Option.none() })
+    expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+  })
 
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   tokenStoreContract(it, "Redis", () => Layer.scoped(TokenStore.TokenStore, storeOn({ prefix: freshPrefix() })))
@@ -19,22 +40,8 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
     it.scoped("compareAndSet is atomic across connections: of 12 stores racing over one version, one wins", () =>
       Effect.gen(function* () {
         const prefix = freshPrefix()
-        const stores = yield* Effect.forEach(
-          Array.from({ length: 12 }, (_, i) => i),
-          () => storeOn({ prefix })
-        )
-        yield* stores[0]!.save("race", input(0))
-        const results = yield* Effect.forEach(stores, (s, n) => s.compareAndSet("race", 1, input(n + 1)), {
-          concurrency: "unbounded"
-        })
-        const winners = results.flatMap((r) => (r._tag === "Written" ? [plain(r.tokens)] : []))
-        expect(winners).toHaveLength(1)
-        // Every loser is told what the winner wrote.
-        for (const r of results) {
-          if (r._tag === "Conflict") expect(Option.map(r.current, plain)).toEqual(Option.some(winners[0]))
-        }
-        const stored = Option.getOrThrow(yield* stores[5]!.load("race"))
-        expect([plain(stored), stored.version]).toEqual([winners[0], 2])
+        const stores = yield* Effect.forEach(Array.from({ length: 12 }), () => storeOn({ prefix }))
+        yield* expectOneWinnerOfRace(stores, input)
       })
     )
   })
@@ -44,8 +51,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       "one hash per grant under the prefix, with the grant as a hash tag, plain text without a key; an index of keys",
       () =>
         Effect.gen(function* () {
-          const raw = yield* rawClient
-          const prefix = freshPrefix()
+          const { raw, prefix } = yield* behindTheStore
           const s = yield* storeOn({ prefix })
           yield* s.save("shop:1", input(1))
           expect((yield* Effect.promise(() => raw.keys(`${prefix}*`))).sort()).toEqual([
@@ -74,8 +80,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("recordTtl lets Redis drop a grant after its last write", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const s = yield* storeOn({ prefix, recordTtl: "1 hour" })
         yield* s.save("m", input(1))
         const ttl = yield* Effect.promise(() => raw.pttl(`${prefix}{m}:tokens`))
@@ -86,8 +91,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("a record that is not ours is Corrupt, and says nothing of its content", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const s = yield* storeOn({ prefix })
         yield* Effect.promise(() =>
           raw.hset(`${prefix}{m}:tokens`, {
@@ -109,8 +113,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   describe("Redis losing its data (a restart without persistence, a flush)", () => {
     it.scoped("a grant this process knew is put back at its version, and compare-and-set goes on from it", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix })
         const newcomer = yield* storeOn({ prefix })
         yield* a.save("m", input(1))
@@ -130,8 +133,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("only the most recently used grants are remembered for the repair (rememberGrants)", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix, rememberGrants: 2 })
         for (const key of ["m1", "m2", "m3"]) yield* a.save(key, input(1))
         yield* a.load("m2")
@@ -145,8 +147,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("a grant logged out by another process stays logged out (its tombstone says so)", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix })
         const b = yield* storeOn({ prefix })
         yield* a.save("m", input(1))
@@ -176,8 +177,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("a page reads the page from the index: no SCAN, one check per key listed, whatever the store holds", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const s = yield* storeOn({ prefix })
         const keys = Array.from({ length: 400 }, (_, i) => `m-${String(i).padStart(4, "0")}`)
         yield* Effect.forEach(keys, (key, i) => s.save(key, input(i)), { concurrency: 50, discard: true })
@@ -196,8 +196,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("entries without a record (a tombstone, an expired record) are left out, and pages stay full", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const s = yield* storeOn({ prefix })
         for (const [n, key] of ["a", "b", "c", "d", "e"].entries()) yield* s.save(key, input(n))
         yield* s.list()
@@ -217,8 +216,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("a record that does not decode is listed: a listing names keys, it never decodes records", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const key = yield* TokenEncryption.generateKey
         const sealed = yield* storeOn({ prefix, encryptionKey: key })
         yield* sealed.save("sealed", input(1))
@@ -234,8 +232,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("grants stored before the index existed are indexed once, by the first listing", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const old = yield* storeOn({ prefix })
         for (const [n, key] of ["x", "y", "z"].entries()) yield* old.save(key, input(n))
         yield* old.clear("y")
@@ -250,8 +247,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("a grant whose writer died before indexing it is listed again after its next write or conflict", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix })
         const b = yield* storeOn({ prefix })
         yield* a.save("m", input(1))
@@ -268,8 +264,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
 
     it.scoped("writes, logouts and listings racing on one grant leave it listed exactly when it has a record", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const stores = yield* Effect.forEach([1, 2, 3], () => storeOn({ prefix }))
         for (let round = 0; round < 40; round++) {
           const [a, b, c] = stores as [
@@ -298,52 +293,35 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   describe("expired records and logouts stay dead", () => {
     it.scoped("a record that expired by recordTtl is not written back by a process that read it before", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix, recordTtl: "300 millis" })
         yield* a.save("m", input(1))
         expect(Option.isSome(yield* a.load("m"))).toBe(true)
         // Redis drops it when its TTL runs out…
-        yield* eventually(
-          Effect.flatMap(
-            Effect.promise(() => raw.exists(`${prefix}{m}:tokens`)),
-            (n) => (n === 0 ? Effect.void : Effect.fail("still there"))
-          )
-        )
+        yield* gone(raw, `${prefix}{m}:tokens`)
         // …and the process that read it does not put it back, whatever it does next.
-        expect(Option.isNone(yield* a.load("m"))).toBe(true)
-        expect(yield* a.compareAndSet("m", 1, input(2))).toEqual({ _tag: "Conflict", current: Option.none() })
-        expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+        yield* expectStaysDead(a, raw, prefix, 1)
         expect((yield* a.list()).keys).toEqual([])
       })
     )
 
     it.scoped("a grant logged out by another process is not brought back once its tombstone expired", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix, tombstoneTtl: "300 millis" })
         const b = yield* storeOn({ prefix, tombstoneTtl: "300 millis" })
         yield* a.save("m", input(1))
         yield* a.compareAndSet("m", 1, input(2))
         yield* b.clear("m")
-        yield* eventually(
-          Effect.flatMap(
-            Effect.promise(() => raw.exists(`${prefix}{m}:tokens`)),
-            (n) => (n === 0 ? Effect.void : Effect.fail("the tombstone is still there"))
-          )
-        )
+        yield* gone(raw, `${prefix}{m}:tokens`)
         // `a` last saw version 2 and never saw the logout: Redis now holds nothing at all, as after lost data.
-        expect(Option.isNone(yield* a.load("m"))).toBe(true)
-        expect(yield* a.compareAndSet("m", 2, input(3))).toEqual({ _tag: "Conflict", current: Option.none() })
-        expect(yield* Effect.promise(() => raw.exists(`${prefix}{m}:tokens`))).toBe(0)
+        yield* expectStaysDead(a, raw, prefix, 2)
       })
     )
 
     it.scoped("a record lost with some of its TTL left is put back with what was left, not a fresh TTL", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const a = yield* storeOn({ prefix, recordTtl: "1 hour" })
         yield* a.save("m", input(1))
         yield* Effect.promise(() => raw.pexpire(`${prefix}{m}:tokens`, 60_000))
@@ -360,8 +338,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   describe("encryption at rest (the adapters' TokenEncryption)", () => {
     it.scoped("tokens are sealed: Redis never sees them; the same key reads them back", () =>
       Effect.gen(function* () {
-        const raw = yield* rawClient
-        const prefix = freshPrefix()
+        const { raw, prefix } = yield* behindTheStore
         const encryptionKey = yield* TokenEncryption.generateKey
         const writer = yield* storeOn({ prefix, encryptionKey })
         const reader = yield* storeOn({ prefix, encryptionKey })
@@ -380,8 +357,7 @@ layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
       "a wrong key, no key, a plain record, or a record moved to another grant: Decrypt, never a silent read",
       () =>
         Effect.gen(function* () {
-          const raw = yield* rawClient
-          const prefix = freshPrefix()
+          const { raw, prefix } = yield* behindTheStore
           const key = yield* TokenEncryption.generateKey
           const sealed = yield* storeOn({ prefix, encryptionKey: key })
           yield* sealed.save("m", input(1))

@@ -8,22 +8,25 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import type { TokenStore } from "@ultracart-oauth/adapters"
-import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
+import { FakeUltraCart } from "@ultracart-oauth/testing"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
-import { DateTime, type Duration, Effect, Layer, Option } from "effect"
+import { REFRESHES } from "@ultracart-oauth/test-support/FakeGrant"
+import {
+  type CallerResult,
+  expectExitedCleanly,
+  expectSuccessorTakesOver,
+  grantStatus,
+  killHard,
+  refresherStuckAtUltraCart,
+  runCallers,
+  storeIssuedGrant
+} from "@ultracart-oauth/test-support/MultiProcess"
+import { type Duration, Effect, Layer, Option } from "effect"
 import * as SqlTokenSchema from "../src/SqlTokenSchema.js"
 import { postgres, sqlite, storeOn, TestDatabase } from "./utils/Databases.js"
-import { eventually } from "./utils/fixtures.js"
-import * as Workers from "./utils/Workers.js"
+import { bundleLayer } from "./utils/Workers.js"
 
 const KEY = "merchant-DEMO"
-const REFRESHES = { endpoint: "token", grantType: "refresh_token" } as const
-
-interface CallerResult {
-  readonly calls: number
-  readonly failures: Record<string, number>
-  readonly refreshes: number
-}
 
 /** The fake on loopback, a fresh database with a grant stored in it, and the workers' settings. */
 const setUp = (accessTokenLifetime: Duration.DurationInput) =>
@@ -31,15 +34,7 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
     const fresh = yield* Effect.flatMap(TestDatabase, (db) => db.fresh)
     const fake = yield* FakeUltraCartServer.make({ accessTokenLifetime })
     const store = yield* storeOn(fresh)
-    const issued = yield* Effect.orDie(fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId }))
-    const now = Date.now()
-    yield* store.save(KEY, {
-      accessToken: issued.accessToken,
-      refreshToken: Option.some(issued.refreshToken),
-      expiresAt: DateTime.unsafeMake(now + issued.expiresIn * 1000),
-      issuedAt: DateTime.unsafeMake(now),
-      scope: Option.none()
-    })
+    yield* storeIssuedGrant(fake, store, KEY)
     const env = {
       ULTRACART_BASE_URL: fake.baseUrl,
       ULTRACART_CLIENT_ID: FakeUltraCart.DEFAULT_CLIENT.clientId,
@@ -50,36 +45,14 @@ const setUp = (accessTokenLifetime: Duration.DurationInput) =>
     return { fake, store, env, fresh }
   })
 
-/** Starts `count` caller workers that run from `startAt` to `until`, and waits for all of them (bounded). */
-const runCallers = (env: Record<string, string>, count: number, startAt: number, until: number) =>
-  Effect.gen(function* () {
-    const workers = yield* Effect.forEach(Array.from({ length: count }), () =>
-      Workers.start({
-        ...env,
-        WORKER_MODE: "callers",
-        WORKER_CALLERS: "4",
-        WORKER_START_AT: String(startAt),
-        WORKER_UNTIL: String(until)
-      })
-    )
-    return yield* Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
-      Effect.timeoutFail({
-        duration: until - Date.now() + 15_000,
-        onTimeout: () => new Error("workers did not finish")
-      })
-    )
-  })
-
 /**
  * The grant is alive at UltraCart: the stored refresh token is the current one, and the stored access token was
  * never revoked (a reuse would have revoked both; the access token may simply have expired since the last call).
  */
 const expectGrantAlive = (fake: FakeUltraCart.FakeUltraCart.Service, stored: TokenStore.TokenSet) =>
-  Effect.gen(function* () {
-    const refresh = Option.getOrThrow(yield* fake.inspectToken(Option.getOrThrow(stored.refreshToken)))
-    const access = Option.getOrThrow(yield* fake.inspectToken(stored.accessToken))
-    expect(refresh.status).toBe("active")
-    expect(["active", "expired"]).toContain(access.status)
+  Effect.map(grantStatus(fake, stored), ({ access, refresh }) => {
+    expect(refresh).toBe("active")
+    expect(["active", "expired"]).toContain(access)
   })
 
 const twoProcesses = Effect.gen(function* () {
@@ -88,8 +61,7 @@ const twoProcesses = Effect.gen(function* () {
   const until = startAt + 6_000
   const outcomes = yield* runCallers(env, 2, startAt, until)
   const results = outcomes.map((outcome) => {
-    expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
-    const result = outcome.result as CallerResult
+    const result = expectExitedCleanly(outcome) as CallerResult
     // A few calls at least (the count depends on how loaded the machine is, not on the store).
     expect(result.calls).toBeGreaterThanOrEqual(5)
     expect(result.failures).toEqual({})
@@ -116,34 +88,18 @@ const killedHolder = Effect.gen(function* () {
   )
   const settings = { ...env, ULTRACART_SQL_LEASE_TTL: "2 seconds", WORKER_MODE: "refresh" }
   // UltraCart holds the first refresh: its process dies with the request on the wire and the lease held.
-  yield* fake.injectFault(Fault.delay("30 seconds"), REFRESHES)
-  const doomed = yield* Workers.start(settings)
-  yield* eventually(
-    Effect.filterOrFail(fake.requestCount(REFRESHES), (n) => n === 1),
-    "15 seconds"
-  )
+  const doomed = yield* refresherStuckAtUltraCart(fake, settings)
   expect((yield* leaseRow).map((r) => r.fence)).toEqual([1])
-  yield* doomed.kill("SIGKILL")
-  expect((yield* doomed.exit).signal).toBe("SIGKILL")
+  yield* killHard(doomed)
   // Nobody renews it now: it runs out at a time we can read (the database's clock is this machine's).
   const [held] = yield* leaseRow
-  const successor = yield* Workers.start(settings)
-  const outcome = yield* successor.exit.pipe(
-    Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("stuck") })
-  )
-  expect({ code: outcome.code, output: outcome.code === 0 ? "" : outcome.output }).toEqual({ code: 0, output: "" })
-  const result = outcome.result as { version: number; at: number; refreshes: number }
-  // It waited for the dead holder's lease to expire (2 s TTL, renewed every ~0.7 s until the kill)…
-  expect(result.at).toBeGreaterThanOrEqual((held?.expiresAt ?? 0) - 20)
-  expect(result.at - (held?.expiresAt ?? 0)).toBeLessThan(5_000)
-  // …then refreshed with the refresh token the dead process never got to spend.
-  expect([result.version, result.refreshes]).toEqual([2, 1])
+  yield* expectSuccessorTakesOver(settings, held?.expiresAt ?? 0)
   expect((yield* leaseRow).map((r) => r.fence)).toEqual([2])
   expect(yield* fake.requestCount(REFRESHES)).toBe(2)
   yield* expectGrantAlive(fake, Option.getOrThrow(yield* store.load(KEY)))
 })
 
-layer(Layer.merge(postgres, Workers.bundleLayer), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
+layer(Layer.merge(postgres, bundleLayer), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
   for (const [name, database] of [
     ["SQLite: two processes on one file", sqlite],
     ["PostgreSQL: two processes on one server", Layer.empty]

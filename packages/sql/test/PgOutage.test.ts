@@ -5,52 +5,44 @@
  * until the database is back, then storing it — the grant stays alive.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { TokenManager, TokenStore } from "@ultracart-oauth/adapters"
-import { OAuthClient, type TokenResponse } from "@ultracart-oauth/core"
-import { FakeUltraCart, Fault } from "@ultracart-oauth/testing"
-import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect"
+import type { OAuthClient } from "@ultracart-oauth/core"
+import * as FakeGrant from "@ultracart-oauth/test-support/FakeGrant"
+import { expectFoundAfterStart, failuresWithin } from "@ultracart-oauth/test-support/StoreConformance"
+import { type Duration, Effect, Fiber, Option } from "effect"
+import type * as SqlTokenStore from "../src/SqlTokenStore.js"
 import { type Fresh, postgres, storeOn, TestDatabase } from "./utils/Databases.js"
 import { eventually, input, plain } from "./utils/fixtures.js"
 import * as PgServer from "./utils/PgServer.js"
 
 const KEY = "shop"
-const REFRESHES = { endpoint: "token", grantType: "refresh_token" } as const
-
-/** The in-memory fake UltraCart (live clock) and core's client on it, shared by the test's "processes". */
-const fakeUltraCart = (settings: FakeUltraCart.FakeUltraCartOptions) =>
-  Effect.gen(function* () {
-    const context = yield* Layer.build(
-      FakeUltraCart.clientLayer().pipe(Layer.provideMerge(FakeUltraCart.layer(settings)), Layer.orDie)
-    )
-    return {
-      fake: Context.get(context, FakeUltraCart.FakeUltraCart),
-      oauth: Context.get(context, OAuthClient.OAuthClient)
-    }
-  })
-
-/** A token response for a grant the fake issued directly. */
-const issued = (fake: FakeUltraCart.FakeUltraCart.Service) =>
-  Effect.map(
-    Effect.orDie(fake.issueTokens({ clientId: FakeUltraCart.DEFAULT_CLIENT.clientId })),
-    (tokens): TokenResponse.TokenResponse => ({
-      accessToken: tokens.accessToken,
-      tokenType: "bearer",
-      expiresIn: Option.some(tokens.expiresIn),
-      refreshToken: Option.some(tokens.refreshToken),
-      scope: Option.none()
-    })
-  )
 
 /** A "process": its own connection pool, store and token manager. */
 const processOn = (oauth: OAuthClient.OAuthClient.Service, fresh: Fresh) =>
-  Effect.flatMap(storeOn(fresh), (store) =>
-    TokenManager.make({ key: KEY }).pipe(
-      Effect.provideService(TokenStore.TokenStore, store),
-      Effect.provideService(OAuthClient.OAuthClient, oauth)
-    )
-  )
+  FakeGrant.processOn(oauth, storeOn(fresh), KEY)
 
 const freshDatabase = Effect.flatMap(TestDatabase, (db) => db.fresh)
+
+/**
+ * A store on a fresh database with grant "m" saved, and another session (`raw`) that holds that row locked
+ * (`SELECT … FOR UPDATE` in a transaction) for `duration`, from 100 ms before this returns.
+ */
+const rowHeld = (options: SqlTokenStore.SqlTokenStoreOptions, duration: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const fresh = yield* freshDatabase
+    const s = yield* storeOn(fresh, options)
+    yield* s.save("m", input(1))
+    const raw = yield* fresh.connect
+    const holding = yield* Effect.fork(
+      raw.withTransaction(
+        Effect.zipRight(
+          raw`SELECT version FROM ${raw(fresh.table)} WHERE grant_key = 'm' FOR UPDATE`,
+          Effect.sleep(duration)
+        )
+      )
+    )
+    yield* Effect.sleep("100 millis")
+    return { s, raw, holding }
+  })
 
 layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
   describe("PostgreSQL away", () => {
@@ -63,16 +55,17 @@ layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
           const s = yield* storeOn(yield* freshDatabase)
           yield* s.save("m", input(1))
           yield* server.stop
-          const started = Date.now()
-          const errors = yield* Effect.all([
-            Effect.flip(s.load("m")),
-            Effect.flip(s.save("m", input(2))),
-            Effect.flip(s.compareAndSet("m", 1, input(2))),
-            Effect.flip(s.clear("m")),
-            Effect.flip(s.list()),
-            Effect.flip(Effect.scoped(s.lease!("m")))
-          ])
-          expect(Date.now() - started).toBeLessThan(2_000)
+          const errors = yield* failuresWithin(
+            [
+              s.load("m"),
+              s.save("m", input(2)),
+              s.compareAndSet("m", 1, input(2)),
+              s.clear("m"),
+              s.list(),
+              Effect.scoped(s.lease!("m"))
+            ],
+            2_000
+          )
           expect(errors.map((e) => [e._tag, e.operation, e.reason])).toEqual([
             ["TokenStoreError", "load", "Unavailable"],
             ["TokenStoreError", "save", "Unavailable"],
@@ -82,29 +75,15 @@ layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
             ["TokenStoreError", "lease", "Unavailable"]
           ])
           expect(errors[0]!.detail).toMatch(/^database unavailable \(ECONNREFUSED/)
-          yield* server.start
-          const loaded = yield* eventually(s.load("m"))
-          expect(Option.map(loaded, (t) => [plain(t), t.version])).toEqual(Option.some(["access-1", 1]))
+          yield* expectFoundAfterStart(server.start, s)
         }),
       { timeout: 20_000 }
     )
 
     it.scoped("a statement that gets no answer in time fails with Timeout, and the store goes on", () =>
       Effect.gen(function* () {
-        const fresh = yield* freshDatabase
-        const s = yield* storeOn(fresh, { statementTimeout: "200 millis" })
-        yield* s.save("m", input(1))
-        const raw = yield* fresh.connect
         // Another session holds the row for 1 s: the store's write waits for it, and gives up at 200 ms.
-        const holding = yield* Effect.fork(
-          raw.withTransaction(
-            Effect.zipRight(
-              raw`SELECT version FROM ${raw(fresh.table)} WHERE grant_key = 'm' FOR UPDATE`,
-              Effect.sleep("1 second")
-            )
-          )
-        )
-        yield* Effect.sleep("100 millis")
+        const { s, holding } = yield* rowHeld({ statementTimeout: "200 millis" }, "1 second")
         const error = yield* Effect.flip(s.compareAndSet("m", 1, input(2)))
         expect(error).toMatchObject({ _tag: "TokenStoreError", operation: "compareAndSet", reason: "Timeout" })
         expect(error.detail).toMatch(/^database timeout/)
@@ -117,19 +96,7 @@ layer(postgres, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
 
     it.scoped("a connection cut in the middle of a statement is Unavailable", () =>
       Effect.gen(function* () {
-        const fresh = yield* freshDatabase
-        const s = yield* storeOn(fresh)
-        yield* s.save("m", input(1))
-        const raw = yield* fresh.connect
-        const holding = yield* Effect.fork(
-          raw.withTransaction(
-            Effect.zipRight(
-              raw`SELECT version FROM ${raw(fresh.table)} WHERE grant_key = 'm' FOR UPDATE`,
-              Effect.sleep("2 seconds")
-            )
-          )
-        )
-        yield* Effect.sleep("100 millis")
+        const { s, raw, holding } = yield* rowHeld({}, "2 seconds")
         const writing = yield* Effect.fork(Effect.flip(s.compareAndSet("m", 1, input(2))))
         // The store's session, waiting for the row lock, is terminated by the server (as a failover would).
         yield* eventually(
@@ -154,16 +121,12 @@ WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%'`,
         Effect.gen(function* () {
           const server = yield* PgServer.PgServer
           yield* Effect.addFinalizer(() => server.start)
-          const { fake, oauth } = yield* fakeUltraCart({ accessTokenLifetime: "1 minute" })
+          const { fake, oauth } = yield* FakeGrant.fakeUltraCart({ accessTokenLifetime: "1 minute" })
           const fresh = yield* freshDatabase
           const a = yield* processOn(oauth, fresh)
-          yield* a.save(yield* issued(fake))
+          yield* a.save(yield* FakeGrant.issued(fake))
           // UltraCart takes its time; PostgreSQL stops while the refresh is on the wire.
-          yield* fake.injectFault(Fault.delay("400 millis"), REFRESHES)
-          const refreshing = yield* Effect.fork(a.refresh)
-          yield* Effect.sleep("150 millis")
-          yield* server.stop
-          const rotated = yield* Fiber.join(refreshing)
+          const rotated = yield* FakeGrant.refreshAcrossStop(fake, a, server.stop)
           expect(rotated.version).toBe(2)
           yield* server.start
           // The manager's retrier stores the rotation after its back-off, once the database answers.
@@ -174,15 +137,9 @@ WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%'`,
             "10 seconds"
           )
           expect(Option.map(stored, plain)).toEqual(Option.some(plain(rotated)))
-          expect(yield* fake.requestCount(REFRESHES)).toBe(1)
+          expect(yield* fake.requestCount(FakeGrant.REFRESHES)).toBe(1)
           // Another process finds the rotation as is, and can rotate from it: the grant is alive.
-          const b = yield* processOn(oauth, fresh)
-          const seen = yield* b.tokens
-          expect([plain(seen), seen.version]).toEqual([plain(rotated), 2])
-          const refreshToken = Option.getOrThrow(seen.refreshToken)
-          expect(Redacted.value(refreshToken)).toBe(Redacted.value(Option.getOrThrow(rotated.refreshToken)))
-          expect(Option.getOrThrow(yield* fake.inspectToken(refreshToken)).status).toBe("active")
-          expect((yield* b.refresh).version).toBe(3)
+          yield* FakeGrant.expectRotationUsableBy(fake, yield* processOn(oauth, fresh), rotated)
         }),
       { timeout: 30_000 }
     )

@@ -108,3 +108,6 @@ export const layer: Layer.Layer<HttpClient.HttpClient | MockServer> = Layer.effe
     return Context.make(HttpClient.HttpClient, client).pipe(Context.add(MockServer, mock))
   })
 )
+
+/** Scripts the next replies of the test's mock server. */
+export const script = (...steps: ReadonlyArray<Step>) => Effect.flatMap(MockServer, (m) => m.script(...steps))

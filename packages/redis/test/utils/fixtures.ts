@@ -1,9 +1,10 @@
 /** What the Redis tests share: token sets, stores on the test server, a raw client to look at the keys. */
-import { type Duration, Effect, Schedule } from "effect"
+import { type Duration, Effect } from "effect"
 import { Redis } from "ioredis"
 import * as RedisTokenStore from "../../src/RedisTokenStore.js"
 import { RedisServer } from "./RedisServer.js"
 
+export { eventually } from "@ultracart-oauth/test-support/Eventually"
 // The token sets of the shared TokenStore contract, so the Redis tests and the contract speak of the same sets.
 export { input, plain } from "../../../adapters/test/utils/TokenStoreContract.js"
 
@@ -37,7 +38,3 @@ export const rawClient = Effect.flatMap(RedisServer, (server) =>
     (client) => Effect.sync(() => client.disconnect())
   )
 )
-
-/** Runs `check` every 20 ms until it succeeds, for at most `within` (then fails with its last error). */
-export const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, within: Duration.DurationInput = "5 seconds") =>
-  check.pipe(Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo(within))))

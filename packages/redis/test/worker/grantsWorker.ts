@@ -9,7 +9,8 @@
 import { FetchHttpClient } from "@effect/platform"
 import { MerchantGrants, TokenManager } from "@ultracart-oauth/adapters"
 import { OAuthClient } from "@ultracart-oauth/core"
-import { Config, Console, Effect, Layer, Logger, LogLevel, Metric, Random } from "effect"
+import { runWorker } from "@ultracart-oauth/test-support/WorkerMain"
+import { Config, Effect, Layer, Metric, Random } from "effect"
 import * as RedisTokenStore from "../../src/RedisTokenStore.js"
 
 const settings = Config.all({
@@ -67,17 +68,4 @@ const layers = Layer.unwrapEffect(
   )
 )
 
-program
-  .pipe(
-    Effect.flatMap((result) => Console.log(`RESULT ${JSON.stringify(result)}`)),
-    Effect.provide(layers),
-    Logger.withMinimumLogLevel(LogLevel.Warning),
-    Effect.runPromise
-  )
-  .then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(String(error))
-      process.exit(1)
-    }
-  )
+void runWorker(Effect.provide(program, layers))

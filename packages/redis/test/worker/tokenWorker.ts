@@ -1,5 +1,5 @@
-/** The Redis store's test worker: the shared worker body (`program.ts`) on `RedisTokenStore.layerConfig()`. */
+/** The Redis store's test worker: the shared worker body on `RedisTokenStore.layerConfig()`. */
+import { main } from "@ultracart-oauth/test-support/TokenWorker"
 import * as RedisTokenStore from "../../src/RedisTokenStore.js"
-import { main } from "./program.js"
 
 void main(RedisTokenStore.layerConfig())

@@ -1,21 +1,11 @@
 /**
- * The SQL test worker, bundled once with esbuild (the Redis package's bundler and process runner), started as
- * plain `node` processes. better-sqlite3 is a native addon: it stays outside the bundle, imported from where it
- * is installed.
+ * The SQL test worker, bundled once with esbuild and started as plain `node` processes (`Workers` of the tests'
+ * support package). better-sqlite3 is a native addon: it stays outside the bundle, imported from where it is
+ * installed.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import * as Workers from "@ultracart-oauth/test-support/Workers"
+import type { Layer } from "effect"
 import type { Plugin } from "esbuild"
-import { fileURLToPath } from "node:url"
-import { bundle, run, type Worker } from "../../../redis/test/utils/Workers.js"
-
-export type { Worker, WorkerOutcome } from "../../../redis/test/utils/Workers.js"
-
-export class SqlWorkerBundle extends Context.Tag("test/SqlWorkerBundle")<
-  SqlWorkerBundle,
-  { readonly path: string }
->() {}
-
-const WORKER_SOURCE = fileURLToPath(new URL("../worker/tokenWorker.ts", import.meta.url))
 
 /** Native addons (and pg's optional one) are imported by absolute path from where they are installed. */
 const nativeOutside: Plugin = {
@@ -34,11 +24,7 @@ const nativeOutside: Plugin = {
 }
 
 /** The test worker, bundled once for the Layer's life. */
-export const bundleLayer: Layer.Layer<SqlWorkerBundle> = Layer.scoped(
-  SqlWorkerBundle,
-  Effect.map(bundle(WORKER_SOURCE, { plugins: [nativeOutside] }), (path) => ({ path }))
+export const bundleLayer: Layer.Layer<Workers.WorkerBundle> = Workers.bundleLayer(
+  new URL("../worker/tokenWorker.ts", import.meta.url),
+  { plugins: [nativeOutside] }
 )
-
-/** Starts a test worker with these settings. */
-export const start = (env: Record<string, string>): Effect.Effect<Worker, never, SqlWorkerBundle | Scope.Scope> =>
-  Effect.flatMap(SqlWorkerBundle, ({ path }) => run(path, env))

@@ -5,6 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, type Vitest } from "@effect/vitest"
+import { expectHandedOver } from "@ultracart-oauth/test-support/StoreConformance"
 import { Effect, Exit, Fiber, Option, Ref, Scope } from "effect"
 import * as SqlLease from "../../src/SqlLease.js"
 import * as SqlTokenSchema from "../../src/SqlTokenSchema.js"
@@ -62,18 +63,7 @@ export const leaseSuite = <R, X extends boolean>(it: Vitest.MethodsNonLive<R | T
     it.scoped("one holder at a time: the next gets it when it is released, with a greater fence", () =>
       Effect.gen(function* () {
         const setup = yield* setUp
-        const first = yield* Scope.make()
-        const a = yield* setup.holdIn(first, "g")
-        const second = yield* Scope.make()
-        const waiting = yield* Effect.fork(setup.holdIn(second, "g"))
-        yield* Effect.sleep("150 millis")
-        expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true)
-        const released = Date.now()
-        yield* Scope.close(first, Exit.void)
-        const b = yield* Fiber.join(waiting)
-        // Woken by the release (a's lease is renewed: without it, b would wait until its timeout).
-        expect(Date.now() - released).toBeLessThan(1_000)
-        expect(b.fence).toBeGreaterThan(a.fence)
+        const { a, b, second } = yield* expectHandedOver((scope) => setup.holdIn(scope, "g"))
         expect([yield* a.isHeld, yield* b.isHeld]).toEqual([false, true])
         yield* Scope.close(second, Exit.void)
         expect(Option.map(yield* rowOf(setup, "g"), (r) => r.holder)).toEqual(Option.some(null))

@@ -6,6 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, type Vitest } from "@effect/vitest"
 import { TokenEncryption } from "@ultracart-oauth/adapters"
+import { expectOneWinnerOfRace } from "@ultracart-oauth/test-support/StoreConformance"
 import { Effect, Exit, Option, Redacted } from "effect"
 import * as SqlTokenSchema from "../../src/SqlTokenSchema.js"
 import * as SqlTokenStore from "../../src/SqlTokenStore.js"
@@ -29,17 +30,7 @@ export const storeSuite = <R, X extends boolean>(it: Vitest.MethodsNonLive<R | T
       Effect.gen(function* () {
         const fresh = yield* Effect.flatMap(TestDatabase, (db) => db.fresh)
         const stores = yield* Effect.forEach(Array.from({ length: 8 }), () => storeOn(fresh))
-        yield* stores[0]!.save("race", input(0))
-        const results = yield* Effect.forEach(stores, (s, n) => s.compareAndSet("race", 1, input(n + 1)), {
-          concurrency: "unbounded"
-        })
-        const winners = results.flatMap((r) => (r._tag === "Written" ? [plain(r.tokens)] : []))
-        expect(winners).toHaveLength(1)
-        for (const r of results) {
-          if (r._tag === "Conflict") expect(Option.map(r.current, plain)).toEqual(Option.some(winners[0]))
-        }
-        const stored = Option.getOrThrow(yield* stores[7]!.load("race"))
-        expect([plain(stored), stored.version]).toEqual([winners[0], 2])
+        yield* expectOneWinnerOfRace(stores, input)
       })
     )
 

@@ -1,19 +1,20 @@
 /**
- * Worker processes for the multi-process tests. The worker is bundled once with esbuild into a temporary
+ * Worker processes for the multi-process tests. A worker is bundled once with esbuild into a temporary
  * directory (one file: a `node` start costs ~0.3 s instead of several seconds through a TypeScript loader), then
  * started as plain `node` processes. Every process started is killed when its scope closes, whatever happened.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import { type BuildOptions, build } from "esbuild"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { tempDir } from "./ServerProcess.js"
 
+/** The path of the bundled test worker. */
 export class WorkerBundle extends Context.Tag("test/WorkerBundle")<WorkerBundle, { readonly path: string }>() {}
-
-const WORKER_SOURCE = fileURLToPath(new URL("../worker/tokenWorker.ts", import.meta.url))
 
 /**
  * A TypeScript entry point bundled into one ES module in a temporary directory, removed with the scope. `options`
@@ -21,10 +22,7 @@ const WORKER_SOURCE = fileURLToPath(new URL("../worker/tokenWorker.ts", import.m
  */
 export const bundle = (entry: string, options: BuildOptions = {}): Effect.Effect<string, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "ultracart-redis-bundle-"))),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
+    const dir = yield* tempDir("ultracart-worker-bundle-")
     const path = join(dir, "main.mjs")
     yield* Effect.promise(() =>
       build({
@@ -35,7 +33,7 @@ export const bundle = (entry: string, options: BuildOptions = {}): Effect.Effect
         target: "node20",
         outfile: path,
         logLevel: "warning",
-        // ioredis is CommonJS and requires Node's modules; an ES module bundle needs a `require` for that.
+        // CommonJS dependencies (ioredis, pg) require Node's modules; an ES module bundle needs a `require` for that.
         banner: {
           js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
         },
@@ -45,11 +43,12 @@ export const bundle = (entry: string, options: BuildOptions = {}): Effect.Effect
     return path
   })
 
-/** The test worker, bundled once for the Layer's life. */
-export const bundleLayer: Layer.Layer<WorkerBundle> = Layer.scoped(
-  WorkerBundle,
-  Effect.map(bundle(WORKER_SOURCE), (path) => ({ path }))
-)
+/** The test worker at `entry` (a `file:` URL), bundled once for the Layer's life. */
+export const bundleLayer = (entry: URL, options: BuildOptions = {}): Layer.Layer<WorkerBundle> =>
+  Layer.scoped(
+    WorkerBundle,
+    Effect.map(bundle(fileURLToPath(entry), options), (path) => ({ path }))
+  )
 
 export interface WorkerOutcome {
   readonly code: number | null
@@ -108,3 +107,9 @@ export const run = (path: string, env: Record<string, string>): Effect.Effect<Wo
 /** Starts a test worker with these settings. */
 export const start = (env: Record<string, string>): Effect.Effect<Worker, never, WorkerBundle | Scope.Scope> =>
   Effect.flatMap(WorkerBundle, ({ path }) => run(path, env))
+
+/** Waits for every worker to exit, for at most `withinMillis` (then fails: the workers hung). */
+export const exits = (workers: ReadonlyArray<Worker>, withinMillis: number) =>
+  Effect.forEach(workers, (w) => w.exit, { concurrency: "unbounded" }).pipe(
+    Effect.timeoutFail({ duration: withinMillis, onTimeout: () => new Error("workers did not finish") })
+  )

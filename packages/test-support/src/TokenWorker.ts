@@ -1,5 +1,5 @@
 /**
- * The body of a worker process of the multi-process tests (`tokenWorker.ts` here, and the SQL store's): a token
+ * The body of a worker process of the stores' multi-process tests (each store's `test/worker/tokenWorker.ts`): a token
  * manager on a shared store, configured the way a user's program would be (`ULTRACART_*` settings), against the
  * fake UltraCart the test runs on loopback.
  *
@@ -8,10 +8,16 @@
  *   `RESULT {json}` with the calls made, the failures by tag and the refreshes this process sent.
  * - `WORKER_MODE=refresh`: refreshes once, then prints `RESULT {json}` with the new version.
  */
-import { FetchHttpClient } from "@effect/platform"
-import { TokenManager, type TokenStore } from "@ultracart-oauth/adapters"
-import { OAuthClient } from "@ultracart-oauth/core"
-import { Config, Console, Effect, Layer, Logger, LogLevel, Metric, Random } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as TokenManager from "@ultracart-oauth/adapters/TokenManager"
+import type * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
+import * as OAuthClient from "@ultracart-oauth/core/OAuthClient"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Random from "effect/Random"
+import { runWorker } from "./WorkerMain.js"
 
 const settings = Config.all({
   mode: Config.literal("callers", "refresh")("WORKER_MODE"),
@@ -62,17 +68,4 @@ const layers = <E>(store: Layer.Layer<TokenStore.TokenStore, E>) =>
 
 /** Runs the worker on this store (configured from the same settings), prints its result, and exits. */
 export const main = <E>(store: Layer.Layer<TokenStore.TokenStore, E>): Promise<void> =>
-  program
-    .pipe(
-      Effect.flatMap((result) => Console.log(`RESULT ${JSON.stringify(result)}`)),
-      Effect.provide(layers(store)),
-      Logger.withMinimumLogLevel(LogLevel.Warning),
-      Effect.runPromise
-    )
-    .then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(String(error))
-        process.exit(1)
-      }
-    )
+  runWorker(Effect.provide(program, layers(store)))
