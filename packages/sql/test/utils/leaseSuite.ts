@@ -173,7 +173,8 @@ export const leaseSuite = <R, X extends boolean>(it: Vitest.MethodsNonLive<R | T
       Effect.gen(function* () {
         const setup = yield* setUp
         const first = yield* Scope.make()
-        yield* setup.holdIn(first, "g")
+        // A TTL no renewal delay on a loaded machine reaches: the waiter must never get the lease by expiry.
+        yield* setup.holdIn(first, "g", { ttl: "1 minute" })
         const second = yield* Scope.make()
         const waiting = yield* Effect.fork(setup.holdIn(second, "g"))
         yield* Effect.sleep("100 millis")
