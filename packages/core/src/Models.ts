@@ -6,8 +6,8 @@
  * members are ignored. Every secret
  * (access and refresh tokens, device codes) decodes straight into a `Redacted`.
  *
- * The models a token call does not decode with (all but `OauthTokenResponse` and its codecs) are built the first
- * time they are used, not when the module loads.
+ * The models are built the first time they are used, not when the module loads: a token call decodes with the
+ * codecs of `OauthTokenResponse`'s members, never with the struct itself.
  *
  * @since 0.1.0
  */
@@ -64,16 +64,18 @@ export const TokenType = Schema.Lowercase.annotations({ identifier: "TokenType" 
  * @since 0.1.0
  * @category models
  */
-export const OauthTokenResponse = Schema.Struct({
-  access_token: optional(Secret),
-  refresh_token: optional(Secret),
-  expires_in: optional(Seconds),
-  scope: optional(Schema.String),
-  token_type: optional(TokenType),
-  error: optional(Schema.String),
-  error_description: optional(Schema.String),
-  error_uri: optional(Schema.String)
-}).annotations({ identifier: "OauthTokenResponse" })
+export const OauthTokenResponse = lazyStruct(() =>
+  Schema.Struct({
+    access_token: optional(Secret),
+    refresh_token: optional(Secret),
+    expires_in: optional(Seconds),
+    scope: optional(Schema.String),
+    token_type: optional(TokenType),
+    error: optional(Schema.String),
+    error_description: optional(Schema.String),
+    error_uri: optional(Schema.String)
+  }).annotations({ identifier: "OauthTokenResponse" })
+)
 
 /**
  * @since 0.1.0

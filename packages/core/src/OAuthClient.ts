@@ -15,6 +15,7 @@ import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as AuthorizationUrl from "./AuthorizationUrl.js"
 import * as Callback from "./Callback.js"
 import * as ConfigWrap from "./ConfigWrap.js"
@@ -25,7 +26,14 @@ import { checkRedirectUri, makeBuilder, missing, unfitForHeader } from "./intern
 import { type BodyDecoder, nullableStructDecoder } from "./internal/response.js"
 import { validateBaseUrl } from "./internal/url.js"
 import * as MerchantIdentity from "./MerchantIdentity.js"
-import { OauthDeviceAuthorizationResponse, OauthRevokeSuccessResponse, OauthTokenResponse } from "./Models.js"
+import {
+  OauthDeviceAuthorizationResponse,
+  OauthRevokeSuccessResponse,
+  OauthTokenResponse,
+  Seconds,
+  Secret,
+  TokenType
+} from "./Models.js"
 import { InvalidInput, type OAuthClientError } from "./OAuthError.js"
 import type * as OAuthTransport from "./OAuthTransport.js"
 import * as Revocation from "./Revocation.js"
@@ -264,7 +272,17 @@ export class OAuthClient extends Context.Tag("@ultracart-oauth/core/OAuthClient"
 
 const tokenDecoder: BodyDecoder<TokenResponse.TokenResponse> = nullableStructDecoder(
   OauthTokenResponse,
-  TokenResponse.fromWire
+  TokenResponse.fromWire,
+  () => ({
+    access_token: Secret,
+    refresh_token: Secret,
+    expires_in: Seconds,
+    scope: Schema.String,
+    token_type: TokenType,
+    error: Schema.String,
+    error_description: Schema.String,
+    error_uri: Schema.String
+  })
 )
 const revokeDecoder: BodyDecoder<Revocation.Revocation> = nullableStructDecoder(OauthRevokeSuccessResponse, (wire) =>
   Either.right(Revocation.fromWire(wire))
@@ -480,6 +498,8 @@ export const make = (
 export const layer = (options: OAuthClientOptions): Layer.Layer<OAuthClient, InvalidInput, HttpClient.HttpClient> =>
   Layer.effect(OAuthClient, make(options))
 
+// Built when read, and marked pure so that a bundler drops it (and Effect's `Config` with it) from a program that
+// never reads configuration.
 /**
  * Options read from configuration: `ULTRACART_CLIENT_ID` (required), `ULTRACART_BASE_URL`,
  * `ULTRACART_API_VERSION`, `ULTRACART_DEVICE_GRANT_TYPE`, and one of `ULTRACART_SIMPLE_KEY` /
@@ -488,26 +508,28 @@ export const layer = (options: OAuthClientOptions): Layer.Layer<OAuthClient, Inv
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<OAuthClientOptions> = Config.all({
-  clientId: Config.nonEmptyString("ULTRACART_CLIENT_ID"),
-  baseUrl: Config.option(Config.nonEmptyString("ULTRACART_BASE_URL")),
-  apiVersion: Config.option(Config.nonEmptyString("ULTRACART_API_VERSION")),
-  deviceGrantType: Config.option(Config.nonEmptyString("ULTRACART_DEVICE_GRANT_TYPE")),
-  simpleKey: Config.option(Config.redacted("ULTRACART_SIMPLE_KEY")),
-  browserKey: Config.option(Config.redacted("ULTRACART_BROWSER_KEY"))
-}).pipe(
-  Config.map(({ browserKey, simpleKey, ...rest }): OAuthClientOptions => {
-    const credentials = Option.orElse(Option.map(simpleKey, Credentials.simpleKey), () =>
-      Option.map(browserKey, Credentials.browserKey)
-    )
-    return {
-      clientId: rest.clientId,
-      baseUrl: Option.getOrUndefined(rest.baseUrl),
-      apiVersion: Option.getOrUndefined(rest.apiVersion),
-      deviceGrantType: Option.getOrUndefined(rest.deviceGrantType),
-      credentials: Option.getOrUndefined(credentials)
-    }
-  })
+export const config: Config.Config<OAuthClientOptions> = /* @__PURE__ */ Config.suspend(() =>
+  Config.all({
+    clientId: Config.nonEmptyString("ULTRACART_CLIENT_ID"),
+    baseUrl: Config.option(Config.nonEmptyString("ULTRACART_BASE_URL")),
+    apiVersion: Config.option(Config.nonEmptyString("ULTRACART_API_VERSION")),
+    deviceGrantType: Config.option(Config.nonEmptyString("ULTRACART_DEVICE_GRANT_TYPE")),
+    simpleKey: Config.option(Config.redacted("ULTRACART_SIMPLE_KEY")),
+    browserKey: Config.option(Config.redacted("ULTRACART_BROWSER_KEY"))
+  }).pipe(
+    Config.map(({ browserKey, simpleKey, ...rest }): OAuthClientOptions => {
+      const credentials = Option.orElse(Option.map(simpleKey, Credentials.simpleKey), () =>
+        Option.map(browserKey, Credentials.browserKey)
+      )
+      return {
+        clientId: rest.clientId,
+        baseUrl: Option.getOrUndefined(rest.baseUrl),
+        apiVersion: Option.getOrUndefined(rest.apiVersion),
+        deviceGrantType: Option.getOrUndefined(rest.deviceGrantType),
+        credentials: Option.getOrUndefined(credentials)
+      }
+    })
+  )
 )
 
 /**

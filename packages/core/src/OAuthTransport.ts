@@ -55,6 +55,7 @@ import type * as Headers from "@effect/platform/Headers"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
+import * as DefaultServices from "effect/DefaultServices"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -239,7 +240,7 @@ export const make = <C extends HttpClient.HttpClient>(client: C, sender: Sender)
   Object.assign(client, { [TypeId]: sender })
 
 /** The tracer a fiber has until the program installs one. Its spans reach no exporter. */
-const defaultTracer: Tracer.Tracer = Effect.runSync(Effect.tracer)
+const defaultTracer: Tracer.Tracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /**
  * Whether a call should make its spans: tracing is on, and a tracer was installed or the call runs inside a span

@@ -13,6 +13,7 @@ import {
   FastCheck as fc,
   Inspectable,
   JSONSchema,
+  ParseResult,
   Pretty,
   Schema
 } from "effect"
@@ -136,6 +137,37 @@ describe("a TaggedError class built on first use", () => {
     expect(decoded).toBeInstanceOf(ours)
     expect(Schema.encodeSync(Ours)(decoded)).toEqual(encoded)
     expect(String(Ours)).toBe(String(Effects))
+  })
+
+  it("transforms like Schema.TaggedError: transformOrFail (from the type side) and transformOrFailFrom (the encoded)", () => {
+    // `n` decodes from a string: the transformation sees a number from the type side, a string from the encoded.
+    class OursBase extends TaggedError<OursBase>()("Base", { n: Schema.NumberFromString }) {}
+    class EffectsBase extends Schema.TaggedError<EffectsBase>()("Base", { n: Schema.NumberFromString }) {}
+    const extra = { seen: Schema.String }
+    const seeing = {
+      decode: (input: { readonly n: unknown }) => ParseResult.succeed({ ...input, seen: typeof input.n }),
+      encode: ({ seen: _, ...rest }: { readonly seen: string }) => ParseResult.succeed(rest)
+    }
+    class OursT extends OursBase.transformOrFail<OursT>("ToType")(extra, seeing as never) {}
+    class EffectsT extends EffectsBase.transformOrFail<EffectsT>("ToType")(extra, seeing as never) {}
+    class OursF extends OursBase.transformOrFailFrom<OursF>("FromEncoded")(extra, seeing as never) {}
+    class EffectsF extends EffectsBase.transformOrFailFrom<EffectsF>("FromEncoded")(extra, seeing as never) {}
+    const encoded = { _tag: "Base", n: "7" }
+    for (const [o, e, seen] of [
+      [OursT, EffectsT, "number"],
+      [OursF, EffectsF, "string"]
+    ] as const) {
+      expect(String(o)).toBe(String(e))
+      expect(Object.keys(o.fields)).toEqual(Object.keys(e.fields))
+      const decoded = Schema.decodeUnknownSync(o as never)(encoded) as object
+      expect(decoded).toBeInstanceOf(o)
+      expect(decoded).toBeInstanceOf(OursBase)
+      expect({ ...decoded }).toEqual({ _tag: "Base", n: 7, seen })
+      expect({ ...decoded }).toEqual({ ...(Schema.decodeUnknownSync(e as never)(encoded) as object) })
+      expect(Schema.encodeSync(o as never)(decoded)).toEqual(Schema.encodeSync(e as never)(decoded))
+      expect(String(Schema.encodedSchema(o))).toBe(String(Schema.encodedSchema(e)))
+      expect(String(Schema.typeSchema(o))).toBe(String(Schema.typeSchema(e)))
+    }
   })
 })
 

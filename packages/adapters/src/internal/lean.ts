@@ -17,6 +17,7 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -51,7 +52,7 @@ const timerMillis = (deadline: Option.Option<Duration.Duration>): number | undef
 }
 
 /** The clock a program has until it provides another (a `TestClock`, say): it sleeps with real timers. */
-const liveClock = Effect.runSync(Effect.clock)
+const liveClock: Clock.Clock = Context.get(DefaultServices.liveServices, Clock.Clock)
 
 /**
  * An OAuth exchange the lean way (see {@link exchange}): the body read whole, at most `maxBodyBytes`, the head

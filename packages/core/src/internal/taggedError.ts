@@ -162,18 +162,22 @@ interface ClassOptions {
   readonly fields: () => Fields
   readonly Base: new (props: object, disableValidation: boolean) => object
   readonly annotations: unknown
+  /** A `TaggedError` class's static `_tag` (a class made by `extend` inherits its base's). */
+  readonly tag?: string | undefined
 }
+
+/** Each class's AST, built on first read (a class made by `extend` builds its own). */
+const asts = new WeakMap<object, AST.AST>()
 
 // Classes are built at run time here, as Effect's own `makeClass` builds them: their types are those of
 // `Schema.TaggedErrorClass`, which `TaggedError` below states.
-const makeClass = ({ Base, annotations, fields, identifier, kind, schema }: ClassOptions) => {
+const makeClass = ({ Base, annotations, fields, identifier, kind, schema, tag }: ClassOptions) => {
   const classSymbol = Symbol.for(`effect/Schema/${kind}/${identifier}`)
   const sides = lazily(() => sidesOf(schema(), identifier, annotations))
   const ownFields = lazily(() => ({ ...fields() }))
   const validate = lazily(() => ParseResult.validateSync(sides().constructorSchema))
   const isTypeSide = lazily(() => ParseResult.is(sides().typeSide))
   const fallbackInstanceOf = (u: unknown) => Predicate.hasProperty(u, classSymbol) && isTypeSide()(u)
-  const asts = new WeakMap<object, AST.AST>()
   const klass = class extends Base {
     constructor(props: object = {}, options: Schema.MakeOptions = false) {
       let own: Record<PropertyKey, unknown> = { ...props }
@@ -220,53 +224,52 @@ const makeClass = ({ Base, annotations, fields, identifier, kind, schema }: Clas
       }
     }
     static transformOrFail(identifier: string) {
-      return (newFields: Fields, options: TransformOptions, annotations?: unknown) => {
-        const transformedFields = lazily(() => extendFields(fields(), newFields))
-        return makeClass({
-          kind,
-          identifier,
-          schema: () =>
-            withoutContext(
-              Schema.transformOrFail(
-                schema(),
-                withoutContext(Schema.typeSchema(Schema.Struct(transformedFields()))),
-                options
-              )
-            ),
-          fields: transformedFields,
-          Base: this,
-          annotations
-        })
-      }
+      return transformed(this, kind, fields, schema, identifier, "Type")
     }
     static transformOrFailFrom(identifier: string) {
-      return (newFields: Fields, options: TransformOptions, annotations?: unknown) => {
-        const transformedFields = lazily(() => extendFields(fields(), newFields))
-        return makeClass({
-          kind,
-          identifier,
-          schema: () =>
-            withoutContext(
-              Schema.transformOrFail(
-                Schema.encodedSchema(schema()),
-                withoutContext(Schema.Struct(transformedFields())),
-                options
-              )
-            ),
-          fields: transformedFields,
-          Base: this,
-          annotations
-        })
-      }
+      return transformed(this, kind, fields, schema, identifier, "Encoded")
     }
     get [classSymbol]() {
       return classSymbol
     }
   }
+  // What `Schema.TaggedError`'s subclass declares as `static _tag = tag`, on the class itself (one class less).
+  if (tag !== undefined)
+    Object.defineProperty(klass, "_tag", { value: tag, writable: true, enumerable: true, configurable: true })
   return klass
 }
 
 type TransformOptions = Parameters<typeof Schema.transformOrFail<AnySchema, AnySchema, never, never>>[2]
+
+/**
+ * `transformOrFail` (`from: "Type"`: the class's struct into the type side of its fields and the new ones) and
+ * `transformOrFailFrom` (`from: "Encoded"`: the encoded side of the struct into the struct of both), as Effect's.
+ */
+const transformed =
+  (
+    Base: ClassOptions["Base"],
+    kind: ClassOptions["kind"],
+    fields: () => Fields,
+    schema: () => AnySchema,
+    identifier: string,
+    from: "Type" | "Encoded"
+  ) =>
+  (newFields: Fields, options: TransformOptions, annotations?: unknown) => {
+    const transformedFields = lazily(() => extendFields(fields(), newFields))
+    return makeClass({
+      kind,
+      identifier,
+      schema: () => {
+        const struct = withoutContext(Schema.Struct(transformedFields()))
+        return from === "Type"
+          ? withoutContext(Schema.transformOrFail(schema(), withoutContext(Schema.typeSchema(struct)), options))
+          : withoutContext(Schema.transformOrFail(Schema.encodedSchema(schema()), struct, options))
+      },
+      fields: transformedFields,
+      Base,
+      annotations
+    })
+  }
 
 /**
  * `Schema.TaggedError`, its schemas built on first use.
@@ -279,16 +282,14 @@ export const TaggedError: typeof Schema.TaggedError = (identifier) => (tag, fiel
   }))
   const klass = makeClass({
     kind: "TaggedError",
+    tag,
     identifier: identifier ?? tag,
     schema: () => withoutContext(Schema.extend(schemaFrom(fieldsOr), Schema.Struct(tagField()))),
     fields: lazily(() => extendFields(tagField(), fieldsFrom(fieldsOr))),
     Base: Base as unknown as ClassOptions["Base"],
     annotations
   })
-  class TaggedErrorClass extends klass {
-    static _tag = tag
-  }
   // Built at run time, as Effect's own classes are (its `makeClass` is untyped); `test/taggedError.test.ts` holds it
   // to `Schema.TaggedError`'s behaviour.
-  return TaggedErrorClass as never
+  return klass as never
 }
