@@ -51,7 +51,12 @@ export interface FetchTransportOptions {
   readonly requestInit?: FetchRequestInit | undefined
 }
 
-/** Reads a web stream's bytes as UTF-8, at most `maxBodyBytes`; past them the stream is cancelled. */
+const utf8 = new TextDecoder()
+
+/**
+ * Reads a web stream's bytes as UTF-8, at most `maxBodyBytes`; past them the stream is cancelled. The chunks are
+ * decoded once, whole (a decoder in streaming mode costs a converter per call).
+ */
 const readUpTo = async (
   body: ReadableStream<Uint8Array> | null,
   maxBodyBytes: number,
@@ -59,20 +64,30 @@ const readUpTo = async (
 ): Promise<string> => {
   if (body === null) return ""
   const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let text = ""
+  let first: Uint8Array | undefined
+  let more: Array<Uint8Array> | undefined
   let bytes = 0
   for (;;) {
     const { done, value } = await reader.read()
-    if (done) return text + decoder.decode()
+    if (done) break
     bytes += value.length
     if (bytes > maxBodyBytes) {
       reader.cancel().catch(() => {})
       stop()
       throw new OAuthTransport.BodyTooLarge({ maxBodyBytes })
     }
-    text += decoder.decode(value, { stream: true })
+    if (first === undefined) first = value
+    else (more ??= [first]).push(value)
   }
+  if (first === undefined) return ""
+  if (more === undefined) return utf8.decode(first)
+  const all = new Uint8Array(bytes)
+  let at = 0
+  for (const chunk of more) {
+    all.set(chunk, at)
+    at += chunk.length
+  }
+  return utf8.decode(all)
 }
 
 class FetchResponse extends Lean.LeanResponse {

@@ -334,3 +334,56 @@ for (const [name, transport] of transports) {
     }
   })
 }
+
+/** A `fetch` answering 200 with a body streamed in `chunks`; `cancelled` is set when the reader cancels it. */
+const chunkedFetch = (chunks: ReadonlyArray<Uint8Array>) => {
+  const state = { cancelled: false }
+  const fetch: typeof globalThis.fetch = async () => {
+    let next = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (next < chunks.length) controller.enqueue(chunks[next++]!)
+        else controller.close()
+      },
+      cancel() {
+        state.cancelled = true
+      }
+    })
+    return new Response(body, { status: 200, headers: { "content-type": "application/json" } })
+  }
+  return { fetch, state }
+}
+
+describe("FetchTransport, a body read in chunks", () => {
+  // "é" is 2 bytes and "🔑" 4 in UTF-8: the chunks split both.
+  const text = JSON.stringify({ access_token: "é🔑é" })
+  const bytes = new TextEncoder().encode(text)
+  const at = text.indexOf("é") + 1
+  const chunks = [bytes.slice(0, at), bytes.slice(at, at + 2), bytes.slice(at + 2, at + 4), bytes.slice(at + 4)]
+
+  it.scopedLive("characters split across chunks are decoded whole", () => {
+    const { fetch } = chunkedFetch(chunks)
+    return Effect.gen(function* () {
+      const answer = yield* senderOf(yield* HttpClient.HttpClient)(
+        HttpClientRequest.get("http://127.0.0.1:1/token"),
+        exchangeOf()
+      )
+      expect(answer.body).toBe(text)
+    }).pipe(Effect.provide(FetchTransport.layer({ fetch })))
+  })
+
+  it.scopedLive("the cap counts the bytes of every chunk, and cancels the stream past it", () => {
+    const { fetch, state } = chunkedFetch(chunks)
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        senderOf(yield* HttpClient.HttpClient)(HttpClientRequest.get("http://127.0.0.1:1/token"), {
+          ...exchangeOf(),
+          // Past the cap at the third chunk, with the last still to come.
+          maxBodyBytes: at + 3
+        })
+      )
+      expect(error).toBeInstanceOf(OAuthTransport.BodyTooLarge)
+      expect(state.cancelled).toBe(true)
+    }).pipe(Effect.provide(FetchTransport.layer({ fetch })))
+  })
+})
