@@ -217,9 +217,22 @@ export const layer = (options: FetchTransportOptions = {}): Layer.Layer<HttpClie
       // Through `Fetch` rather than the `RequestInit` tag: a caller's `RequestInit` (the OAuth client sets
       // `redirect: "manual"`) replaces the tag's value wholesale, but it is merged over these defaults here.
       const fetch: typeof globalThis.fetch = (input, init) => base(input, { ...defaults, ...init })
-      const fallback = yield* Effect.provide(
-        HttpClient.HttpClient,
-        Layer.provide(FetchHttpClient.layer, Layer.succeed(FetchHttpClient.Fetch, fetch))
+      // The platform's client serves only traced, scoped and streamed requests: built on the first of them (in the
+      // Layer's context, as the Layer would have), so a program that sends none never builds it.
+      const build = Effect.provide(
+        Effect.provide(
+          HttpClient.HttpClient,
+          Layer.provide(FetchHttpClient.layer, Layer.succeed(FetchHttpClient.Fetch, fetch))
+        ),
+        context
+      )
+      let built: HttpClient.HttpClient | undefined
+      const fallback = Effect.suspend(() =>
+        built !== undefined
+          ? Effect.succeed(built)
+          : Effect.tap(build, (client) => {
+              built = client
+            })
       )
       return Lean.make(fallback, sendWith(base, defaults), fetchNoRedirects)
     })

@@ -344,7 +344,7 @@ export const layer = (options: UndiciOptions = {}): Layer.Layer<HttpClient.HttpC
   const lean = Layer.effect(
     HttpClient.HttpClient,
     Effect.map(NodeHttpClient.Dispatcher, (dispatcher) =>
-      Lean.make(undiciClient(dispatcher), sendUndici(dispatcher), undiciNoRedirects)
+      Lean.make(Effect.succeed(undiciClient(dispatcher)), sendUndici(dispatcher), undiciNoRedirects)
     )
   )
   return lean.pipe(Layer.provide(dispatcherLayer))
@@ -380,7 +380,7 @@ export const layerNodeHttp = (options: NodeHttpOptions = {}): Layer.Layer<HttpCl
     HttpClient.HttpClient,
     Effect.zipWith(HttpClient.HttpClient, NodeHttpClient.HttpAgent, (fallback, httpAgent) =>
       // `node:http` follows no redirect.
-      Lean.make(fallback, sendNodeHttp(httpAgent), (effect) => effect)
+      Lean.make(Effect.succeed(fallback), sendNodeHttp(httpAgent), (effect) => effect)
     )
   )
   return lean.pipe(Layer.provide(NodeHttpClient.layerWithoutAgent), Layer.provide(agentLayer))

@@ -387,3 +387,30 @@ describe("FetchTransport, a body read in chunks", () => {
     }).pipe(Effect.provide(FetchTransport.layer({ fetch })))
   })
 })
+
+describe("FetchTransport, the platform's client (built on the first traced, streamed or scoped request)", () => {
+  it.scopedLive("sends through the given fetch, with the Layer's defaults, each time it serves", () => {
+    const inits: Array<RequestInit | undefined> = []
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      inits.push(init)
+      return globalThis.fetch(input, init)
+    }
+    const { layer, names } = recording()
+    return Effect.gen(function* () {
+      const { seen, url } = yield* server
+      const client = yield* HttpClient.HttpClient
+      const streamed = (text: string) =>
+        client.execute(
+          HttpClientRequest.post(`${url}/echo`, { body: HttpBody.stream(Stream.make(text).pipe(Stream.encodeText)) })
+        )
+      yield* streamed("one")
+      yield* streamed("two")
+      expect(seen.map((s) => s.body)).toEqual(["one", "two"])
+      expect(names.filter((name) => name === "http.client POST").length).toBe(2)
+      expect(inits.map((init) => [init?.cache, init?.redirect])).toEqual([
+        ["no-store", "manual"],
+        ["no-store", "manual"]
+      ])
+    }).pipe(Effect.provide(Layer.merge(FetchTransport.layer({ fetch, requestInit: { cache: "no-store" } }), layer)))
+  })
+})

@@ -182,7 +182,7 @@ const sendError = (error: HttpClientError.HttpClientError): OAuthTransport.SendE
  * timers, elsewhere through `OAuthTransport.sendWith`.
  */
 export const make = (
-  fallback: HttpClient.HttpClient,
+  fallback: Effect.Effect<HttpClient.HttpClient>,
   send: LeanSend,
   noRedirects: NoRedirects
 ): HttpClient.HttpClient => {
@@ -195,7 +195,8 @@ export const make = (
           const sent = send(request, fiber, sentAs)
           if (sent !== undefined) return sent
         }
-        return sentAs.oauth ? noRedirects(fallback.execute(request)) : fallback.execute(request)
+        const sent = Effect.flatMap(fallback, (client) => client.execute(request))
+        return sentAs.oauth ? noRedirects(sent) : sent
       })
   /** The client sending each request in `mode` — or, marked by {@link refuseRedirects}, as an OAuth call. */
   const clientIn = (mode: Mode): HttpClient.HttpClient => {
