@@ -96,6 +96,14 @@ const encodeRecord = Schema.encodeSync(RecordJson)
 const decodeSecrets = Schema.decodeUnknownEither(SecretJson)
 const encodeSecrets = Schema.encodeSync(SecretJson)
 
+/** A store error of one operation on one grant (both codecs fail this way). */
+const fail = (
+  operation: TokenStoreError["operation"],
+  key: string,
+  reason: TokenStoreError["reason"],
+  detail: string
+) => new TokenStoreError({ operation, key, reason, detail })
+
 const toSecrets = (tokens: TokenSetInput): typeof SecretFields.Type => ({
   access_token: tokens.accessToken,
   refresh_token: tokens.refreshToken,
@@ -137,13 +145,6 @@ export interface TokenRecordCodec {
  * @category constructors
  */
 export const make = (cipher: Option.Option<TokenEncryption.TokenCipher>): TokenRecordCodec => {
-  const fail = (
-    operation: TokenStoreError["operation"],
-    key: string,
-    reason: TokenStoreError["reason"],
-    detail: string
-  ) => new TokenStoreError({ operation, key, reason, detail })
-
   const decode: TokenRecordCodec["decode"] = (operation, key, text) =>
     Effect.gen(function* () {
       const decoded = decodeRecord(text)
@@ -271,13 +272,6 @@ const versionOf = (value: unknown): number => {
  * @category constructors
  */
 export const makeFields = (cipher: Option.Option<TokenEncryption.TokenCipher>): FieldsCodec => {
-  const fail = (
-    operation: TokenStoreError["operation"],
-    key: string,
-    reason: TokenStoreError["reason"],
-    detail: string
-  ) => new TokenStoreError({ operation, key, reason, detail })
-
   const decode: FieldsCodec["decode"] = (operation, key, stored) =>
     Effect.gen(function* () {
       const version = versionOf(stored.version)
