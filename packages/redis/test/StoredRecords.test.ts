@@ -1,51 +1,22 @@
 /**
- * Records as Redis holds them, written out literally: a record stored by an earlier version reads back, and a save
- * writes exactly these fields — the stored format does not drift. The sealed record was sealed under the key below
- * for grant `shop:7` at version 3 (the SQL store's rows hold the same fields, and its tests the same record).
+ * Records as Redis holds them, written out literally (`@ultracart-oauth/test-support/StoredRecords`): a record
+ * stored by an earlier version reads back, and a save writes exactly these fields — the stored format does not
+ * drift. The SQL store's rows hold the same fields, and its tests the same record.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { DateTime, Effect, Option, Redacted } from "effect"
+import { Effect, Option } from "effect"
+import {
+  BARE_DATA,
+  bare,
+  FORMAT,
+  KEY,
+  PLAIN_DATA,
+  reveal,
+  SEALED,
+  tokens
+} from "@ultracart-oauth/test-support/StoredRecords"
 import { freshPrefix, rawClient, storeOn } from "./utils/fixtures.js"
 import * as RedisServer from "./utils/RedisServer.js"
-
-const FORMAT = "ultracart-oauth/token-set@1"
-const KEY = Redacted.make("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-
-const tokens = {
-  accessToken: Redacted.make("access-stored"),
-  refreshToken: Option.some(Redacted.make("refresh-stored")),
-  expiresAt: DateTime.unsafeMake("2030-01-02T03:04:05.000Z"),
-  issuedAt: DateTime.unsafeMake("2030-01-02T02:04:05.000Z"),
-  scope: Option.some("simple_key")
-}
-const bare = { ...tokens, refreshToken: Option.none(), scope: Option.none() }
-
-const PLAIN_DATA =
-  '{"accessToken":"access-stored","refreshToken":"refresh-stored","expiresAt":"2030-01-02T03:04:05.000Z","issuedAt":"2030-01-02T02:04:05.000Z","scope":"simple_key"}'
-const BARE_DATA =
-  '{"accessToken":"access-stored","refreshToken":null,"expiresAt":"2030-01-02T03:04:05.000Z","issuedAt":"2030-01-02T02:04:05.000Z","scope":null}'
-const SEALED = {
-  version: "3",
-  format: FORMAT,
-  encryption: "A256GCM",
-  iv: "n209Ta1zCk+qHbzC",
-  data: "TDwPPV1v89BfIE3DGUBQjTFgLf03FC1Iwm7TYs1lrAJElKvaH5FgELRZp+jhkV7Kqra6U/nQQIIml7SIbGB6K+fXhLDcYUs8IGoV1Je9668wj4VpKswztQdN76Ln2sP5aZl78PieustJN8dvh1v7ki4ExUJDxqDptMe5Q1qhX3duHXGN/a9JRZKlNgPBCXw4cGaolJaJyAbtRj0cM7zS2XowyCRrdkn2E9uJVyMcXQ1s"
-}
-
-/** A token set with its secrets in the clear, to compare. */
-const reveal = (t: {
-  readonly accessToken: Redacted.Redacted<string>
-  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
-  readonly expiresAt: DateTime.Utc
-  readonly issuedAt: DateTime.Utc
-  readonly scope: Option.Option<string>
-}) => ({
-  accessToken: Redacted.value(t.accessToken),
-  refreshToken: Option.getOrNull(Option.map(t.refreshToken, Redacted.value)),
-  expiresAt: DateTime.formatIso(t.expiresAt),
-  issuedAt: DateTime.formatIso(t.issuedAt),
-  scope: Option.getOrNull(t.scope)
-})
 
 layer(RedisServer.layer(), { excludeTestServices: true })((it) => {
   describe("records stored by earlier versions", () => {
