@@ -64,8 +64,7 @@ const readUpTo = async (
 ): Promise<string> => {
   if (body === null) return ""
   const reader = body.getReader()
-  let first: Uint8Array | undefined
-  let more: Array<Uint8Array> | undefined
+  const chunks: Array<Uint8Array> = []
   let bytes = 0
   for (;;) {
     const { done, value } = await reader.read()
@@ -76,14 +75,12 @@ const readUpTo = async (
       stop()
       throw new OAuthTransport.BodyTooLarge({ maxBodyBytes })
     }
-    if (first === undefined) first = value
-    else (more ??= [first]).push(value)
+    chunks.push(value)
   }
-  if (first === undefined) return ""
-  if (more === undefined) return utf8.decode(first)
+  if (chunks.length <= 1) return chunks.length === 0 ? "" : utf8.decode(chunks[0])
   const all = new Uint8Array(bytes)
   let at = 0
-  for (const chunk of more) {
+  for (const chunk of chunks) {
     all.set(chunk, at)
     at += chunk.length
   }
