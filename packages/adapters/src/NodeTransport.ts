@@ -188,7 +188,7 @@ const sendUndici =
       const ends = Lean.exchange(request, mode.whole, resume, () => controller.abort())
       const sent = undiciRequest(request, url, options, controller, body)
       dispatcher.request(mode.oauth ? Object.assign(sent, noRedirect) : sent).then(
-        (response) => ends.response(new UndiciResponse(request, response, controller, true)),
+        (response) => ends.response(new UndiciResponse(request, response, controller, Lean.watchesUnread(mode))),
         (cause) => ends.fail(undiciError(request, cause))
       )
       return ends.interrupt
@@ -230,9 +230,10 @@ class NodeHttpResponse extends Lean.LeanResponse {
   constructor(
     request: HttpClientRequest.HttpClientRequest,
     private readonly source: Http.IncomingMessage,
-    exchange: Http.ClientRequest
+    exchange: Http.ClientRequest,
+    guarded: boolean
   ) {
-    super(request, source.statusCode ?? 0, exchange, true)
+    super(request, source.statusCode ?? 0, exchange, guarded)
   }
   protected readHeaders() {
     return Headers.fromInput(this.source.headers)
@@ -304,7 +305,9 @@ const sendNodeHttp =
       })
       // Errors after the response belong to its body (they surface when it is read); `resume` takes the first only.
       nodeRequest.on("error", (cause) => ends.fail(Lean.transportError(request, cause)))
-      nodeRequest.once("response", (response) => ends.response(new NodeHttpResponse(request, response, nodeRequest)))
+      nodeRequest.once("response", (response) =>
+        ends.response(new NodeHttpResponse(request, response, nodeRequest, Lean.watchesUnread(mode)))
+      )
       if (body === null) nodeRequest.end()
       else nodeRequest.end(body)
       return ends.interrupt

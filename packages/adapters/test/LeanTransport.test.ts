@@ -5,12 +5,14 @@
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { describe, expect, it } from "@effect/vitest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { OAuthClient } from "@ultracart-oauth/core"
 import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
-import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, Tracer } from "effect"
+import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, Predicate, Redacted, Stream, Tracer } from "effect"
 import type * as Http from "node:http"
 import * as FetchTransport from "../src/FetchTransport.js"
+import * as Timeouts from "../src/Timeouts.js"
 import * as LoopbackServer from "./utils/LoopbackServer.js"
 import { transports } from "./utils/transports.js"
 
@@ -73,6 +75,18 @@ const server = Effect.gen(function* () {
   })
   return { url, seen, hanging, aborted } satisfies Server
 })
+
+/** The responses registered with a `FinalizationRegistry` (to be stopped if dropped unread) while `effect` runs. */
+const watchedResponses = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => vi.spyOn(FinalizationRegistry.prototype, "register")),
+    (spy) =>
+      Effect.map(
+        effect,
+        () => spy.mock.calls.filter(([target]) => Predicate.hasProperty(target, HttpClientResponse.TypeId)).length
+      ),
+    (spy) => Effect.sync(() => spy.mockRestore())
+  )
 
 /** A tracer that records the names of the spans it is given. */
 const recording = () => {
@@ -172,6 +186,21 @@ for (const [name, transport] of transports) {
         yield* Effect.yieldNow()
         yield* Fiber.interrupt(read)
         yield* Deferred.await(aborted)
+      }).pipe(Effect.provide(transport()))
+    )
+
+    it.scopedLive("only a response handed back with its body unread is watched for being dropped unread", () =>
+      Effect.gen(function* () {
+        const { url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const read = (c: HttpClient.HttpClient.With<unknown>) => Effect.flatMap(c.get(`${url}/echo`), (r) => r.json)
+        // fetch releases an unread body's connection by itself; a Node transport's would be held.
+        expect(yield* watchedResponses(read(client))).toBe(name.startsWith("NodeTransport") ? 1 : 0)
+        // Under Timeouts the body is read whole before the send answers: nothing is left unread.
+        expect(yield* watchedResponses(read(Timeouts.transformClient(Timeouts.defaults)(client)))).toBe(0)
+        // An OAuth call reads its body whole too (the answer here is not a token: the call fails, once it is read).
+        const oauth = yield* OAuthClient.make({ clientId: "client-1", baseUrl: url })
+        expect(yield* watchedResponses(Effect.either(oauth.refresh({ refreshToken: Redacted.make("rt") })))).toBe(0)
       }).pipe(Effect.provide(transport()))
     )
 

@@ -543,6 +543,14 @@ const callExpired = (request: HttpClientRequest.HttpClientRequest, whole: Whole 
   return error
 }
 
+/**
+ * Whether a response sent in `mode` is to be watched for being dropped unread (a Node transport's unread body holds
+ * its connection): only when the send answers with the head. A send that reads the body whole before it answers
+ * (an OAuth call, an API call under `Timeouts`) leaves nothing unread, and watching is not free: each response is
+ * registered with a `FinalizationRegistry` and unregistered when its body is read.
+ */
+export const watchesUnread = (mode: Mode): boolean => mode.whole === undefined || mode.whole.read === "head"
+
 /** One exchange's ends, for a transport's `Effect.async`: see {@link exchange}. */
 export interface Ends {
   /** The response head arrived. */
