@@ -12,23 +12,26 @@ export interface CpuTicks {
   readonly ours: number
 }
 
-const readTicks = (pids: ReadonlyArray<number>): CpuTicks | undefined => {
+/** The CPU ticks a process has used so far (0 off Linux, or once it has exited). */
+export const processTicks = (pid: number): number => {
+  try {
+    // The fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
+    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return 0
+  }
+}
+
+const readTicks = (pids: ReadonlyArray<number>, ended: number): CpuTicks | undefined => {
   try {
     const cpu = Fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
     // user nice system idle iowait irq softirq steal (guest time is already in user)
     const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0)
     const idle = cpu[3]! + (cpu[4] ?? 0)
-    let ours = 0
-    for (const pid of [process.pid, ...pids]) {
-      try {
-        // The fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
-        const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-        ours += Number(fields[11]) + Number(fields[12])
-      } catch {
-        // the process has exited
-      }
-    }
+    let ours = ended
+    for (const pid of [process.pid, ...pids]) ours += processTicks(pid)
     return { total, idle, ours }
   } catch {
     return undefined
@@ -44,7 +47,11 @@ export const othersBusyCores = (from: CpuTicks | undefined, to: CpuTicks | undef
   return (Math.max(0, busy - (to.ours - from.ours)) / total) * Os.cpus().length
 }
 
-/** A reading of the CPU counters, counting the given processes (and this one) as the bench's own. */
-export const ticks = (pids: ReadonlyArray<number>): CpuTicks | undefined => readTicks(pids)
+/**
+ * A reading of the CPU counters, counting the given processes (and this one) as the bench's own, plus `ended`
+ * ticks of the bench's processes that have exited since the last reading (read with {@link processTicks} just
+ * before they ended).
+ */
+export const ticks = (pids: ReadonlyArray<number>, ended = 0): CpuTicks | undefined => readTicks(pids, ended)
 
 export const loadAverage = (): ReadonlyArray<number> => Os.loadavg().map((l) => Math.round(l * 100) / 100)

@@ -198,7 +198,7 @@ export const report = (r: Results): string => {
     loadLine(r),
     c.smoke
       ? `**--smoke**: a check that the harness runs (every client in one process, ${c.calls} calls each); the numbers mean nothing.`
-      : `${c.rounds} interleaved rounds of ${c.calls} timed calls per client and mode (after ${c.warm} untimed); each client in a process of its own, the server in another, started once. Ratios are min–**median**–max of the per-round ratios.`,
+      : `${c.rounds} interleaved rounds of ${c.calls} timed calls per client and mode (after ${c.warm} untimed); each client in a fresh process of its own every round, the server in another, started once. Ratios are min–**median**–max of the per-round ratios.`,
     "",
     "### Targets",
     "",

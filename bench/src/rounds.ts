@@ -1,15 +1,20 @@
 /**
- * The throughput phase: one process per client (`worker.ts`), all against the one token server, driven in
- * interleaved rounds — per round both modes (their order alternating), and in each mode every client once, the
- * order rotating every round, so that the slow drift of a shared machine falls on every client alike. Only one
- * process works at a time; the others wait idle. Allocations are measured afterwards, in one more process per
- * client with a fixed young generation.
+ * The throughput phase: every client in processes of its own (`worker.ts`), all against the one token server,
+ * driven in interleaved rounds. Each round starts a fresh process per client, in an order that rotates every
+ * round, so that the slow drift of a shared machine falls on every client alike; the process warms up, measures
+ * both modes (their order alternating by round) and exits before the next client's starts, so only one process
+ * works at a time. A fresh process per round, not one per client for the whole run: V8 decides per process, early
+ * and for good, whether some allocation sites' objects go straight to the old generation (allocation-site
+ * pretenuring), and a process where it decided so spends about 2–3× as long in each minor GC — about 10 % more
+ * CPU per call on the API path, for the bare call as for ours. One process per client would give the whole run to
+ * one draw; a fresh one per round puts that draw into the per-round spread, and the median over rounds is not
+ * moved by it. Allocations are measured afterwards, in one more process per client with a fixed young generation.
  */
 import { type ChildProcess, fork } from "node:child_process"
 import * as Path from "node:path"
 import { distDir } from "./build.js"
 import { catalog, type Entry } from "./catalog.js"
-import { type CpuTicks, loadAverage, othersBusyCores, ticks } from "./load.js"
+import { type CpuTicks, loadAverage, othersBusyCores, processTicks, ticks } from "./load.js"
 import { log } from "./process.js"
 import type { Reply, Request } from "./worker.js"
 
@@ -100,13 +105,6 @@ const startProcess = (
     })
   })
 
-const startAll = async (config: RoundsConfig, execArgv: ReadonlyArray<string> = []) => {
-  if (config.oneProcess) return startProcess(config.clients, config, execArgv)
-  const workers: Array<Worker> = []
-  for (const entry of config.clients) workers.push(...(await startProcess([entry], config, execArgv)))
-  return workers
-}
-
 const closeAll = async (workers: ReadonlyArray<Worker>) => {
   for (const worker of workers) await worker.ask({ type: "close" })
 }
@@ -133,50 +131,76 @@ const allocate = async (
   }
 }
 
-const cpuRounds = async (workers: ReadonlyArray<Worker>, config: RoundsConfig) => {
+/** One client's batches of a round, in `modes` order. */
+const measureModes = async (
+  worker: Worker,
+  order: ReadonlyArray<Mode>,
+  config: RoundsConfig,
+  samples: RoundsResult["samples"]
+): Promise<void> => {
+  for (const mode of order) {
+    const reply = await worker.ask({
+      type: "cpu",
+      inFlight: inFlightOf(mode, config),
+      calls: config.calls,
+      warm: config.warm
+    })
+    if (reply.type === "cpu") samples[mode][worker.entry.id]!.push({ cpu: reply.cpu, wall: reply.wall })
+  }
+}
+
+/** One round: every client once, in a fresh process (all in the one process of a smoke run). */
+const measureRound = async (round: number, config: RoundsConfig, samples: RoundsResult["samples"]) => {
+  const order = config.clients.map((_, i) => config.clients[(i + round) % config.clients.length]!)
+  const modeOrder = round % 2 === 0 ? modes : [...modes].reverse()
+  let ended = 0
+  if (config.oneProcess) {
+    const workers = await startProcess(order, config, [])
+    for (const worker of workers) await measureModes(worker, modeOrder, config, samples)
+    return { workers, ended }
+  }
+  for (const entry of order) {
+    const workers = await startProcess([entry], config, [])
+    await measureModes(workers[0]!, modeOrder, config, samples)
+    ended += processTicks(workers[0]!.child.pid ?? 0)
+    await closeAll(workers)
+  }
+  return { workers: [], ended }
+}
+
+const cpuRounds = async (config: RoundsConfig) => {
   const samples = perMode<Sample>(config.clients)
   const load: Array<RoundLoad> = []
-  const pids = [...new Set([...config.pids, ...workers.map((worker) => worker.child.pid ?? 0)])]
+  let kept: ReadonlyArray<Worker> = []
   for (let round = 0; round < config.rounds; round++) {
     const loadAverage1m = loadAverage()[0] ?? 0
-    const before: CpuTicks | undefined = ticks(pids)
-    const order = workers.map((_, i) => workers[(i + round) % workers.length]!)
-    for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
-      for (const worker of order) {
-        const reply = await worker.ask({
-          type: "cpu",
-          inFlight: inFlightOf(mode, config),
-          calls: config.calls,
-          warm: config.warm
-        })
-        if (reply.type === "cpu") samples[mode][worker.entry.id]!.push({ cpu: reply.cpu, wall: reply.wall })
-      }
-    }
-    const others = othersBusyCores(before, ticks(pids))
+    const before: CpuTicks | undefined = ticks(config.pids)
+    await closeAll(kept)
+    const { ended, workers } = await measureRound(round, config, samples)
+    kept = workers
+    const others = othersBusyCores(before, ticks([...config.pids, ...workers.map((w) => w.child.pid ?? 0)], ended))
     load.push({ loadAverage1m, othersBusyCores: others })
     log(
       `  round ${round + 1}/${config.rounds}: load average ${loadAverage1m}` +
         (others === undefined ? "" : `, other processes ${others.toFixed(2)} cores`)
     )
   }
-  return { samples, load }
+  return { samples, load, kept }
 }
 
 export const measureRounds = async (config: RoundsConfig): Promise<RoundsResult> => {
   log(
     config.oneProcess
-      ? `throughput: ${config.clients.length} clients in one process (a smoke run), warming up`
-      : `throughput: ${config.clients.length} processes, one per client, warming up`
+      ? `throughput: ${config.clients.length} clients in one process (a smoke run)`
+      : `throughput: ${config.clients.length} clients, a fresh process per client in every round`
   )
-  const workers = await startAll(config)
   log(`CPU and wall time: ${config.rounds} interleaved rounds of ${config.calls} calls per client and mode`)
-  const { load, samples } = await cpuRounds(workers, config)
+  const { kept, load, samples } = await cpuRounds(config)
   const allocated = perMode<number>(config.clients)
   if (config.oneProcess) {
-    await allocate(workers, config, allocated)
-    await closeAll(workers)
+    await allocate(kept, config, allocated)
+    await closeAll(kept)
   } else {
-    await closeAll(workers)
     log("allocations: one more process per client, with a fixed 64 MB young generation")
     for (const entry of config.clients) {
       const worker = await startProcess([entry], config, ["--min-semi-space-size=64", "--max-semi-space-size=64"])
