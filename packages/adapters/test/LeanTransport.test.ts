@@ -11,6 +11,8 @@ import { OAuthClient } from "@ultracart-oauth/core"
 import * as OAuthTransport from "@ultracart-oauth/core/OAuthTransport"
 import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, Predicate, Redacted, Stream, Tracer } from "effect"
 import type * as Http from "node:http"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 import * as FetchTransport from "../src/FetchTransport.js"
 import * as Timeouts from "../src/Timeouts.js"
 import * as LoopbackServer from "./utils/LoopbackServer.js"
@@ -87,6 +89,12 @@ const watchedResponses = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       ),
     (spy) => Effect.sync(() => spy.mockRestore())
   )
+
+/** A full garbage collection, in a process started without `--expose-gc`. */
+const collectGarbage: () => void = (() => {
+  V8.setFlagsFromString("--expose-gc")
+  return Vm.runInNewContext("gc") as () => void
+})()
 
 /** A tracer that records the names of the spans it is given. */
 const recording = () => {
@@ -203,6 +211,25 @@ for (const [name, transport] of transports) {
         expect(yield* watchedResponses(Effect.either(oauth.refresh({ refreshToken: Redacted.make("rt") })))).toBe(0)
       }).pipe(Effect.provide(transport()))
     )
+
+    if (name.startsWith("NodeTransport")) {
+      it.scopedLive("a response dropped with its body unread has its exchange stopped once it is collected", () =>
+        Effect.gen(function* () {
+          const { aborted, hanging, url } = yield* server
+          const client = yield* HttpClient.HttpClient
+          // Only the status leaves this effect: the response itself is dropped, its body (half sent) unread.
+          const status = yield* Effect.map(client.get(`${url}/hang-body`), (response) => response.status)
+          expect(status).toBe(200)
+          yield* Deferred.await(hanging)
+          const stopped = yield* Effect.fork(Deferred.await(aborted))
+          for (let i = 0; i < 50 && (yield* Fiber.poll(stopped))._tag === "None"; i++) {
+            collectGarbage()
+            yield* Effect.sleep(Duration.millis(20))
+          }
+          expect(yield* Deferred.isDone(aborted)).toBe(true)
+        }).pipe(Effect.provide(transport()))
+      )
+    }
 
     it.scopedLive("does not follow a redirect", () =>
       Effect.gen(function* () {

@@ -342,8 +342,24 @@ const stop = (exchange: Abortable): void => {
   else exchange.destroy()
 }
 
+/**
+ * What the registry holds for a watched response: its exchange until the body is read, then nothing. V8 keeps a
+ * registration's cell (in the old generation) until a major GC even once it is unregistered, and the cell keeps what
+ * it holds; holding the exchange itself kept each call's exchange, and all it points to, alive through every minor GC
+ * until then.
+ */
+class Watch {
+  constructor(public exchange: Abortable | undefined) {}
+}
+
 /** Stops an exchange whose response was dropped unread, which would otherwise hold its connection. */
-const unread = globalValue("@ultracart-oauth/adapters/unreadResponses", () => new FinalizationRegistry<Abortable>(stop))
+const unread = globalValue(
+  "@ultracart-oauth/adapters/unreadResponses",
+  () =>
+    new FinalizationRegistry<Watch>((watch) => {
+      if (watch.exchange !== undefined) stop(watch.exchange)
+    })
+)
 
 /**
  * An `HttpClientResponse` over a transport's own response. Headers are converted once; the body is read once
@@ -365,6 +381,8 @@ export abstract class LeanResponse
   /** The body, once a send with `read: "bytes"` has read it: every accessor then answers from it. */
   private bufferedBytes: ArrayBuffer | undefined
   private formBody: Promise<FormData> | undefined
+  /** While the response is watched for being dropped unread. */
+  private watch: Watch | undefined
 
   /**
    * @param exchange stops the exchange. With `guard`, it also runs if the response is dropped unread (a Node
@@ -374,10 +392,21 @@ export abstract class LeanResponse
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly status: number,
     private readonly exchange: Abortable,
-    private readonly guarded: boolean
+    guarded: boolean
   ) {
     super()
-    if (guarded) unread.register(this, exchange, this)
+    if (guarded) {
+      this.watch = new Watch(exchange)
+      unread.register(this, this.watch, this)
+    }
+  }
+
+  /** Stops watching: the body is being read. */
+  private unwatch(): void {
+    if (this.watch === undefined) return
+    unread.unregister(this)
+    this.watch.exchange = undefined
+    this.watch = undefined
   }
 
   protected abstract readHeaders(): Headers.Headers
@@ -427,7 +456,7 @@ export abstract class LeanResponse
    * way, and no CPU difference beyond the noise.)
    */
   readWhole(maxBodyBytes: number): Promise<void> {
-    if (this.guarded) unread.unregister(this)
+    this.unwatch()
     const declared = OAuthTransport.declaredLength(this.rawHeader("content-length"), this.rawHeader("content-encoding"))
     const read =
       declared !== undefined && declared > maxBodyBytes
@@ -440,7 +469,7 @@ export abstract class LeanResponse
 
   /** Reads the body as bytes now, so that every accessor answers from memory (see {@link Whole}'s `read`). */
   readBytes(): Promise<void> {
-    if (this.guarded) unread.unregister(this)
+    this.unwatch()
     return this.readArrayBuffer().then((bytes) => {
       this.bufferedBytes = bytes
     })
@@ -488,7 +517,7 @@ export abstract class LeanResponse
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     if (this.bufferedBytes !== undefined) return Stream.succeed(new Uint8Array(this.bufferedBytes))
-    if (this.guarded) unread.unregister(this)
+    this.unwatch()
     return this.readStream()
   }
 
@@ -504,7 +533,7 @@ export abstract class LeanResponse
 
   private bodyOnce<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
     return Effect.async<A, HttpClientError.ResponseError>((resume) => {
-      if (this.guarded) unread.unregister(this)
+      this.unwatch()
       read().then(
         (value) => resume(Effect.succeed(value)),
         (cause) => resume(Effect.fail(this.error(cause)))
@@ -573,56 +602,81 @@ export const exchange = (
   whole: Whole | undefined,
   resume: (answer: Answer) => void,
   abort: () => void
-): Ends => {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const settle = () => {
-    if (timer !== undefined) clearTimeout(timer)
-    timer = undefined
+): Ends => new Exchange(request, whole, resume, abort)
+
+/**
+ * {@link exchange}'s ends. A class, not an object literal: V8 may decide to allocate a literal's objects straight
+ * in the old generation once many of them were seen alive at a minor GC (allocation-site pretenuring), and an
+ * exchange's ends, pretenured, kept every young object they point to (the request, the response, the callbacks)
+ * alive until the next major GC — a process that decided so spent 2–3× as long in each minor GC
+ * (`node --trace-deopt --trace-pretenuring --trace-pretenuring-statistics` over `bench/dist/clients/ours-undici.js`
+ * names this function's code as the one depending on the site it tenured).
+ */
+class Exchange implements Ends {
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** When the call started (`performance.now()`), for a `callTimeout`. */
+  private readonly started: number
+  readonly interrupt: Effect.Effect<void>
+
+  constructor(
+    private readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly whole: Whole | undefined,
+    private readonly resume: (answer: Answer) => void,
+    private readonly abort: () => void
+  ) {
+    this.started = whole?.callTimeout === undefined ? 0 : performance.now()
+    this.interrupt = Effect.sync(() => {
+      this.settle()
+      abort()
+    })
+    this.expireAfter(whole?.requestTimeout, "requestTimeout", undefined)
   }
-  const call = whole?.callTimeout
-  const started = call === undefined ? 0 : performance.now()
-  const expireAfter = (millis: number | undefined, phase: OAuthTransport.Phase, response?: LeanResponse) => {
+
+  private settle(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private expireAfter(millis: number | undefined, phase: OAuthTransport.Phase, response: LeanResponse | undefined) {
+    const { request, whole } = this
+    const call = whole?.callTimeout
     let byCall = false
     if (call !== undefined) {
-      const left = Math.max(0, Math.ceil(call - (performance.now() - started)))
+      const left = Math.max(0, Math.ceil(call - (performance.now() - this.started)))
       if (millis === undefined || left < millis) {
         millis = left
         byCall = true
       }
     }
     if (millis === undefined) return
-    timer = setTimeout(() => {
-      timer = undefined
-      abort()
-      resume(Effect.fail(byCall ? callExpired(request, whole) : expired(request, whole, phase, response)))
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.abort()
+      this.resume(Effect.fail(byCall ? callExpired(request, whole) : expired(request, whole, phase, response)))
     }, millis)
   }
-  expireAfter(whole?.requestTimeout, "requestTimeout")
-  return {
-    response: (response) => {
-      settle()
-      if (whole === undefined || whole.read === "head") return resume(Effect.succeed(response))
-      expireAfter(whole.bodyTimeout, "bodyTimeout", response)
-      const read = whole.read === "bytes" ? response.readBytes() : response.readWhole(whole.maxBodyBytes)
-      read.then(
-        () => {
-          settle()
-          resume(Effect.succeed(response))
-        },
-        (cause) => {
-          settle()
-          if (OAuthTransport.isSendFailure(cause)) response.stop()
-          resume(Effect.fail(response.error(cause)))
-        }
-      )
-    },
-    fail: (error) => {
-      settle()
-      resume(Effect.fail(error))
-    },
-    interrupt: Effect.sync(() => {
-      settle()
-      abort()
-    })
+
+  response(response: LeanResponse): void {
+    this.settle()
+    const whole = this.whole
+    if (whole === undefined || whole.read === "head") return this.resume(Effect.succeed(response))
+    this.expireAfter(whole.bodyTimeout, "bodyTimeout", response)
+    const read = whole.read === "bytes" ? response.readBytes() : response.readWhole(whole.maxBodyBytes)
+    read.then(
+      () => {
+        this.settle()
+        this.resume(Effect.succeed(response))
+      },
+      (cause) => {
+        this.settle()
+        if (OAuthTransport.isSendFailure(cause)) response.stop()
+        this.resume(Effect.fail(response.error(cause)))
+      }
+    )
+  }
+
+  fail(error: HttpClientError.HttpClientError): void {
+    this.settle()
+    this.resume(Effect.fail(error))
   }
 }
