@@ -659,7 +659,10 @@ class Exchange implements Ends {
   response(response: LeanResponse): void {
     this.settle()
     const whole = this.whole
-    if (whole === undefined || whole.read === "head") return this.resume(Effect.succeed(response))
+    if (whole === undefined || whole.read === "head") {
+      this.resume(Effect.succeed(response))
+      return
+    }
     this.expireAfter(whole.bodyTimeout, "bodyTimeout", response)
     const read = whole.read === "bytes" ? response.readBytes() : response.readWhole(whole.maxBodyBytes)
     read.then(
