@@ -343,10 +343,10 @@ const stop = (exchange: Abortable): void => {
 }
 
 /**
- * What the registry holds for a watched response: its exchange until the body is read, then nothing. V8 keeps a
- * registration's cell (in the old generation) until a major GC even once it is unregistered, and the cell keeps what
- * it holds; holding the exchange itself kept each call's exchange, and all it points to, alive through every minor GC
- * until then.
+ * What the registry holds for a watched response: its exchange until the body is read, then nothing. Held directly,
+ * the exchange outlived its unregistration: V8 found the objects of undici's request handler (which the exchange
+ * holds through its listeners) alive at every minor GC, and allocated them straight in the old generation from then
+ * on (see `bench/README.md`, *Nothing kept alive past its call*).
  */
 class Watch {
   constructor(public exchange: Abortable | undefined) {}
@@ -608,9 +608,8 @@ export const exchange = (
  * {@link exchange}'s ends. A class, not an object literal: V8 may decide to allocate a literal's objects straight
  * in the old generation once many of them were seen alive at a minor GC (allocation-site pretenuring), and an
  * exchange's ends, pretenured, kept every young object they point to (the request, the response, the callbacks)
- * alive until the next major GC — a process that decided so spent 2–3× as long in each minor GC
- * (`node --trace-deopt --trace-pretenuring --trace-pretenuring-statistics` over `bench/dist/clients/ours-undici.js`
- * names this function's code as the one depending on the site it tenured).
+ * alive until the next major GC — a process that decided so spent 2–3× as long in each minor GC (V8's own trace
+ * named this code as depending on the site it tenured: see `bench/README.md`, *Nothing kept alive past its call*).
  */
 class Exchange implements Ends {
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
