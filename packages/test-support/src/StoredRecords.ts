@@ -1,11 +1,14 @@
 /**
  * A token record as the stores keep it, written out literally: the plain and sealed forms both stores' tests write
  * and read back, so the stored format cannot drift. The sealed record was sealed under `KEY` for grant `shop:7` at
- * version 3.
+ * version 3. `plainRecordsReadBack` and `sealedRecordReadsBack` are the steps both stores' tests run over them.
  */
+import type * as TokenStore from "@ultracart-oauth/adapters/TokenStore"
 import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { expect } from "vitest"
 
 export const FORMAT = "ultracart-oauth/token-set@1"
 export const KEY = Redacted.make("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
@@ -45,3 +48,59 @@ export const reveal = (t: {
   issuedAt: DateTime.formatIso(t.issuedAt),
   scope: Option.getOrNull(t.scope)
 })
+
+/** A record's fields as a store keeps them (a Redis hash, a SQL row). */
+export interface RawRecord {
+  readonly version: string
+  readonly format: string
+  readonly encryption: string
+  readonly iv: string
+  readonly data: string
+}
+
+/** Writing and reading a store's records past the store, and how its reads show a version (`"1"`, or `1`). */
+export interface Raw {
+  readonly write: (key: string, record: RawRecord) => Effect.Effect<void>
+  readonly read: (key: string) => Effect.Effect<Readonly<Record<string, unknown>> | undefined>
+  readonly version: (n: number) => unknown
+}
+
+/** Plain records written by an earlier version read back, and a save writes exactly the same fields. */
+export const plainRecordsReadBack = (store: TokenStore.TokenStore.Service, raw: Raw) =>
+  Effect.gen(function* () {
+    yield* raw.write("m", { version: "1", format: FORMAT, encryption: "none", iv: "", data: PLAIN_DATA })
+    yield* raw.write("b", { version: "2", format: FORMAT, encryption: "none", iv: "", data: BARE_DATA })
+    const m = Option.getOrThrow(yield* store.load("m"))
+    expect([reveal(m), m.version]).toEqual([reveal(tokens), 1])
+    const b = Option.getOrThrow(yield* store.load("b"))
+    expect([reveal(b), b.version]).toEqual([reveal(bare), 2])
+
+    yield* store.save("w", tokens)
+    yield* store.save("x", bare)
+    expect(yield* raw.read("w")).toEqual({
+      version: raw.version(1),
+      format: FORMAT,
+      encryption: "none",
+      iv: "",
+      data: PLAIN_DATA
+    })
+    expect((yield* raw.read("x"))?.["data"]).toBe(BARE_DATA)
+  })
+
+/** The sealed record reads back with `KEY` for its grant only, and a write seals it again. */
+export const sealedRecordReadsBack = (store: TokenStore.TokenStore.Service, raw: Raw) =>
+  Effect.gen(function* () {
+    yield* raw.write("shop:7", SEALED)
+    yield* raw.write("shop:8", SEALED)
+    const read = Option.getOrThrow(yield* store.load("shop:7"))
+    expect([reveal(read), read.version]).toEqual([reveal(tokens), 3])
+    expect(yield* Effect.flip(store.load("shop:8"))).toMatchObject({ reason: "Decrypt" })
+    expect((yield* store.compareAndSet("shop:7", 3, bare))._tag).toBe("Written")
+    const sealed = yield* raw.read("shop:7")
+    expect([sealed?.["version"], sealed?.["format"], sealed?.["encryption"]]).toEqual([
+      raw.version(4),
+      FORMAT,
+      "A256GCM"
+    ])
+    expect(sealed?.["data"]).not.toContain("access-stored")
+  })
