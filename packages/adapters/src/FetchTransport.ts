@@ -8,6 +8,12 @@
  * Redirects are not followed (`redirect: "manual"`), as with the Node transports: a 3xx comes back as the response.
  * Set `requestInit.redirect` to change that for your own requests; the OAuth client never follows one.
  *
+ * On Node's own `fetch` (undici), OAuth calls are sent with `redirect: "error"` instead: under `"manual"` undici
+ * copies every request and splits its body in two (a stream tee) before sending it: about a tenth of a token
+ * call's CPU one call at a time, a sixth at 64 in flight (`bench/README.md`). A redirect answering an OAuth call is then refused by `fetch` itself,
+ * which does not tell its status: the OAuth client reports `UnexpectedRedirect` with status 0, as for a browser's
+ * opaque redirect. Other requests, and any other `fetch`, keep `"manual"` and the 3xx.
+ *
  * Requests are sent straight through `fetch`, without an HTTP span when no tracer is installed and no span is
  * open; with a tracer (or for streamed bodies and scoped requests) they go through `@effect/platform`'s
  * `FetchHttpClient`, spans and all.
@@ -26,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Lean from "./internal/lean.js"
 
 /**
@@ -126,9 +133,63 @@ class FetchResponse extends Lean.LeanResponse {
   }
 }
 
+/**
+ * What Node's `fetch` leaves of a redirect it refused under `redirect: "error"`: status 0, no header, no body — what
+ * a browser's `fetch` hands back for a redirect under `"manual"` (an opaque redirect). Core's OAuth client reports
+ * it as `UnexpectedRedirect` with status 0.
+ */
+class RefusedRedirect extends Lean.LeanResponse {
+  constructor(request: HttpClientRequest.HttpClientRequest, controller: AbortController) {
+    super(request, 0, controller, false)
+  }
+  protected readHeaders() {
+    return Headers.empty
+  }
+  protected rawHeader() {
+    return undefined
+  }
+  protected readTextUpTo() {
+    return Promise.resolve("")
+  }
+  get redirected(): boolean {
+    return false
+  }
+  protected readSetCookies() {
+    return []
+  }
+  protected readText() {
+    return Promise.resolve("")
+  }
+  protected readArrayBuffer() {
+    return Promise.resolve(new ArrayBuffer(0))
+  }
+  protected readFormData() {
+    return Promise.resolve(new FormData())
+  }
+  protected readStream() {
+    return Stream.empty
+  }
+}
+
+/** How undici's `fetch` fails a request answered with a redirect under `redirect: "error"`. */
+const isRefusedRedirect = (cause: unknown): boolean =>
+  cause instanceof TypeError && cause.cause instanceof Error && cause.cause.message === "unexpected redirect"
+
+/**
+ * Whether `fetch` is Node's own, undici's: the one `fetch` known to tell a refused redirect (see
+ * {@link isRefusedRedirect}) from its other failures. Bun and Deno, which mimic Node's globals, are not.
+ */
+const isNodesOwnFetch = (fetch: typeof globalThis.fetch): boolean =>
+  fetch === globalThis.fetch &&
+  typeof process === "object" &&
+  typeof process.versions?.undici === "string" &&
+  !("Bun" in globalThis) &&
+  !("Deno" in globalThis)
+
 const absolute = /^https?:\/\//i
 
 const manual: globalThis.RequestInit = { redirect: "manual" }
+const refused: globalThis.RequestInit = { redirect: "error" }
 
 /** Runs a send of the platform's Fetch client with `redirect: "manual"` over the caller's `RequestInit`. */
 const fetchNoRedirects: Lean.NoRedirects = (effect) =>
@@ -139,9 +200,12 @@ const fetchNoRedirects: Lean.NoRedirects = (effect) =>
     })
   )
 
-/** The lean send: one `fetch` call, aborted when the caller is interrupted. */
+/**
+ * The lean send: one `fetch` call, aborted when the caller is interrupted. With `refusing` (Node's own `fetch`), an
+ * OAuth call goes with `redirect: "error"` (see the module's documentation).
+ */
 const sendWith =
-  (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit): Lean.LeanSend =>
+  (fetch: typeof globalThis.fetch, defaults: globalThis.RequestInit, refusing: boolean): Lean.LeanSend =>
   (request, fiber, mode) => {
     const body = request.body
     let payload: BodyInit | null = null
@@ -176,20 +240,24 @@ const sendWith =
     const callerInit: globalThis.RequestInit | undefined = fiber.currentContext.unsafeMap.get(
       FetchHttpClient.RequestInit.key
     )
+    const refuse = refusing && Lean.isOAuthCall(mode)
     return Effect.async<Lean.LeanResponse, HttpClientError.HttpClientError>((resume) => {
       const controller = new AbortController()
       const ends = Lean.exchange(request, mode.whole, resume, () => controller.abort())
       fetch(url, {
         ...defaults,
         ...callerInit,
-        ...(mode.oauth ? manual : undefined),
+        ...(refuse ? refused : mode.oauth ? manual : undefined),
         method: request.method,
         headers,
         body: payload,
         signal: controller.signal
       }).then(
         (response) => ends.response(new FetchResponse(request, response, controller)),
-        (cause) => ends.fail(Lean.transportError(request, cause))
+        (cause) =>
+          refuse && isRefusedRedirect(cause)
+            ? ends.response(new RefusedRedirect(request, controller))
+            : ends.fail(Lean.transportError(request, cause))
       )
       return ends.interrupt
     })
@@ -231,6 +299,6 @@ export const layer = (options: FetchTransportOptions = {}): Layer.Layer<HttpClie
               built = client
             })
       )
-      return Lean.make(fallback, sendWith(base, defaults), fetchNoRedirects)
+      return Lean.make(fallback, sendWith(base, defaults, isNodesOwnFetch(base)), fetchNoRedirects)
     })
   )

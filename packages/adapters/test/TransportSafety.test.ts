@@ -9,7 +9,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { OAuthClient, RequestOutcome } from "@ultracart-oauth/core"
 import { Deferred, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
 import * as Http from "node:http"
@@ -92,19 +92,36 @@ const exchange = (baseUrl: string, options: Partial<OAuthClient.OAuthClientOptio
 /** An undici agent whose dispatcher follows redirects (undici's own interceptor). */
 const redirectingDispatcher = () => new Undici.Agent().compose(Undici.interceptors.redirect({ maxRedirections: 3 }))
 
-const redirectCases: ReadonlyArray<readonly [string, () => Layer.Layer<HttpClient.HttpClient>]> = [
-  ["FetchTransport told to follow", () => FetchTransport.layer({ requestInit: { redirect: "follow" } })],
-  ["NodeTransport with a redirecting dispatcher", () => NodeTransport.layer({ dispatcher: redirectingDispatcher() })],
-  ["NodeTransport (node:http)", () => NodeTransport.layerNodeHttp()]
+/** A `fetch` of the program's own (here one that only passes the call on): FetchTransport sends as with any. */
+const programsFetch: typeof globalThis.fetch = (input, init) => globalThis.fetch(input, init)
+
+/**
+ * Each transport, and the status its redirect is reported with: Node's own `fetch` refuses an OAuth call's redirect
+ * itself (`redirect: "error"`), without telling its status (0, as a browser's opaque redirect).
+ */
+const redirectCases: ReadonlyArray<readonly [string, () => Layer.Layer<HttpClient.HttpClient>, number]> = [
+  ["FetchTransport told to follow", () => FetchTransport.layer({ requestInit: { redirect: "follow" } }), 0],
+  [
+    "FetchTransport over a fetch of the program's own, told to follow",
+    () => FetchTransport.layer({ fetch: programsFetch, requestInit: { redirect: "follow" } }),
+    307
+  ],
+  [
+    "NodeTransport with a redirecting dispatcher",
+    () => NodeTransport.layer({ dispatcher: redirectingDispatcher() }),
+    307
+  ],
+  ["NodeTransport (node:http)", () => NodeTransport.layerNodeHttp(), 307]
 ]
 
 describe("no redirect is followed on an OAuth call", () => {
-  for (const [name, transport] of redirectCases) {
-    it.scopedLive(`${name}: the 307 is UnexpectedRedirect, and the code goes nowhere else`, () =>
+  for (const [name, transport, status] of redirectCases) {
+    it.scopedLive(`${name}: the ${status} is UnexpectedRedirect, and the code goes nowhere else`, () =>
       Effect.gen(function* () {
         const server = yield* loopback
         const error = yield* Effect.flip(exchange(`${server.baseUrl}/rest/v2`))
-        expect(error).toMatchObject({ _tag: "UnexpectedRedirect", status: 307 })
+        expect(error).toMatchObject({ _tag: "UnexpectedRedirect", status })
+        expect(error.message).toContain(status === 0 ? "its status not told by fetch" : `HTTP ${status}`)
         expect(server.paths).toEqual(["/rest/v2/oauth/token"])
       }).pipe(Effect.provide(transport()))
     )
@@ -118,7 +135,7 @@ describe("no redirect is followed on an OAuth call", () => {
           Effect.provideService(FetchHttpClient.RequestInit, { redirect: "follow" })
         )
       )
-      expect(error).toMatchObject({ _tag: "UnexpectedRedirect", status: 307 })
+      expect(error).toMatchObject({ _tag: "UnexpectedRedirect", status: 0 })
       expect(server.paths).toEqual(["/rest/v2/oauth/token"])
     }).pipe(Effect.provide(FetchTransport.layer()))
   )
@@ -146,6 +163,50 @@ describe("no redirect is followed on an OAuth call", () => {
         )
       )
     )
+  )
+})
+
+describe("FetchTransport over Node's own fetch", () => {
+  /** Node's `fetch` replaced by a spy that records each `RequestInit` and passes the call on, while `use` runs. */
+  const recordingGlobalFetch = Effect.acquireRelease(
+    Effect.sync(() => {
+      const seen: Array<RequestInit | undefined> = []
+      const original = globalThis.fetch
+      const spy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+        seen.push(init)
+        return original(input, init)
+      })
+      return { seen, spy }
+    }),
+    ({ spy }) => Effect.sync(() => spy.mockRestore())
+  )
+
+  it.scopedLive("an OAuth call is sent with redirect: error; the program's own requests keep manual and the 3xx", () =>
+    Effect.gen(function* () {
+      const { seen } = yield* recordingGlobalFetch
+      const server = yield* loopback
+      // Built after the spy is in place: the transport takes the global `fetch` when its Layer is built.
+      yield* Effect.gen(function* () {
+        const token = yield* exchange(`${server.baseUrl}/elsewhere`)
+        expect(token.accessToken).toBeDefined()
+        const error = yield* Effect.flip(exchange(`${server.baseUrl}/rest/v2`))
+        expect(error).toMatchObject({ _tag: "UnexpectedRedirect", status: 0 })
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.post(`${server.baseUrl}/rest/v2/oauth/token`)
+        expect(response.status).toBe(307)
+      }).pipe(Effect.provide(FetchTransport.layer()))
+      expect(seen.map((init) => init?.redirect)).toEqual(["error", "error", "manual"])
+      expect(server.paths).toEqual(["/elsewhere/oauth/token", "/rest/v2/oauth/token", "/rest/v2/oauth/token"])
+    })
+  )
+
+  it.scopedLive("any other failure of an OAuth call is still a transport failure", () =>
+    Effect.gen(function* () {
+      // A port nothing listens on: the loopback server, closed.
+      const baseUrl = yield* Effect.scoped(Effect.map(loopback, (server) => server.baseUrl))
+      const error = yield* Effect.flip(exchange(baseUrl))
+      expect(error).toMatchObject({ _tag: "TransportError", reason: "Transport" })
+    }).pipe(Effect.provide(FetchTransport.layer()))
   )
 })
 

@@ -587,7 +587,8 @@ export class UltraCartError extends TaggedError<UltraCartError>()("UltraCartErro
 }
 
 /**
- * A 3xx answer (status 0 when a browser's fetch hides the redirect it was told not to follow) — or, with
+ * A 3xx answer (status 0 when `fetch` does not tell it: a browser's opaque redirect, or Node's `fetch` refusing the
+ * redirect itself, as `FetchTransport` has it do for OAuth calls) — or, with
  * `followed: true`, an answer that came from another URL than the one requested, because something below the
  * client followed a redirect (a dispatcher's redirect interceptor, a `fetch` told to follow); `status` is then the
  * status of that other answer, which is refused. Redirects are never followed on these calls (RFC 9700): a
@@ -608,9 +609,12 @@ export class UnexpectedRedirect extends TaggedError<UnexpectedRedirect>()("Unexp
     carry(this.prototype, TypeId)
   }
   override get message(): string {
-    return this.followed === true
-      ? `UltraCart ${endpointPaths[this.endpoint]} was answered from another URL (HTTP ${this.status}): a redirect was followed below the client; the answer is refused`
-      : `UltraCart ${endpointPaths[this.endpoint]} answered with a redirect (HTTP ${this.status}); redirects are not followed`
+    if (this.followed === true) {
+      return `UltraCart ${endpointPaths[this.endpoint]} was answered from another URL (HTTP ${this.status}): a redirect was followed below the client; the answer is refused`
+    }
+    // Status 0: `fetch` refused or hid the redirect (a browser's opaque redirect) and did not tell its status.
+    const status = this.status === 0 ? "its status not told by fetch" : `HTTP ${this.status}`
+    return `UltraCart ${endpointPaths[this.endpoint]} answered with a redirect (${status}); redirects are not followed`
   }
 }
 

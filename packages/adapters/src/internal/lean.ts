@@ -140,6 +140,14 @@ export interface Mode {
   readonly whole: Whole | undefined
 }
 
+/**
+ * Whether a send in `mode` is an OAuth call proper (its body read whole as text before the send answers), not an API
+ * request that only refuses redirects: only then may a transport refuse a redirect as a failure of its own instead
+ * of handing the 3xx back (see `FetchTransport`).
+ */
+export const isOAuthCall = (mode: Mode): boolean =>
+  mode.oauth && mode.whole !== undefined && mode.whole.read === undefined
+
 const plainMode: Mode = { oauth: false, whole: undefined }
 const oauthHeadMode: Mode = { oauth: true, whole: undefined }
 
