@@ -10,9 +10,10 @@
  *
  * On Node's own `fetch` (undici), OAuth calls are sent with `redirect: "error"` instead: under `"manual"` undici
  * copies every request and splits its body in two (a stream tee) before sending it: about a tenth of a token
- * call's CPU one call at a time, a sixth at 64 in flight (`bench/README.md`). A redirect answering an OAuth call is then refused by `fetch` itself,
- * which does not tell its status: the OAuth client reports `UnexpectedRedirect` with status 0, as for a browser's
- * opaque redirect. Other requests, and any other `fetch`, keep `"manual"` and the 3xx.
+ * call's CPU one call at a time, a sixth at 64 in flight (`bench/README.md`). A redirect answering an OAuth call
+ * is then refused by `fetch` itself, which does not tell its status: the OAuth client reports `UnexpectedRedirect`
+ * with status 0, as for a browser's opaque redirect. Other requests, and any other `fetch`, keep `"manual"` and
+ * the 3xx.
  *
  * Requests are sent straight through `fetch`, without an HTTP span when no tracer is installed and no span is
  * open; with a tracer (or for streamed bodies and scoped requests) they go through `@effect/platform`'s

@@ -167,7 +167,7 @@ describe("no redirect is followed on an OAuth call", () => {
 })
 
 describe("FetchTransport over Node's own fetch", () => {
-  /** Node's `fetch` replaced by a spy that records each `RequestInit` and passes the call on, while `use` runs. */
+  /** Node's `fetch` replaced, until the scope closes, by a spy that records each `RequestInit` and passes it on. */
   const recordingGlobalFetch = Effect.acquireRelease(
     Effect.sync(() => {
       const seen: Array<RequestInit | undefined> = []
