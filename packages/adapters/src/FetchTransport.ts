@@ -33,7 +33,6 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import * as Lean from "./internal/lean.js"
 
 /**
@@ -134,44 +133,6 @@ class FetchResponse extends Lean.LeanResponse {
   }
 }
 
-/**
- * What Node's `fetch` leaves of a redirect it refused under `redirect: "error"`: status 0, no header, no body — what
- * a browser's `fetch` hands back for a redirect under `"manual"` (an opaque redirect). Core's OAuth client reports
- * it as `UnexpectedRedirect` with status 0.
- */
-class RefusedRedirect extends Lean.LeanResponse {
-  constructor(request: HttpClientRequest.HttpClientRequest, controller: AbortController) {
-    super(request, 0, controller, false)
-  }
-  protected readHeaders() {
-    return Headers.empty
-  }
-  protected rawHeader() {
-    return undefined
-  }
-  protected readTextUpTo() {
-    return Promise.resolve("")
-  }
-  get redirected(): boolean {
-    return false
-  }
-  protected readSetCookies() {
-    return []
-  }
-  protected readText() {
-    return Promise.resolve("")
-  }
-  protected readArrayBuffer() {
-    return Promise.resolve(new ArrayBuffer(0))
-  }
-  protected readFormData() {
-    return Promise.resolve(new FormData())
-  }
-  protected readStream() {
-    return Stream.empty
-  }
-}
-
 /** How undici's `fetch` fails a request answered with a redirect under `redirect: "error"`. */
 const isRefusedRedirect = (cause: unknown): boolean =>
   cause instanceof TypeError && cause.cause instanceof Error && cause.cause.message === "unexpected redirect"
@@ -255,9 +216,11 @@ const sendWith =
         signal: controller.signal
       }).then(
         (response) => ends.response(new FetchResponse(request, response, controller)),
+        // A redirect refused by `fetch` answers as `fetch`'s own network-error response (status 0, no header, no
+        // body), as a browser's `fetch` hands back an opaque redirect: core reports `UnexpectedRedirect` status 0.
         (cause) =>
           refuse && isRefusedRedirect(cause)
-            ? ends.response(new RefusedRedirect(request, controller))
+            ? ends.response(new FetchResponse(request, Response.error(), controller))
             : ends.fail(Lean.transportError(request, cause))
       )
       return ends.interrupt

@@ -393,7 +393,7 @@ export abstract class LeanResponse
   private watch: Watch | undefined
 
   /**
-   * @param exchange stops the exchange. With `guard`, it also runs if the response is dropped unread (a Node
+   * @param exchange stops the exchange. With `guarded`, it also runs if the response is dropped unread (a Node
    *   transport's unread body holds its connection; `fetch` releases one by itself).
    */
   constructor(
