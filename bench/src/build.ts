@@ -19,6 +19,10 @@ export const distDir = Path.join(benchDir, "dist")
 /** Third-party packages: left to Node's resolution, as they would be in an application. */
 export const thirdParty = ["effect", "@effect/*", "undici", "oauth4webapi", "simple-oauth2"]
 
+/** CommonJS packages (undici, simple-oauth2) call `require`, which an ES module must be given. */
+const requireShim =
+  'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);'
+
 const bundle = (
   entries: ReadonlyArray<string>,
   outdir: string,
@@ -37,13 +41,7 @@ const bundle = (
     splitting: options.splitting === true,
     minify: options.minify === true,
     chunkNames: "chunks/[name]-[hash]",
-    // CommonJS packages (undici, simple-oauth2) call `require`, which an ES module must be given.
-    banner:
-      external.length === 0
-        ? {
-            js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);'
-          }
-        : {},
+    banner: external.length === 0 ? { js: requireShim } : {},
     logLevel: "warning"
   })
 
@@ -59,4 +57,22 @@ export const buildInstalled = async (entries: ReadonlyArray<string>): Promise<vo
 export const buildWhole = async (entries: ReadonlyArray<string>): Promise<void> => {
   await bundle(entries, Path.join(distDir, "bundled"), [])
   await bundle(entries, Path.join(distDir, "minified"), [], { minify: true })
+}
+
+/**
+ * One cold-start program (`src/programs/<program>.ts`) bundled whole, not minified, as `buildWhole` bundles it, and
+ * returned as text; `banner` goes at the top, after the `require` shim.
+ */
+export const bundleWholeText = async (program: string, banner = ""): Promise<string> => {
+  const result = await esbuild.build({
+    entryPoints: [Path.join(benchDir, "src", "programs", `${program}.ts`)],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    banner: { js: `${requireShim}${banner}` },
+    logLevel: "warning"
+  })
+  return result.outputFiles[0]!.text
 }

@@ -7,11 +7,10 @@
  * evaluation of the module between them, including what it calls while loading (building a `Schema` class, the
  * first compilation of the functions that does). Prints the median per package and the slowest modules.
  */
-import * as esbuild from "esbuild"
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { benchDir, distDir } from "./build.js"
+import { bundleWholeText, distDir } from "./build.js"
 import { spread } from "./stats.js"
 
 const args = process.argv.slice(2)
@@ -31,19 +30,8 @@ const shortName = (module: string) =>
   module.replace(/.*node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, "").replace(/^(?:\.\.\/)*packages\//, "ours: ")
 
 const instrument = async (program: string): Promise<string> => {
-  const result = await esbuild.build({
-    entryPoints: [Path.join(benchDir, "src", "programs", `${program}.ts`)],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    banner: {
-      js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);${timer}`
-    },
-    logLevel: "warning"
-  })
-  const lines = result.outputFiles[0]!.text.split("\n").flatMap((line) => {
+  const text = await bundleWholeText(program, timer)
+  const lines = text.split("\n").flatMap((line) => {
     const module = /^\/\/ (\S+\.(?:js|mjs|cjs|ts))$/.exec(line)?.[1]
     return module === undefined ? [line] : [`__mark(${JSON.stringify(shortName(module))});`, line]
   })
