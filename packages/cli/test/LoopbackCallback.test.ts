@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { freePort } from "@ultracart-oauth/test-support/ServerProcess"
 import { Effect, Either, Exit, Fiber, Scope } from "effect"
 import * as Net from "node:net"
 import { LoopbackCallback } from "../src/index.js"
@@ -157,7 +158,7 @@ describe("LoopbackCallback.listen", () => {
   it.live("keeps the redirect URI exactly as given when its port is fixed", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const port = yield* freePort
+        const port = yield* Effect.promise(freePort)
         const listener = yield* LoopbackCallback.listen(`http://localhost:${port}`)
         expect(listener.redirectUri).toBe(`http://localhost:${port}`)
       })
@@ -195,13 +196,3 @@ describe("LoopbackCallback.listen", () => {
     )
   )
 })
-
-const freePort = Effect.promise(
-  () =>
-    new Promise<number>((resolve) => {
-      const server = Net.createServer().listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-      })
-    })
-)

@@ -12,10 +12,10 @@ import { expect, it } from "@effect/vitest"
 import { TokenStore } from "@ultracart-oauth/adapters"
 import * as MerchantGrants from "@ultracart-oauth/adapters/MerchantGrants"
 import { OAuthClient } from "@ultracart-oauth/core"
+import { freePort } from "@ultracart-oauth/test-support/ServerProcess"
 import * as FakeUltraCartServer from "@ultracart-oauth/testing/FakeUltraCartServer"
 import { Config, ConfigProvider, Effect, Layer, Tracer } from "effect"
 import { createServer } from "node:http"
-import { createServer as createNetServer } from "node:net"
 import { ConnectRoutes } from "../src/index.js"
 import { Browser, paramOf } from "./utils/app.js"
 
@@ -54,21 +54,13 @@ export const ServerLive = Layer.unwrapEffect(Effect.map(app, (router) => HttpSer
 )
 // --- end ---
 
-/** A port free a moment ago (the README's server takes a fixed port). */
-const freePort = Effect.async<number>((resume) => {
-  const probe = createNetServer().listen(0, "127.0.0.1", () => {
-    const address = probe.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    probe.close(() => resume(Effect.succeed(port)))
-  })
-})
-
 it.scoped("the README's server connects a merchant; state stays out of its spans", () =>
   Effect.gen(function* () {
     const fake = yield* FakeUltraCartServer.make({
       clients: [{ clientId: "readme-app", redirectUris: ["http://127.0.0.1/connect/callback"], loopbackAnyPort: true }]
     })
-    const port = yield* freePort
+    // The README's server takes a fixed port: one free a moment ago.
+    const port = yield* Effect.promise(freePort)
     const origin = `http://127.0.0.1:${port}`
     const spans: Array<Tracer.Span> = []
     const native = yield* Effect.tracer
