@@ -23,6 +23,9 @@ export const thirdParty = ["effect", "@effect/*", "undici", "oauth4webapi", "sim
 const requireShim =
   'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);'
 
+/** What every bundle of the bench is built with. */
+const common = { bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" } as const
+
 const bundle = (
   entries: ReadonlyArray<string>,
   outdir: string,
@@ -33,16 +36,12 @@ const bundle = (
     entryPoints: entries.map((entry) => Path.join(benchDir, "src", entry)),
     outdir,
     outbase: Path.join(benchDir, "src"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
+    ...common,
     external: [...external],
     splitting: options.splitting === true,
     minify: options.minify === true,
     chunkNames: "chunks/[name]-[hash]",
-    banner: external.length === 0 ? { js: requireShim } : {},
-    logLevel: "warning"
+    banner: external.length === 0 ? { js: requireShim } : {}
   })
 
 export const build = async (entries: ReadonlyArray<string>): Promise<void> => {
@@ -66,13 +65,9 @@ export const buildWhole = async (entries: ReadonlyArray<string>): Promise<void> 
 export const bundleWholeText = async (program: string, banner = ""): Promise<string> => {
   const result = await esbuild.build({
     entryPoints: [Path.join(benchDir, "src", "programs", `${program}.ts`)],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
+    ...common,
     write: false,
-    banner: { js: `${requireShim}${banner}` },
-    logLevel: "warning"
+    banner: { js: `${requireShim}${banner}` }
   })
   return result.outputFiles[0]!.text
 }

@@ -3,8 +3,8 @@
  *
  * Ours over Fetch and the Effect floor are bundled whole, not minified, as `pnpm bench --cold` bundles them. Our
  * code — everything in ours's bundle from our first module on (two small Effect modules only we use among it; the
- * rest of the Effect only we use, earlier in the bundle, stays where it is) — is then put in four places, and import → first token is timed for each, in fresh processes, the variants
- * alternating run by run:
+ * rest of the Effect only we use, earlier in the bundle, stays where it is) — is then put in four places, and
+ * import → first token is timed for each, in fresh processes, the variants alternating run by run:
  * - `ours`: where the bundler put it, at the module's top level.
  * - `floor + ours, never compiled`: appended to the floor inside a function nothing calls (V8 only pre-parses it).
  * - `floor + ours, compiled, never run`: appended to the floor's top level inside an `if` never taken (compiled with
@@ -149,7 +149,7 @@ const main = async () => {
   const files = Object.entries(variants).map(([name, text], i) => {
     const file = Path.join(outDir, `variant-${i}.js`)
     Fs.writeFileSync(file, text)
-    return { name, file, bytes: Buffer.byteLength(text) }
+    return { name, file, text, bytes: Buffer.byteLength(text) }
   })
   const server = await startServer()
   try {
@@ -165,12 +165,11 @@ const main = async () => {
     )
     for (const [j, { name, bytes }] of files.entries())
       process.stdout.write(`${row(name, bytes, samples[j]!, samples[0]!)}\n`)
-    const run = (j: number) => ({
-      name: files[j]!.name,
-      bytes: sourceRun(files[j]!.file, Object.values(variants)[j]!, server.baseUrl)
-    })
-    const runsOf = [run(0), run(1)]
-    process.stdout.write(`\n${runTable(runsOf)}\n\nOurs, by module: ${oursRun(runsOf[1]!.bytes)}\n`)
+    const [floor, ours] = files.slice(0, 2).map(({ file, name, text }) => ({
+      name,
+      bytes: sourceRun(file, text, server.baseUrl)
+    }))
+    process.stdout.write(`\n${runTable([floor!, ours!])}\n\nOurs, by module: ${oursRun(ours!.bytes)}\n`)
   } finally {
     server.child.kill()
   }
