@@ -20,6 +20,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { build, bundleWholeText, distDir } from "./build.js"
+import { packageOf } from "./coldStart.js"
 import { log, runNode, startServer } from "./process.js"
 import { ratioSpread, type Spread, spread } from "./stats.js"
 
@@ -74,11 +75,11 @@ const modulesOf = (text: string) => {
   }
 }
 
-/** `../packages/core/src/…` → ours; `…/node_modules/.pnpm/…/node_modules/effect/…` → effect. */
-const packageOf = (module: string): string =>
-  /(?:^|\/)packages\//.test(module)
-    ? "ours"
-    : (/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(module)?.[1] ?? "the program")
+/** The package of a module, ours (`@ultracart-oauth/…`) as one. */
+const packageOrOurs = (module: string): string => {
+  const name = packageOf(module)
+  return name.startsWith("@ultracart-oauth/") ? "ours" : name
+}
 
 /** Bytes of source run (functions run at least once; nested ones counted once), by module. */
 const sourceRun = (file: string, text: string, baseUrl: string): Record<string, number> => {
@@ -116,7 +117,7 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
 
 const byPackage = (byModule: Record<string, number>): Record<string, number> => {
   const out: Record<string, number> = {}
-  for (const [module, n] of Object.entries(byModule)) out[packageOf(module)] = (out[packageOf(module)] ?? 0) + n
+  for (const [module, n] of Object.entries(byModule)) out[packageOrOurs(module)] = (out[packageOrOurs(module)] ?? 0) + n
   return out
 }
 
@@ -136,7 +137,7 @@ const runTable = (runs: ReadonlyArray<{ readonly name: string; readonly bytes: R
 /** Our modules in what a run ran, largest first (a class counts whole once constructed). */
 const oursRun = (bytes: Record<string, number>): string =>
   Object.entries(bytes)
-    .filter(([module]) => packageOf(module) === "ours")
+    .filter(([module]) => packageOrOurs(module) === "ours")
     .sort((a, b) => b[1] - a[1])
     .map(([module, n]) => `${module.replace(/^(?:\.\.\/)*packages\//, "")} ${kb(n)}`)
     .join(", ")

@@ -126,7 +126,7 @@ export interface BundleSize {
 }
 
 /** `node_modules/.pnpm/…/node_modules/effect/dist/…` and `../packages/core/src/…` → the package's name. */
-const packageOf = (input: string): string => {
+export const packageOf = (input: string): string => {
   const workspace = /(?:^|\/)packages\/([^/]+)\//.exec(input)
   if (workspace !== null) return `@ultracart-oauth/${workspace[1]}`
   const installed = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
